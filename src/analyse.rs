@@ -1,0 +1,101 @@
+//! Analyse a migrations directory: replay the history in order, and plan a rewrite for each target.
+
+use std::collections::HashSet;
+
+use crate::error::{Error, Result};
+use crate::fix::plan::{MigrationPlan, plan_migration};
+use crate::model::SchemaModel;
+use crate::rules::{RuleOptions, check_migration};
+use crate::source::classify::classify;
+use crate::source::discover::{MigrationsDir, Origin};
+use crate::source::order::FolderOrder;
+use crate::source::split::split;
+
+/// Which migrations to rewrite.
+#[derive(Debug, Clone)]
+pub enum Targets {
+    /// The newest migration that is not a baseline or written by this tool.
+    Newest,
+    /// These folders.
+    Named(Vec<String>),
+    /// Every migration that is not a baseline or written by this tool.
+    All,
+}
+
+/// Resolve targets to folder names, refusing baselines and generated folders.
+pub fn resolve_targets(dir: &MigrationsDir, targets: &Targets) -> Result<Vec<String>> {
+    let rewritable = |origin: Origin| origin == Origin::Prisma;
+    Ok(match targets {
+        Targets::Newest => dir
+            .migrations
+            .iter()
+            .rev()
+            .find(|m| rewritable(m.origin))
+            .map(|m| vec![m.name.clone()])
+            .unwrap_or_default(),
+        Targets::All => dir
+            .migrations
+            .iter()
+            .filter(|m| rewritable(m.origin))
+            .map(|m| m.name.clone())
+            .collect(),
+        Targets::Named(names) => {
+            for name in names {
+                let Some(migration) = dir.get(name) else {
+                    return Err(Error::Usage(format!(
+                        "{}: no migration folder named \"{name}\"",
+                        dir.path.display()
+                    )));
+                };
+                match migration.origin {
+                    Origin::Baseline => {
+                        return Err(Error::Usage(format!(
+                            "{name} is a baseline (0_* folder): it describes a database that already exists and is never rewritten"
+                        )));
+                    }
+                    Origin::Generated => {
+                        return Err(Error::Usage(format!(
+                            "{name} was written by migrate-safe; it is never rewritten"
+                        )));
+                    }
+                    Origin::Prisma => {}
+                }
+            }
+            // Prisma's order, each once.
+            dir.migrations
+                .iter()
+                .filter(|m| names.contains(&m.name))
+                .map(|m| m.name.clone())
+                .collect()
+        }
+    })
+}
+
+/// Plan a rewrite of each target against the history before it.
+pub fn analyse(dir: &MigrationsDir, targets: &[String], options: RuleOptions) -> Result<Vec<MigrationPlan>> {
+    let order = FolderOrder::new(dir.migrations.iter().map(|m| m.name.clone()));
+    let targets: HashSet<&str> = targets.iter().map(String::as_str).collect();
+    let mut model = SchemaModel::default();
+    let mut plans = Vec::new();
+    let last_target = dir.migrations.iter().rposition(|m| targets.contains(m.name.as_str()));
+    let Some(last_target) = last_target else {
+        return Ok(plans);
+    };
+    for migration in &dir.migrations[..=last_target] {
+        let split = split(&migration.sql).map_err(|e| Error::Sql {
+            path: migration.sql_path.clone(),
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        })?;
+        let statements = classify(&split);
+        if targets.contains(migration.name.as_str()) {
+            let findings = check_migration(&migration.name, &statements, &model, options);
+            plans.push(plan_migration(migration, &split, &statements, findings, &order)?);
+        }
+        for statement in &statements {
+            model.apply(&statement.fact, &migration.name);
+        }
+    }
+    Ok(plans)
+}

@@ -1,0 +1,495 @@
+//! The plan for one migration: byte edits on its file and the new migration folders that follow it.
+//!
+//! Order of the result: the original (edited) → one folder per index build → one folder for statements
+//! that needed those indexes → one folder validating the foreign keys added NOT VALID.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ops::Range;
+
+use serde::Serialize;
+
+use super::edit::{Edit, apply, apply_within};
+use crate::error::{Error, Result};
+use crate::rules::{Action, Finding};
+use crate::source::classify::{Fact, Statement, TableChange};
+use crate::source::discover::{GENERATED_MARKER, Migration};
+use crate::source::names::{QualifiedName, quote};
+use crate::source::order::FolderOrder;
+use crate::source::split::SplitFile;
+
+/// Prisma rejects longer folder names (P3010).
+pub const MAX_FOLDER_NAME: usize = 200;
+
+pub const DEPENDENCY_RULE: &str = "needs-moved-index";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NewMigration {
+    pub name: String,
+    pub sql: String,
+}
+
+/// A finding and what the plan did about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// What was done (`None` when the statement is left alone).
+    pub resolution: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unanalysed {
+    pub line: usize,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationPlan {
+    pub migration: String,
+    #[serde(skip)]
+    pub original_sql: String,
+    #[serde(skip)]
+    pub rewritten_sql: String,
+    pub edits_original: bool,
+    pub new_migrations: Vec<NewMigration>,
+    pub outcomes: Vec<Outcome>,
+    pub unanalysed: Vec<Unanalysed>,
+}
+
+impl MigrationPlan {
+    pub fn changes_anything(&self) -> bool {
+        self.edits_original || !self.new_migrations.is_empty()
+    }
+}
+
+/// Where each statement goes.
+#[derive(Default)]
+struct Placement {
+    /// Index builds cut out, in order (statement indexes).
+    builds: Vec<usize>,
+    /// The one build left in place because nothing else would remain in the file.
+    build_in_place: Option<usize>,
+    /// Statements that need a moved index, with the builds they (transitively) need.
+    dependents: BTreeMap<usize, BTreeSet<usize>>,
+}
+
+pub fn plan_migration(
+    migration: &Migration,
+    split: &SplitFile,
+    statements: &[Statement],
+    findings: Vec<Finding>,
+    order: &FolderOrder,
+) -> Result<MigrationPlan> {
+    let text = migration.sql.as_str();
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut findings = findings;
+    let placement = place(split, statements, &mut findings);
+
+    let mut not_valid: BTreeMap<usize, Vec<Edit>> = BTreeMap::new();
+    let mut validations = Vec::new();
+    for finding in &findings {
+        if let Action::SplitForeignKey { table, constraint, not_valid_at, .. } = &finding.action {
+            not_valid.entry(finding.statement).or_default().push(Edit::insert(*not_valid_at, " NOT VALID"));
+            validations.push(format!("ALTER TABLE {table} VALIDATE CONSTRAINT {};", quote(constraint)));
+        }
+    }
+
+    // New folders, in order.
+    let width = 2.max((placement.builds.len() + 2).to_string().len());
+    let mut folders: Vec<(String, String)> = Vec::new(); // (slug, body)
+    let mut build_folder: BTreeMap<usize, usize> = BTreeMap::new();
+    for &build in &placement.builds {
+        let Fact::CreateIndex(index) = &statements[build].fact else { unreachable!("builds are CREATE INDEX") };
+        let edits = [Edit::insert(index.concurrently_at, " CONCURRENTLY")];
+        let what = index.name.as_ref().map_or_else(|| format!("on_{}", index.table.name), |n| n.name.clone());
+        build_folder.insert(build, folders.len());
+        folders.push((
+            format!("create_index_{}", slug(&what)),
+            moved_text(text, split, statements, build, &edits, eol),
+        ));
+    }
+    let after_folder = (!placement.dependents.is_empty()).then(|| {
+        let body: Vec<String> = placement
+            .dependents
+            .keys()
+            .map(|&d| {
+                let edits = not_valid.get(&d).cloned().unwrap_or_default();
+                moved_text(text, split, statements, d, &edits, eol)
+            })
+            .collect();
+        folders.push(("after_indexes".to_string(), body.join(eol)));
+        folders.len() - 1
+    });
+    let validate_folder = (!validations.is_empty()).then(|| {
+        folders.push(("validate_foreign_keys".to_string(), validations.iter().map(|v| format!("{v}{eol}")).collect()));
+        folders.len() - 1
+    });
+    let names = folder_names(&migration.name, folders.iter().map(|(s, _)| s.as_str()), width)?;
+    order
+        .check_insertion(&migration.name, &names)
+        .map_err(|blocker| Error::Naming {
+            migration: migration.name.clone(),
+            message: format!(
+                "the new folder would not sort right after it: \"{blocker}\" is in the way (Prisma applies folders in name order); rename that folder"
+            ),
+        })?;
+    let purposes = folder_purposes(statements, &placement, validate_folder.is_some());
+    let new_migrations: Vec<NewMigration> = folders
+        .into_iter()
+        .zip(&names)
+        .zip(purposes)
+        .map(|(((_, body), name), purpose)| NewMigration {
+            name: name.clone(),
+            sql: format!("{GENERATED_MARKER}{}: {purpose}{eol}{body}", quote(&migration.name)),
+        })
+        .collect();
+
+    // Edits on the original file.
+    let mut edits: Vec<Edit> = Vec::new();
+    for (&statement, inserts) in &not_valid {
+        if !placement.dependents.contains_key(&statement) {
+            edits.extend(inserts.iter().cloned());
+        }
+    }
+    if let Some(build) = placement.build_in_place {
+        let Fact::CreateIndex(index) = &statements[build].fact else { unreachable!() };
+        edits.push(Edit::insert(index.concurrently_at, " CONCURRENTLY"));
+    }
+    let cut: BTreeSet<usize> = placement.builds.iter().chain(placement.dependents.keys()).copied().collect();
+    edits.extend(merge(cut.iter().map(|&s| cut_range(text, split, statements, s, &cut, eol)).collect()).into_iter().map(Edit::delete));
+    let rewritten_sql = apply(text, &edits);
+
+    let outcomes = resolve(findings, statements, &placement, &build_folder, after_folder, validate_folder, &names);
+    let unanalysed = statements
+        .iter()
+        .filter_map(|s| match &s.fact {
+            Fact::Unanalysed { reason } => Some(Unanalysed { line: s.line, reason: reason.clone() }),
+            _ => None,
+        })
+        .collect();
+    Ok(MigrationPlan {
+        migration: migration.name.clone(),
+        edits_original: rewritten_sql != text,
+        original_sql: migration.sql.clone(),
+        rewritten_sql,
+        new_migrations,
+        outcomes,
+        unanalysed,
+    })
+}
+
+/// Decide what moves: index builds, then every later statement that needs one of them (by name, or a
+/// foreign key relying on a moved unique index), transitively.
+fn place(split: &SplitFile, statements: &[Statement], findings: &mut [Finding]) -> Placement {
+    let in_block = transaction_blocks(statements);
+    loop {
+        let builds: Vec<usize> = findings
+            .iter()
+            .filter(|f| matches!(f.action, Action::BuildIndexConcurrently { .. }))
+            .map(|f| f.statement)
+            .collect();
+        let dependents = dependents(split, statements, findings, &builds);
+        // A statement inside BEGIN ... COMMIT cannot follow its index out; keep the index inline then.
+        let stuck: BTreeSet<usize> = dependents
+            .iter()
+            .filter(|(d, _)| in_block[**d])
+            .flat_map(|(_, needs)| needs.iter().copied())
+            .collect();
+        if !stuck.is_empty() {
+            for finding in findings.iter_mut().filter(|f| stuck.contains(&f.statement)) {
+                if matches!(finding.action, Action::BuildIndexConcurrently { .. }) {
+                    finding.action = Action::LeaveAlone;
+                    finding.message.push_str(
+                        ": left alone: a statement inside an explicit BEGIN ... COMMIT block needs it; build it CONCURRENTLY by hand",
+                    );
+                }
+            }
+            continue;
+        }
+        let cut: HashSet<usize> = builds.iter().chain(dependents.keys()).copied().collect();
+        let nothing_left = statements.iter().enumerate().all(|(i, _)| cut.contains(&i));
+        let mut placement = Placement { builds, dependents, ..Placement::default() };
+        if nothing_left && !placement.builds.is_empty() {
+            placement.build_in_place = Some(placement.builds.remove(0));
+        }
+        return placement;
+    }
+}
+
+fn transaction_blocks(statements: &[Statement]) -> Vec<bool> {
+    let mut inside = false;
+    statements
+        .iter()
+        .map(|s| match s.fact {
+            Fact::Begin => {
+                inside = true;
+                true
+            }
+            Fact::Commit => {
+                let was = inside;
+                inside = false;
+                was
+            }
+            _ => inside,
+        })
+        .collect()
+}
+
+fn dependents(
+    split: &SplitFile,
+    statements: &[Statement],
+    findings: &[Finding],
+    builds: &[usize],
+) -> BTreeMap<usize, BTreeSet<usize>> {
+    // Names of moved objects → the builds they need.
+    let mut names: Vec<(String, usize, BTreeSet<usize>)> = Vec::new(); // (name, defined at, needs)
+    let mut unique_keys: Vec<(QualifiedName, BTreeSet<String>, usize)> = Vec::new();
+    for finding in findings {
+        if let Action::BuildIndexConcurrently { index, table, unique, key_columns, .. } = &finding.action {
+            if let Some(index) = index {
+                names.push((index.name.clone(), finding.statement, BTreeSet::from([finding.statement])));
+            }
+            if let (true, Some(columns)) = (unique, key_columns) {
+                unique_keys.push((table.clone(), columns.iter().cloned().collect(), finding.statement));
+            }
+        }
+    }
+    let mut dependents: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    let first = builds.iter().min().copied().unwrap_or(usize::MAX);
+    for (i, statement) in statements.iter().enumerate().skip(first.saturating_add(1)) {
+        if builds.contains(&i) {
+            continue;
+        }
+        let piece = &split.pieces[statement.piece];
+        let words: HashSet<String> = split
+            .significant_tokens(piece)
+            .filter_map(|t| match &t.token {
+                sqlparser::tokenizer::Token::Word(w) => Some(if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() }),
+                _ => None,
+            })
+            .collect();
+        let mut needs: BTreeSet<usize> = names
+            .iter()
+            .filter(|(name, at, _)| *at < i && words.contains(name))
+            .flat_map(|(_, _, needs)| needs.iter().copied())
+            .collect();
+        for fk in foreign_keys(&statement.fact) {
+            let referenced: BTreeSet<String> = fk.1.iter().cloned().collect();
+            needs.extend(
+                unique_keys
+                    .iter()
+                    .filter(|(table, columns, at)| *at < i && table == fk.0 && *columns == referenced)
+                    .map(|(_, _, at)| *at),
+            );
+        }
+        if needs.is_empty() {
+            continue;
+        }
+        for defined in defined_names(&statement.fact) {
+            names.push((defined, i, needs.clone()));
+        }
+        dependents.insert(i, needs);
+    }
+    dependents
+}
+
+fn foreign_keys(fact: &Fact) -> Vec<(&QualifiedName, &Vec<String>)> {
+    match fact {
+        Fact::AlterTable { changes, .. } => changes
+            .iter()
+            .filter_map(|c| match c {
+                TableChange::AddForeignKey(fk) => Some((&fk.referenced_table, &fk.referenced_columns)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Names a statement introduces that later statements may refer to.
+fn defined_names(fact: &Fact) -> Vec<String> {
+    match fact {
+        Fact::RenameIndex { to, .. } => vec![to.name.clone()],
+        Fact::CreateIndex(index) => index.name.iter().map(|n| n.name.clone()).collect(),
+        Fact::AlterTable { changes, .. } => changes
+            .iter()
+            .filter_map(|c| match c {
+                TableChange::AddForeignKey(fk) => fk.name.clone(),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The text a cut statement takes along: its header, the statement with its edits, its trailing comment.
+fn moved_text(
+    text: &str,
+    split: &SplitFile,
+    statements: &[Statement],
+    statement: usize,
+    edits: &[Edit],
+    eol: &str,
+) -> String {
+    let piece = &split.pieces[statements[statement].piece];
+    let range = piece.statement.clone().expect("statement piece");
+    let mut out = String::new();
+    if let Some(header) = &piece.header {
+        out.push_str(&text[header.clone()]);
+    }
+    out.push_str(&apply_within(text, range.start..piece.bytes.end, edits));
+    if !out.ends_with('\n') {
+        out.push_str(eol);
+    }
+    out
+}
+
+/// The bytes to delete for a cut statement: its header (unless the next statement still needs it), the
+/// statement, its trailing comment and newline, and one blank line so no gap is left behind.
+fn cut_range(
+    text: &str,
+    split: &SplitFile,
+    statements: &[Statement],
+    statement: usize,
+    cut: &BTreeSet<usize>,
+    eol: &str,
+) -> Range<usize> {
+    let piece_index = statements[statement].piece;
+    let piece = &split.pieces[piece_index];
+    let statement_range = piece.statement.clone().expect("statement piece");
+    let header_shared = piece.header.is_some()
+        && statements
+            .get(statement + 1)
+            .filter(|next| !cut.contains(&(statement + 1)) && next.piece == piece_index + 1)
+            .is_some_and(|next| {
+                let next_piece = &split.pieces[next.piece];
+                let gap = &text[next_piece.bytes.start..next_piece.statement.as_ref().map_or(next_piece.bytes.end, |s| s.start)];
+                next_piece.header.is_none() && !gap.contains(&format!("{eol}{eol}")) && !gap.starts_with(eol)
+            });
+    let mut start = if header_shared { statement_range.start } else { piece.block_start().unwrap_or(statement_range.start) };
+    let mut end = piece.bytes.end;
+    let blank = format!("{eol}{eol}");
+    if text[..start].ends_with(&blank) {
+        start -= eol.len();
+    } else if text[..start].trim().is_empty() && text[end..].starts_with(eol) {
+        end += eol.len();
+    }
+    start..end
+}
+
+fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
+}
+
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
+fn folder_names<'a>(migration: &str, slugs: impl Iterator<Item = &'a str>, width: usize) -> Result<Vec<String>> {
+    slugs
+        .enumerate()
+        .map(|(i, slug)| {
+            let prefix = format!("{migration}_{:0width$}", i + 1);
+            if prefix.len() > MAX_FOLDER_NAME {
+                return Err(Error::Naming {
+                    migration: migration.to_string(),
+                    message: format!("its name is too long to add a suffix within Prisma's {MAX_FOLDER_NAME}-byte limit"),
+                });
+            }
+            let room = MAX_FOLDER_NAME - prefix.len();
+            let suffix = format!("_{slug}");
+            let cut = suffix.len().min(room);
+            Ok(format!("{prefix}{}", suffix[..cut].trim_end_matches('_')))
+        })
+        .collect()
+}
+
+fn folder_purposes(statements: &[Statement], placement: &Placement, validates: bool) -> Vec<String> {
+    let mut purposes: Vec<String> = placement
+        .builds
+        .iter()
+        .map(|&b| match &statements[b].fact {
+            Fact::CreateIndex(index) => format!(
+                "builds {} on {} without blocking writes (must stay alone in this file)",
+                index.name.as_ref().map_or_else(|| "an index".to_string(), |n| quote(&n.name)),
+                index.table
+            ),
+            _ => unreachable!(),
+        })
+        .collect();
+    if !placement.dependents.is_empty() {
+        purposes.push("statements that need the indexes built before".to_string());
+    }
+    if validates {
+        purposes.push("validates the foreign keys added NOT VALID (scans without blocking writes)".to_string());
+    }
+    purposes
+}
+
+fn resolve(
+    findings: Vec<Finding>,
+    statements: &[Statement],
+    placement: &Placement,
+    build_folder: &BTreeMap<usize, usize>,
+    after_folder: Option<usize>,
+    validate_folder: Option<usize>,
+    names: &[String],
+) -> Vec<Outcome> {
+    let mut outcomes: Vec<Outcome> = findings
+        .into_iter()
+        .map(|finding| {
+            let resolution = match &finding.action {
+                Action::BuildIndexConcurrently { .. } if placement.build_in_place == Some(finding.statement) => {
+                    Some("made CONCURRENTLY in place: it is the only statement left in this migration".to_string())
+                }
+                Action::BuildIndexConcurrently { .. } => build_folder
+                    .get(&finding.statement)
+                    .map(|&f| format!("moved to {} as CREATE INDEX CONCURRENTLY", names[f])),
+                Action::SplitForeignKey { .. } => {
+                    let validated = validate_folder.map_or_else(String::new, |f| format!("; validated in {}", names[f]));
+                    if placement.dependents.contains_key(&finding.statement) {
+                        Some(format!("moved NOT VALID to {}{validated}", names[after_folder.expect("after folder")]))
+                    } else {
+                        Some(format!("NOT VALID here{validated}"))
+                    }
+                }
+                Action::LeaveAlone => None,
+            };
+            Outcome { finding, resolution }
+        })
+        .collect();
+    for (&dependent, needs) in &placement.dependents {
+        if outcomes.iter().any(|o| o.finding.statement == dependent && o.resolution.is_some()) {
+            continue; // already said where it went
+        }
+        let needed: Vec<String> = needs.iter().filter_map(|b| build_folder.get(b)).map(|&f| names[f].clone()).collect();
+        outcomes.push(Outcome {
+            finding: Finding {
+                rule: DEPENDENCY_RULE,
+                statement: dependent,
+                line: statements[dependent].line,
+                message: format!("needs an index that now builds later ({})", needed.join(", ")),
+                action: Action::LeaveAlone,
+            },
+            resolution: Some(format!("moved to {}", names[after_folder.expect("after folder")])),
+        });
+    }
+    outcomes.sort_by_key(|o| (o.finding.line, o.finding.statement));
+    outcomes
+}

@@ -1,0 +1,33 @@
+//! migrate-safe: make Prisma migrations safe to apply to a live PostgreSQL database.
+//!
+//! The pipeline: `source` (discover, split, classify) → `model` (schema before a migration) → `rules`
+//! (findings) → `fix` (edits, plan, atomic write) → `report`. `main` only parses arguments and maps the
+//! result to an exit code.
+
+pub mod analyse;
+pub mod cli;
+pub mod error;
+pub mod fix;
+pub mod model;
+pub mod report;
+pub mod rewrite;
+pub mod rules;
+pub mod source;
+
+/// How a command ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done; nothing needs attention.
+    Clean,
+    /// Findings (e.g. `--check` found migrations that need a rewrite).
+    Findings,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Findings => 1,
+        }
+    }
+}

@@ -1,0 +1,18 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use migrate_safe::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Rewrite(args) => migrate_safe::rewrite::run(&args, &mut std::io::stdout().lock()),
+    };
+    match result {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

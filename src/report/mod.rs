@@ -1,0 +1,58 @@
+//! Reporters: the same facts for people (text) and machines (JSON).
+
+pub mod json;
+pub mod text;
+
+use serde::Serialize;
+
+use crate::fix::plan::MigrationPlan;
+use crate::source::discover::MigrationsDir;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    Write,
+    DryRun,
+    Check,
+}
+
+pub struct Report<'a> {
+    pub dir: &'a MigrationsDir,
+    pub plans: &'a [MigrationPlan],
+    pub mode: Mode,
+    /// Files were written.
+    pub written: bool,
+}
+
+impl Report<'_> {
+    pub fn needs_rewrite(&self) -> bool {
+        self.plans.iter().any(|p| p.changes_anything())
+    }
+}
+
+/// A unified diff of one file, `a/` and `b/` paths relative to the migrations directory.
+pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(old_name, new_name)
+        .to_string()
+}
+
+/// The diffs a plan makes: the edited original, then each new file.
+pub fn plan_diffs(plan: &MigrationPlan) -> Vec<String> {
+    let mut diffs = Vec::new();
+    if plan.edits_original {
+        let path = format!("{}/migration.sql", plan.migration);
+        diffs.push(unified_diff(
+            &plan.original_sql,
+            &plan.rewritten_sql,
+            &format!("a/{path}"),
+            &format!("b/{path}"),
+        ));
+    }
+    for new in &plan.new_migrations {
+        diffs.push(unified_diff("", &new.sql, "/dev/null", &format!("b/{}/migration.sql", new.name)));
+    }
+    diffs
+}

@@ -1,0 +1,106 @@
+//! Text output a person can scan: what moved where, what was split, what was left alone and why.
+
+use std::io::{self, IsTerminal, Write};
+
+use super::{Mode, Report, plan_diffs};
+use crate::fix::plan::MigrationPlan;
+
+/// Colour only on a terminal, and never with NO_COLOR set.
+pub fn use_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+}
+
+pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    let dir = report.dir;
+    match &dir.found_inside {
+        Some(root) => writeln!(
+            out,
+            "Migrations directory: {} (found inside {}), {} migrations",
+            dir.path.display(),
+            root.display(),
+            dir.migrations.len()
+        )?,
+        None => writeln!(out, "Migrations directory: {}, {} migrations", dir.path.display(), dir.migrations.len())?,
+    }
+    if report.plans.is_empty() {
+        writeln!(out, "No migration to rewrite: only baselines (0_*) and folders written by migrate-safe.")?;
+        return Ok(());
+    }
+    for plan in report.plans {
+        write_plan(plan, out)?;
+    }
+    if report.mode == Mode::DryRun {
+        for plan in report.plans {
+            for diff in plan_diffs(plan) {
+                write_diff(&diff, out, color)?;
+            }
+        }
+    }
+    writeln!(out)?;
+    write_summary(report, out)
+}
+
+fn write_plan(plan: &MigrationPlan, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out)?;
+    let status = if plan.changes_anything() { "needs a rewrite" } else { "already safe, nothing to rewrite" };
+    writeln!(out, "{}: {status}", plan.migration)?;
+    for outcome in plan.outcomes.iter().filter(|o| o.resolution.is_some()) {
+        writeln!(out, "  line {}: {} [{}]", outcome.finding.line, outcome.finding.message, outcome.finding.rule)?;
+        writeln!(out, "    -> {}", outcome.resolution.as_deref().unwrap_or_default())?;
+    }
+    for outcome in plan.outcomes.iter().filter(|o| o.resolution.is_none()) {
+        writeln!(out, "  line {}: {}", outcome.finding.line, outcome.finding.message)?;
+    }
+    for unanalysed in &plan.unanalysed {
+        writeln!(
+            out,
+            "  line {}: not analysed, passed through untouched: {}",
+            unanalysed.line, unanalysed.reason
+        )?;
+    }
+    Ok(())
+}
+
+fn write_diff(diff: &str, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    writeln!(out)?;
+    for line in diff.lines() {
+        let code = match line.as_bytes().first() {
+            _ if !color => None,
+            Some(b'+') if !line.starts_with("+++") => Some("32"),
+            Some(b'-') if !line.starts_with("---") => Some("31"),
+            Some(b'@') => Some("36"),
+            _ => None,
+        };
+        match code {
+            Some(code) => writeln!(out, "\x1b[{code}m{line}\x1b[0m")?,
+            None => writeln!(out, "{line}")?,
+        }
+    }
+    Ok(())
+}
+
+fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let changed: Vec<&MigrationPlan> = report.plans.iter().filter(|p| p.changes_anything()).collect();
+    let new_count: usize = changed.iter().map(|p| p.new_migrations.len()).sum();
+    if changed.is_empty() {
+        return writeln!(out, "Nothing to rewrite: the migrations are already safe.");
+    }
+    let what = format!(
+        "{} migration{} to rewrite, {new_count} new migration folder{}",
+        changed.len(),
+        if changed.len() == 1 { "" } else { "s" },
+        if new_count == 1 { "" } else { "s" }
+    );
+    match report.mode {
+        Mode::Write => writeln!(
+            out,
+            "Rewrote {what}. Review with `git diff` and `git status`, then apply as usual (`prisma migrate deploy`)."
+        ),
+        Mode::DryRun => writeln!(out, "Dry run: {what}. Nothing was written."),
+        Mode::Check => writeln!(
+            out,
+            "Check failed: {what}. Run `migrate-safe rewrite {}` to fix.",
+            report.dir.path.display()
+        ),
+    }
+}

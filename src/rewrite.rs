@@ -1,0 +1,78 @@
+//! The `rewrite` command: discover, analyse, report, and write (unless --dry-run / --check).
+
+use std::io::Write;
+
+use crate::Outcome;
+use crate::analyse::{Targets, analyse, resolve_targets};
+use crate::cli::{Format, RewriteArgs};
+use crate::error::{Error, Result};
+use crate::fix::write::{FileChange, NewFolder, write_atomically};
+use crate::report::{self, Mode, Report};
+use crate::rules::RuleOptions;
+use crate::source::discover::discover;
+
+pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
+    if args.all && !(args.dry_run || args.check) {
+        return Err(Error::Usage(
+            "--all analyses every migration as if it were pending, including ones already applied somewhere: it only runs with --dry-run or --check, and never writes".into(),
+        ));
+    }
+    let dir = discover(&args.dir)?;
+    let targets = if args.all {
+        Targets::All
+    } else if args.migrations.is_empty() {
+        Targets::Newest
+    } else {
+        Targets::Named(args.migrations.clone())
+    };
+    let target_names = resolve_targets(&dir, &targets)?;
+    let options = RuleOptions {
+        foreign_keys: args.foreign_keys,
+    };
+    let plans = analyse(&dir, &target_names, options)?;
+    let needs_rewrite = plans.iter().any(|p| p.changes_anything());
+    let mode = if args.check {
+        Mode::Check
+    } else if args.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Write
+    };
+    let written = mode == Mode::Write && needs_rewrite;
+    if written {
+        let edits: Vec<FileChange> = plans
+            .iter()
+            .filter(|p| p.edits_original)
+            .map(|p| FileChange {
+                path: dir.get(&p.migration).expect("planned migration exists").sql_path.clone(),
+                original: p.original_sql.clone(),
+                rewritten: p.rewritten_sql.clone(),
+            })
+            .collect();
+        let folders: Vec<NewFolder> = plans
+            .iter()
+            .flat_map(|p| &p.new_migrations)
+            .map(|m| NewFolder {
+                name: m.name.clone(),
+                sql: m.sql.clone(),
+            })
+            .collect();
+        write_atomically(&dir.path, &edits, &folders)?;
+    }
+    let report = Report {
+        dir: &dir,
+        plans: &plans,
+        mode,
+        written,
+    };
+    let result = match args.format {
+        Format::Text => report::text::write(&report, out, report::text::use_color()),
+        Format::Json => report::json::write(&report, out),
+    };
+    result.map_err(|e| Error::io("<stdout>", e))?;
+    Ok(if mode == Mode::Check && needs_rewrite {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}

@@ -1,0 +1,74 @@
+//! `foreign-key-not-valid`: add foreign keys without a long write-blocking scan.
+//!
+//! **What**: `ALTER TABLE t ADD CONSTRAINT c FOREIGN KEY ...` on a table that existed before the migration.
+//!
+//! **Why**: adding a foreign key takes SHARE ROW EXCLUSIVE on both tables and scans every row of `t` to
+//! validate it: writes to both tables wait for the whole scan.
+//!
+//! **Fix**: ` NOT VALID` is added (metadata only: milliseconds, and new rows are checked from then on),
+//! and a later migration runs `ALTER TABLE t VALIDATE CONSTRAINT c;`, which scans under SHARE UPDATE
+//! EXCLUSIVE and blocks no reads or writes.
+//!
+//! Foreign keys on tables created in the same migration have nothing to scan and stay as they are,
+//! unless `--foreign-keys all` asks for the split anyway.
+
+use super::{Action, Finding, ForeignKeyMode, StatementContext};
+use crate::source::classify::{Fact, TableChange};
+
+pub const RULE: &str = "foreign-key-not-valid";
+
+pub fn check(context: &StatementContext) -> Vec<Finding> {
+    let Fact::AlterTable { table, changes } = &context.statement.fact else {
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    for change in changes {
+        let TableChange::AddForeignKey(fk) = change else {
+            continue;
+        };
+        if fk.not_valid {
+            continue;
+        }
+        let label = match &fk.name {
+            Some(name) => format!("FOREIGN KEY \"{name}\""),
+            None => "unnamed FOREIGN KEY".to_string(),
+        };
+        let new_table = context.is_new_table(table);
+        if new_table && context.options.foreign_keys == ForeignKeyMode::ExistingTables {
+            findings.push(context.finding(
+                RULE,
+                format!("{label} on {table}: left alone: the table is created in this migration, so there is nothing to scan"),
+                Action::LeaveAlone,
+            ));
+            continue;
+        }
+        let Some(constraint) = &fk.name else {
+            findings.push(context.finding(
+                RULE,
+                format!("{label} on {table}: left alone: a constraint without a name cannot be validated later; name it"),
+                Action::LeaveAlone,
+            ));
+            continue;
+        };
+        let scanned = if new_table {
+            format!("table {table} (created in this migration; split because of --foreign-keys all)")
+        } else {
+            context.describe_existing(table)
+        };
+        findings.push(context.finding(
+            RULE,
+            format!(
+                "{label} scans {scanned} while blocking writes on it and on {}: add it NOT VALID, VALIDATE it later",
+                fk.referenced_table
+            ),
+            Action::SplitForeignKey {
+                table: table.clone(),
+                constraint: constraint.clone(),
+                referenced_table: fk.referenced_table.clone(),
+                referenced_columns: fk.referenced_columns.clone(),
+                not_valid_at: fk.not_valid_at,
+            },
+        ));
+    }
+    findings
+}

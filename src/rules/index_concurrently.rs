@@ -1,0 +1,72 @@
+//! `index-concurrently`: build indexes on existing tables without blocking writes.
+//!
+//! **What**: `CREATE [UNIQUE] INDEX` on a table that existed before the migration.
+//!
+//! **Why**: a plain index build holds a SHARE lock on the table: every INSERT, UPDATE and DELETE waits
+//! for the whole build (scan + sort). On a large, busy table that is an outage.
+//!
+//! **Fix**: the statement is cut out of the migration and written as `CREATE [UNIQUE] INDEX CONCURRENTLY`
+//! alone in a migration of its own, ordered right after the original. Alone, because Prisma sends a file
+//! as one query, which PostgreSQL runs as one transaction, and CONCURRENTLY refuses to run inside one
+//! (SQLSTATE 25001) — even a `SET` beside it breaks it. No `IF NOT EXISTS` is added: it would hide an
+//! INVALID index left by a failed build.
+//!
+//! Indexes on tables created in the same migration stay where they are: nobody can write to those yet.
+
+use super::{Action, Finding, StatementContext};
+use crate::source::classify::{Fact, TableChange};
+
+pub const RULE: &str = "index-concurrently";
+
+pub fn check(context: &StatementContext) -> Option<Finding> {
+    let Fact::CreateIndex(index) = &context.statement.fact else {
+        return None;
+    };
+    if index.concurrently {
+        return None;
+    }
+    let what = match &index.name {
+        Some(name) => format!("CREATE {}INDEX {}", if index.unique { "UNIQUE " } else { "" }, name),
+        None => format!("CREATE {}INDEX on {}", if index.unique { "UNIQUE " } else { "" }, index.table),
+    };
+    let leave = |why: String| Some(context.finding(RULE, format!("{what}: left alone: {why}"), Action::LeaveAlone));
+    if context.is_new_table(&index.table) {
+        return leave(format!("table {} is created in this migration", index.table));
+    }
+    if context.in_transaction_block {
+        return leave(format!(
+            "it blocks writes on {} while it builds, but it sits inside an explicit BEGIN ... COMMIT block, and moving it out would change what that block makes atomic; build it CONCURRENTLY by hand in a migration of its own",
+            context.describe_existing(&index.table)
+        ));
+    }
+    if let Some(later) = context.later.iter().find(|s| drops_or_renames(&s.fact, &index.table)) {
+        return leave(format!(
+            "table {} is dropped or renamed later in this migration (line {}), so the index cannot be built after it",
+            index.table, later.line
+        ));
+    }
+    Some(context.finding(
+        RULE,
+        format!(
+            "{what} blocks writes on {} for the whole build: build it CONCURRENTLY in a migration of its own",
+            context.describe_existing(&index.table)
+        ),
+        Action::BuildIndexConcurrently {
+            index: index.name.clone(),
+            table: index.table.clone(),
+            unique: index.unique,
+            key_columns: index.columns.clone().filter(|_| !index.partial),
+            concurrently_at: index.concurrently_at,
+        },
+    ))
+}
+
+fn drops_or_renames(fact: &Fact, table: &crate::source::names::QualifiedName) -> bool {
+    match fact {
+        Fact::DropTables { tables } => tables.contains(table),
+        Fact::AlterTable { table: altered, changes } => {
+            altered == table && changes.iter().any(|c| matches!(c, TableChange::RenameTo { .. }))
+        }
+        _ => false,
+    }
+}

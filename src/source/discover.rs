@@ -1,0 +1,155 @@
+//! Finding the migrations directory and reading its migrations in Prisma's order.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// The first line of every migration.sql this tool writes; how it recognises its own folders.
+pub const GENERATED_MARKER: &str = "-- migrate-safe: from migration ";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// `0_*` folders: a baseline of an existing database, never rewritten.
+    Baseline,
+    /// Written by migrate-safe; never rewritten.
+    Generated,
+    /// Anything else (what `prisma migrate dev` writes, or hand-written).
+    Prisma,
+}
+
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub name: String,
+    pub dir: PathBuf,
+    pub sql_path: PathBuf,
+    pub sql: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct MigrationsDir {
+    pub path: PathBuf,
+    /// Set when the path given was a project root or `prisma/` folder.
+    pub found_inside: Option<PathBuf>,
+    pub migrations: Vec<Migration>,
+}
+
+impl MigrationsDir {
+    pub fn get(&self, name: &str) -> Option<&Migration> {
+        self.migrations.iter().find(|m| m.name == name)
+    }
+}
+
+/// Resolve `given` to a migrations directory and read every migration in it.
+pub fn discover(given: &Path) -> Result<MigrationsDir> {
+    let metadata = fs::metadata(given).map_err(|e| Error::io(given, e))?;
+    if !metadata.is_dir() {
+        return Err(Error::NotMigrationsDir { path: given.to_path_buf() });
+    }
+    let (path, found_inside) = if looks_like_migrations_dir(given)? {
+        (given.to_path_buf(), None)
+    } else if let Some(inner) = ["prisma/migrations", "migrations"]
+        .iter()
+        .map(|sub| given.join(sub))
+        .find(|p| p.is_dir())
+    {
+        (inner, Some(given.to_path_buf()))
+    } else {
+        return Err(Error::NotMigrationsDir { path: given.to_path_buf() });
+    };
+    check_lock_file(&path)?;
+    let migrations = read_migrations(&path)?;
+    Ok(MigrationsDir {
+        path,
+        found_inside,
+        migrations,
+    })
+}
+
+fn looks_like_migrations_dir(path: &Path) -> Result<bool> {
+    if path.join("migration_lock.toml").is_file() {
+        return Ok(true);
+    }
+    for entry in fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+        let entry = entry.map_err(|e| Error::io(path, e))?;
+        if entry.path().join("migration.sql").is_file() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn check_lock_file(dir: &Path) -> Result<()> {
+    let path = dir.join("migration_lock.toml");
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        // Prisma tolerates a missing lock file.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::LockFile {
+        path: path.clone(),
+        message: format!("not valid TOML: {}", e.message()),
+    })?;
+    match table.get("provider").and_then(|p| p.as_str()) {
+        Some("postgresql") => Ok(()),
+        Some(other) => Err(Error::LockFile {
+            path,
+            message: format!("provider is \"{other}\"; migrate-safe only rewrites PostgreSQL migrations"),
+        }),
+        None => Err(Error::LockFile {
+            path,
+            message: "no `provider` key (Prisma writes provider = \"postgresql\")".into(),
+        }),
+    }
+}
+
+fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {
+    let mut migrations = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let folder = entry.path();
+        if !folder.is_dir() {
+            continue;
+        }
+        let name = entry
+            .file_name()
+            .into_string()
+            .map_err(|_| Error::BadFolderName { path: folder.clone() })?;
+        if name.starts_with('.') {
+            continue; // hidden folders (editors, VCS) are not migrations
+        }
+        let sql_path = folder.join("migration.sql");
+        let bytes = match fs::read(&sql_path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::MissingMigrationSql { path: folder });
+            }
+            Err(e) => return Err(Error::io(sql_path, e)),
+        };
+        let sql = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
+            path: sql_path.clone(),
+            offset: e.utf8_error().valid_up_to(),
+        })?;
+        let origin = if sql.starts_with(GENERATED_MARKER) {
+            Origin::Generated
+        } else if name.starts_with("0_") {
+            Origin::Baseline
+        } else {
+            Origin::Prisma
+        };
+        migrations.push(Migration {
+            name,
+            dir: folder,
+            sql_path,
+            sql,
+            origin,
+        });
+    }
+    migrations.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    Ok(migrations)
+}

@@ -1,0 +1,69 @@
+//! Object names as PostgreSQL resolves them: unquoted identifiers fold to lower case, quoted ones keep
+//! their spelling, and an unqualified name lives in `public` (the schema Prisma's default search_path uses).
+
+use std::fmt;
+
+use serde::Serialize;
+use sqlparser::ast::{Ident, ObjectName, ObjectNamePart};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct QualifiedName {
+    pub schema: String,
+    pub name: String,
+}
+
+pub const DEFAULT_SCHEMA: &str = "public";
+
+impl QualifiedName {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        QualifiedName {
+            schema: schema.into(),
+            name: name.into(),
+        }
+    }
+
+    /// From a parsed name; `None` for names with more than two parts (database-qualified).
+    pub fn from_object_name(name: &ObjectName) -> Option<Self> {
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .map(|part| match part {
+                ObjectNamePart::Identifier(ident) => Some(fold(ident)),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        match parts.as_slice() {
+            [name] => Some(Self::new(DEFAULT_SCHEMA, name.clone())),
+            [schema, name] => Some(Self::new(schema.clone(), name.clone())),
+            _ => None,
+        }
+    }
+
+    /// A name in the same schema as `self` (indexes live in their table's schema; renames stay put).
+    pub fn sibling(&self, name: impl Into<String>) -> Self {
+        Self::new(self.schema.clone(), name)
+    }
+}
+
+/// PostgreSQL's identifier folding.
+pub fn fold(ident: &Ident) -> String {
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
+}
+
+impl fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.schema != DEFAULT_SCHEMA {
+            write!(f, "{}.", quote(&self.schema))?;
+        }
+        write!(f, "{}", quote(&self.name))
+    }
+}
+
+/// Quote an identifier the way Prisma writes them.
+pub fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}

@@ -1,0 +1,107 @@
+//! The order Prisma applies migrations in: folder names sorted. The engine sorts by bytes; the CLI's
+//! listing uses `localeCompare` (ICU root collation), where `_` sorts before digits and letters and case
+//! is only a tie-breaker. A new folder must land in the same place under both.
+
+use std::cmp::Ordering;
+
+/// ICU root collation's order of ASCII punctuation and symbols (all before digits and letters).
+const PUNCTUATION: &str = "_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$";
+
+fn primary_weight(c: char) -> u32 {
+    match c {
+        c if c.is_whitespace() => 0,
+        c if c.is_ascii_digit() => 100 + (c as u32 - '0' as u32),
+        c if c.is_ascii_alphabetic() => 200 + (c.to_ascii_lowercase() as u32 - 'a' as u32),
+        c => PUNCTUATION.find(c).map_or(1000 + c as u32, |i| 1 + i as u32),
+    }
+}
+
+/// An approximation of ICU root collation for folder names: primary weights first, then lower case
+/// before upper case, then bytes.
+pub fn collation_cmp(a: &str, b: &str) -> Ordering {
+    a.chars()
+        .map(primary_weight)
+        .cmp(b.chars().map(primary_weight))
+        .then_with(|| a.chars().map(|c| c.is_ascii_uppercase()).cmp(b.chars().map(|c| c.is_ascii_uppercase())))
+        .then_with(|| a.cmp(b))
+}
+
+pub fn byte_cmp(a: &str, b: &str) -> Ordering {
+    a.as_bytes().cmp(b.as_bytes())
+}
+
+/// Existing folder names, sorted under both orders, to check where new folders would land.
+pub struct FolderOrder {
+    by_bytes: Vec<String>,
+    by_collation: Vec<String>,
+}
+
+impl FolderOrder {
+    pub fn new(names: impl IntoIterator<Item = String>) -> Self {
+        let mut by_bytes: Vec<String> = names.into_iter().collect();
+        by_bytes.sort_by(|a, b| byte_cmp(a, b));
+        let mut by_collation = by_bytes.clone();
+        by_collation.sort_by(|a, b| collation_cmp(a, b));
+        FolderOrder { by_bytes, by_collation }
+    }
+
+    /// Check that `new` (in this order) sorts right after `after` and before every existing folder that
+    /// follows `after`, under both orders. Returns the name that gets in the way.
+    pub fn check_insertion(&self, after: &str, new: &[String]) -> Result<(), String> {
+        for (sorted, cmp) in [
+            (&self.by_bytes, byte_cmp as fn(&str, &str) -> Ordering),
+            (&self.by_collation, collation_cmp),
+        ] {
+            let mut previous = after;
+            for name in new {
+                if cmp(previous, name) != Ordering::Less {
+                    return Err(previous.to_string());
+                }
+                previous = name;
+            }
+            // The first existing folder after `after` in this order must come after the new ones.
+            let position = sorted.partition_point(|existing| cmp(existing, after) != Ordering::Greater);
+            if let Some(next) = sorted.get(position) {
+                if cmp(previous, next) != Ordering::Less {
+                    return Err(next.clone());
+                }
+            }
+            if sorted.iter().any(|existing| new.iter().any(|n| n == existing)) {
+                return Err(previous.to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_sorts_first_in_both_orders() {
+        let a = "20240301120000_add_teams";
+        let b = "20240301120000_add_teams_01_create_index_x";
+        assert_eq!(byte_cmp(a, b), Ordering::Less);
+        assert_eq!(collation_cmp(a, b), Ordering::Less);
+    }
+
+    #[test]
+    fn underscore_before_digits_and_letters_in_collation_only_case_insensitive() {
+        assert_eq!(collation_cmp("a_b", "a1"), Ordering::Less);
+        assert_eq!(byte_cmp("a_b", "a1"), Ordering::Greater);
+        assert_eq!(collation_cmp("aB", "ab"), Ordering::Greater);
+        assert_eq!(collation_cmp("aB", "ac"), Ordering::Less);
+        assert_eq!(byte_cmp("aB", "ac"), Ordering::Less);
+        assert_eq!(byte_cmp("aZ", "ab"), Ordering::Less);
+        assert_eq!(collation_cmp("aZ", "ab"), Ordering::Greater);
+    }
+
+    #[test]
+    fn insertion_is_refused_when_an_existing_folder_gets_in_the_way() {
+        let order = FolderOrder::new(["1_a".to_string(), "1_a_00_mine".to_string(), "2_b".to_string()]);
+        assert_eq!(order.check_insertion("1_a", &["1_a_01_x".to_string()]), Err("1_a_00_mine".to_string()));
+        let order = FolderOrder::new(["1_a".to_string(), "2_b".to_string()]);
+        assert_eq!(order.check_insertion("1_a", &["1_a_01_x".to_string(), "1_a_02_y".to_string()]), Ok(()));
+    }
+}

@@ -1,0 +1,310 @@
+//! Lossless statement splitting.
+//!
+//! The file is tokenized with sqlparser's PostgreSQL tokenizer, which emits whitespace and comments as
+//! tokens too, so the tokens tile the whole input. Statements end at a top-level `;`. Every byte of the
+//! input belongs to exactly one [`Piece`]; concatenating the pieces gives the input back.
+
+use std::ops::Range;
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::tokenizer::{Span, Token, TokenWithSpan, Tokenizer, Whitespace};
+
+/// A token with its byte range in the file.
+#[derive(Debug, Clone)]
+pub struct Tok {
+    pub token: Token,
+    pub bytes: Range<usize>,
+    /// The tokenizer's own (line, character column) span, kept for the parser's error messages.
+    pub span: Span,
+}
+
+impl Tok {
+    pub fn line(&self) -> usize {
+        self.span.start.line as usize
+    }
+
+    pub fn column(&self) -> usize {
+        self.span.start.column as usize
+    }
+
+    pub fn is_trivia(&self) -> bool {
+        matches!(self.token, Token::Whitespace(_))
+    }
+
+    pub fn is_comment(&self) -> bool {
+        matches!(
+            self.token,
+            Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_))
+        )
+    }
+
+    /// The keyword this token spells, upper-cased, when it is an unquoted word.
+    pub fn keyword(&self) -> Option<String> {
+        match &self.token {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+            _ => None,
+        }
+    }
+
+    pub fn is_keyword(&self, keyword: &str) -> bool {
+        matches!(&self.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(keyword))
+    }
+}
+
+/// One statement of a file, with the comments and whitespace around it.
+///
+/// `bytes` = leading trivia + `statement` + trailing trivia up to the end of the statement's last line.
+#[derive(Debug, Clone)]
+pub struct Piece {
+    pub bytes: Range<usize>,
+    /// The statement itself, from its first token to its `;` (inclusive); `None` for trailing trivia.
+    pub statement: Option<Range<usize>>,
+    /// Comment lines directly above the statement (no blank line between): Prisma's `-- StepName` header.
+    pub header: Option<Range<usize>>,
+    /// Indexes into [`SplitFile::tokens`] of the statement's tokens, `;` excluded.
+    pub tokens: Range<usize>,
+}
+
+impl Piece {
+    /// Where the statement's removable block starts: its header when it has one.
+    pub fn block_start(&self) -> Option<usize> {
+        let statement = self.statement.as_ref()?;
+        Some(self.header.as_ref().map_or(statement.start, |h| h.start))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SplitFile {
+    pub tokens: Vec<Tok>,
+    pub pieces: Vec<Piece>,
+}
+
+impl SplitFile {
+    /// The statement pieces (those with a statement), in order.
+    pub fn statements(&self) -> impl Iterator<Item = &Piece> {
+        self.pieces.iter().filter(|p| p.statement.is_some())
+    }
+
+    /// The significant (non-trivia) tokens of a piece's statement.
+    pub fn significant_tokens<'a>(&'a self, piece: &Piece) -> impl Iterator<Item = &'a Tok> + 'a {
+        self.tokens[piece.tokens.clone()].iter().filter(|t| !t.is_trivia())
+    }
+}
+
+/// A tokenizer error with its 1-based position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Split `text` into statements without losing a byte.
+pub fn split(text: &str) -> Result<SplitFile, SplitError> {
+    let raw = Tokenizer::new(&PostgreSqlDialect {}, text)
+        .with_unescape(false)
+        .tokenize_with_location()
+        .map_err(|e| SplitError {
+            message: e.message,
+            line: e.location.line as usize,
+            column: e.location.column as usize,
+        })?;
+    let tokens = attach_byte_ranges(text, raw);
+    let pieces = cut_pieces(text, &tokens);
+    Ok(SplitFile { tokens, pieces })
+}
+
+/// Turn the tokenizer's (line, character column) locations into byte ranges. Each token ends where the
+/// next one starts, because the tokenizer emits every character as part of some token.
+fn attach_byte_ranges(text: &str, raw: Vec<TokenWithSpan>) -> Vec<Tok> {
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let to_byte = |line: u64, column: u64| -> usize {
+        let start = line_starts[(line as usize).saturating_sub(1).min(line_starts.len() - 1)];
+        let rest = &text[start..];
+        let chars = (column as usize).saturating_sub(1);
+        rest.char_indices().nth(chars).map_or(text.len(), |(i, _)| start + i)
+    };
+    let starts: Vec<usize> = raw
+        .iter()
+        .map(|t| to_byte(t.span.start.line, t.span.start.column))
+        .collect();
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let end = starts.get(i + 1).copied().unwrap_or(text.len());
+            Tok {
+                bytes: starts[i]..end,
+                span: t.span,
+                token: t.token,
+            }
+        })
+        .collect()
+}
+
+fn cut_pieces(text: &str, tokens: &[Tok]) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    let mut piece_start_byte = 0;
+    let mut i = 0;
+    while i < tokens.len() {
+        // Leading trivia.
+        let first = i;
+        while i < tokens.len() && tokens[i].is_trivia() {
+            i += 1;
+        }
+        if i == tokens.len() {
+            pieces.push(Piece {
+                bytes: piece_start_byte..text.len(),
+                statement: None,
+                header: None,
+                tokens: first..first,
+            });
+            break;
+        }
+        let statement_first = i;
+        let mut atomic_body = false;
+        // The statement runs to the next top-level `;` (SQL-standard function bodies, `BEGIN ATOMIC ... END`,
+        // hold semicolons of their own).
+        while i < tokens.len() {
+            let token = &tokens[i];
+            if token.is_keyword("ATOMIC") && previous_keyword(tokens, i).as_deref() == Some("BEGIN") {
+                atomic_body = true;
+            } else if atomic_body && token.is_keyword("END") {
+                atomic_body = false;
+            } else if token.token == Token::SemiColon && !atomic_body {
+                break;
+            }
+            i += 1;
+        }
+        let last_significant = (statement_first..i).rev().find(|&k| !tokens[k].is_trivia());
+        let statement_end = if i < tokens.len() {
+            let end = tokens[i].bytes.end; // include `;`
+            i += 1;
+            end
+        } else {
+            last_significant.map_or(tokens[statement_first].bytes.end, |k| tokens[k].bytes.end)
+        };
+        // Trailing trivia on the same line (spaces, a `--` comment), up to and including the newline.
+        while i < tokens.len() {
+            match &tokens[i].token {
+                Token::Whitespace(Whitespace::Space | Whitespace::Tab) => i += 1,
+                Token::Whitespace(Whitespace::MultiLineComment(c)) if !c.contains('\n') => i += 1,
+                Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) if !comment.ends_with('\n') => i += 1,
+                Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::Newline) => {
+                    i += 1;
+                    break;
+                }
+                _ => break,
+            }
+        }
+        // Without a `;`, the trailing whitespace tokens belong to the statement's tokens range; trim them.
+        let piece_end = if i < tokens.len() {
+            tokens[i].bytes.start
+        } else {
+            text.len()
+        };
+        let statement_start = tokens[statement_first].bytes.start;
+        let tokens_range = statement_first..last_significant.map_or(statement_first, |k| k + 1);
+        pieces.push(Piece {
+            bytes: piece_start_byte..piece_end,
+            statement: Some(statement_start..statement_end),
+            header: attached_header(text, piece_start_byte..statement_start),
+            tokens: tokens_range,
+        });
+        piece_start_byte = piece_end;
+    }
+    pieces
+}
+
+fn previous_keyword(tokens: &[Tok], i: usize) -> Option<String> {
+    tokens[..i].iter().rev().find(|t| !t.is_trivia())?.keyword()
+}
+
+/// The `--` comment lines directly above a statement, with no blank line in between.
+fn attached_header(text: &str, trivia: Range<usize>) -> Option<Range<usize>> {
+    let region = &text[trivia.clone()];
+    // The statement must start its own line for a header to be attached.
+    let last_newline = region.rfind('\n')?;
+    if !region[last_newline + 1..].trim().is_empty() {
+        return None;
+    }
+    let mut start = last_newline + 1;
+    let mut cursor = last_newline; // position of the newline ending the line above
+    loop {
+        let line_start = region[..cursor].rfind('\n').map_or(0, |p| p + 1);
+        let line = &region[line_start..cursor];
+        if line.trim_start().starts_with("--") {
+            start = line_start;
+            if line_start == 0 {
+                break;
+            }
+            cursor = line_start - 1;
+        } else {
+            break;
+        }
+    }
+    (start <= last_newline).then(|| trivia.start + start..trivia.start + last_newline + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statements(text: &str) -> Vec<&str> {
+        let split = split(text).unwrap();
+        split
+            .statements()
+            .map(|p| &text[p.statement.clone().unwrap()])
+            .collect()
+    }
+
+    #[test]
+    fn splits_prisma_steps_with_headers() {
+        let text = "-- CreateTable\nCREATE TABLE \"a\" (\"id\" INT);\n\n-- CreateIndex\nCREATE INDEX \"i\" ON \"a\"(\"id\");\n";
+        let split = split(text).unwrap();
+        assert_eq!(split.pieces.len(), 2);
+        let second = &split.pieces[1];
+        assert_eq!(&text[second.header.clone().unwrap()], "-- CreateIndex\n");
+        assert_eq!(&text[second.bytes.clone()], "\n-- CreateIndex\nCREATE INDEX \"i\" ON \"a\"(\"id\");\n");
+    }
+
+    #[test]
+    fn semicolons_inside_literals_do_not_split() {
+        let text = "SELECT ';', \"a;b\", E'\\';', $x$ ; $x$, $$;$$ /* ; /* nested ; */ */ -- ;\n;SELECT 2";
+        assert_eq!(statements(text).len(), 2);
+    }
+
+    #[test]
+    fn begin_atomic_bodies_keep_their_semicolons() {
+        let text = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\nSELECT 3;";
+        assert_eq!(
+            statements(text),
+            vec![
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;",
+                "SELECT 3;"
+            ]
+        );
+    }
+
+    #[test]
+    fn blank_line_detaches_a_comment() {
+        let text = "-- note\n\nCREATE TABLE a (id int);\n";
+        assert!(split(text).unwrap().pieces[0].header.is_none());
+    }
+
+    #[test]
+    fn trailing_comment_stays_with_its_statement() {
+        let text = "SELECT 1; -- one\nSELECT 2;\n-- end\n";
+        let split = split(text).unwrap();
+        assert_eq!(&text[split.pieces[0].bytes.clone()], "SELECT 1; -- one\n");
+        assert_eq!(split.pieces.len(), 3);
+        assert!(split.pieces[2].statement.is_none());
+    }
+
+    #[test]
+    fn unterminated_string_is_an_error_with_position() {
+        let err = split("SELECT 1;\nSELECT 'abc").unwrap_err();
+        assert_eq!(err.line, 2);
+    }
+}
