@@ -72,12 +72,19 @@ pub fn resolve_targets(dir: &MigrationsDir, targets: &Targets) -> Result<Vec<Str
 }
 
 /// Plan a rewrite of each target against the history before it.
-pub fn analyse(dir: &MigrationsDir, targets: &[String], options: RuleOptions) -> Result<Vec<MigrationPlan>> {
+pub fn analyse(
+    dir: &MigrationsDir,
+    targets: &[String],
+    options: RuleOptions,
+) -> Result<Vec<MigrationPlan>> {
     let order = FolderOrder::new(dir.migrations.iter().map(|m| m.name.clone()));
     let targets: HashSet<&str> = targets.iter().map(String::as_str).collect();
     let mut model = SchemaModel::default();
     let mut plans = Vec::new();
-    let last_target = dir.migrations.iter().rposition(|m| targets.contains(m.name.as_str()));
+    let last_target = dir
+        .migrations
+        .iter()
+        .rposition(|m| targets.contains(m.name.as_str()));
     let Some(last_target) = last_target else {
         return Ok(plans);
     };
@@ -91,7 +98,13 @@ pub fn analyse(dir: &MigrationsDir, targets: &[String], options: RuleOptions) ->
         let statements = classify(&split);
         if targets.contains(migration.name.as_str()) {
             let findings = check_migration(&migration.name, &statements, &model, options);
-            plans.push(plan_migration(migration, &split, &statements, findings, &order)?);
+            plans.push(plan_migration(
+                migration,
+                &split,
+                &statements,
+                findings,
+                &order,
+            )?);
         }
         for statement in &statements {
             model.apply(&statement.fact, &migration.name);

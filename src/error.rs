@@ -5,13 +5,17 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: not a Prisma migrations directory (expected migration_lock.toml or <name>/migration.sql folders, or a project with prisma/migrations); pass the folder that `prisma migrate dev` writes to")]
+    #[error(
+        "{path}: not a Prisma migrations directory (expected migration_lock.toml or <name>/migration.sql folders, or a project with prisma/migrations); pass the folder that `prisma migrate dev` writes to"
+    )]
     NotMigrationsDir { path: PathBuf },
 
     #[error("{path}: no such file or directory")]
     Missing { path: PathBuf },
 
-    #[error("{path}: migration folder has no migration.sql (Prisma refuses such a folder too); add the file or remove the folder")]
+    #[error(
+        "{path}: migration folder has no migration.sql (Prisma refuses such a folder too); add the file or remove the folder"
+    )]
     MissingMigrationSql { path: PathBuf },
 
     #[error("{path}: {source}")]

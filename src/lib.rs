@@ -6,6 +6,7 @@
 
 pub mod analyse;
 pub mod cli;
+pub mod db;
 pub mod error;
 pub mod fix;
 pub mod model;

@@ -44,7 +44,11 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
             .iter()
             .filter(|p| p.edits_original)
             .map(|p| FileChange {
-                path: dir.get(&p.migration).expect("planned migration exists").sql_path.clone(),
+                path: dir
+                    .get(&p.migration)
+                    .expect("planned migration exists")
+                    .sql_path
+                    .clone(),
                 original: p.original_sql.clone(),
                 rewritten: p.rewritten_sql.clone(),
             })

@@ -31,7 +31,11 @@ pub fn apply(text: &str, edits: &[Edit]) -> String {
     let mut out = String::with_capacity(text.len() + 64);
     let mut cursor = 0;
     for edit in sorted {
-        assert!(edit.range.start >= cursor, "overlapping edits at byte {}", edit.range.start);
+        assert!(
+            edit.range.start >= cursor,
+            "overlapping edits at byte {}",
+            edit.range.start
+        );
         out.push_str(&text[cursor..edit.range.start]);
         out.push_str(&edit.replacement);
         cursor = edit.range.end;
@@ -59,7 +63,11 @@ mod tests {
 
     #[test]
     fn applies_in_any_order() {
-        let edits = [Edit::insert(5, "!"), Edit::delete(0..1), Edit::insert(3, "-")];
+        let edits = [
+            Edit::insert(5, "!"),
+            Edit::delete(0..1),
+            Edit::insert(3, "-"),
+        ];
         assert_eq!(apply("abcdef", &edits), "bc-de!f");
     }
 

@@ -88,9 +88,21 @@ pub fn plan_migration(
     let mut not_valid: BTreeMap<usize, Vec<Edit>> = BTreeMap::new();
     let mut validations = Vec::new();
     for finding in &findings {
-        if let Action::SplitForeignKey { table, constraint, not_valid_at, .. } = &finding.action {
-            not_valid.entry(finding.statement).or_default().push(Edit::insert(*not_valid_at, " NOT VALID"));
-            validations.push(format!("ALTER TABLE {table} VALIDATE CONSTRAINT {};", quote(constraint)));
+        if let Action::SplitForeignKey {
+            table,
+            constraint,
+            not_valid_at,
+            ..
+        } = &finding.action
+        {
+            not_valid
+                .entry(finding.statement)
+                .or_default()
+                .push(Edit::insert(*not_valid_at, " NOT VALID"));
+            validations.push(format!(
+                "ALTER TABLE {table} VALIDATE CONSTRAINT {};",
+                quote(constraint)
+            ));
         }
     }
 
@@ -99,9 +111,14 @@ pub fn plan_migration(
     let mut folders: Vec<(String, String)> = Vec::new(); // (slug, body)
     let mut build_folder: BTreeMap<usize, usize> = BTreeMap::new();
     for &build in &placement.builds {
-        let Fact::CreateIndex(index) = &statements[build].fact else { unreachable!("builds are CREATE INDEX") };
+        let Fact::CreateIndex(index) = &statements[build].fact else {
+            unreachable!("builds are CREATE INDEX")
+        };
         let edits = [Edit::insert(index.concurrently_at, " CONCURRENTLY")];
-        let what = index.name.as_ref().map_or_else(|| format!("on_{}", index.table.name), |n| n.name.clone());
+        let what = index
+            .name
+            .as_ref()
+            .map_or_else(|| format!("on_{}", index.table.name), |n| n.name.clone());
         build_folder.insert(build, folders.len());
         folders.push((
             format!("create_index_{}", slug(&what)),
@@ -121,10 +138,17 @@ pub fn plan_migration(
         folders.len() - 1
     });
     let validate_folder = (!validations.is_empty()).then(|| {
-        folders.push(("validate_foreign_keys".to_string(), validations.iter().map(|v| format!("{v}{eol}")).collect()));
+        folders.push((
+            "validate_foreign_keys".to_string(),
+            validations.iter().map(|v| format!("{v}{eol}")).collect(),
+        ));
         folders.len() - 1
     });
-    let names = folder_names(&migration.name, folders.iter().map(|(s, _)| s.as_str()), width)?;
+    let names = folder_names(
+        &migration.name,
+        folders.iter().map(|(s, _)| s.as_str()),
+        width,
+    )?;
     order
         .check_insertion(&migration.name, &names)
         .map_err(|blocker| Error::Naming {
@@ -140,7 +164,10 @@ pub fn plan_migration(
         .zip(purposes)
         .map(|(((_, body), name), purpose)| NewMigration {
             name: name.clone(),
-            sql: format!("{GENERATED_MARKER}{}: {purpose}{eol}{body}", quote(&migration.name)),
+            sql: format!(
+                "{GENERATED_MARKER}{}: {purpose}{eol}{body}",
+                quote(&migration.name)
+            ),
         })
         .collect();
 
@@ -152,18 +179,46 @@ pub fn plan_migration(
         }
     }
     if let Some(build) = placement.build_in_place {
-        let Fact::CreateIndex(index) = &statements[build].fact else { unreachable!() };
+        let Fact::CreateIndex(index) = &statements[build].fact else {
+            unreachable!()
+        };
         edits.push(Edit::insert(index.concurrently_at, " CONCURRENTLY"));
     }
-    let cut: BTreeSet<usize> = placement.builds.iter().chain(placement.dependents.keys()).copied().collect();
-    edits.extend(merge(cut.iter().map(|&s| cut_range(text, split, statements, s, &cut, eol)).collect()).into_iter().map(Edit::delete));
+    let cut: BTreeSet<usize> = placement
+        .builds
+        .iter()
+        .chain(placement.dependents.keys())
+        .copied()
+        .collect();
+    edits.extend(
+        merge(
+            cut.iter()
+                .map(|&s| cut_range(text, split, statements, s, &cut, eol))
+                .collect(),
+        )
+        .into_iter()
+        .map(Edit::delete),
+    );
     let rewritten_sql = apply(text, &edits);
 
-    let outcomes = resolve(findings, statements, &placement, &build_folder, after_folder, validate_folder, &names);
+    let outcomes = resolve(
+        findings,
+        text,
+        split,
+        statements,
+        &placement,
+        &build_folder,
+        after_folder,
+        validate_folder,
+        &names,
+    );
     let unanalysed = statements
         .iter()
         .filter_map(|s| match &s.fact {
-            Fact::Unanalysed { reason } => Some(Unanalysed { line: s.line, reason: reason.clone() }),
+            Fact::Unanalysed { reason } => Some(Unanalysed {
+                line: s.line,
+                reason: reason.clone(),
+            }),
             _ => None,
         })
         .collect();
@@ -208,7 +263,11 @@ fn place(split: &SplitFile, statements: &[Statement], findings: &mut [Finding]) 
         }
         let cut: HashSet<usize> = builds.iter().chain(dependents.keys()).copied().collect();
         let nothing_left = statements.iter().enumerate().all(|(i, _)| cut.contains(&i));
-        let mut placement = Placement { builds, dependents, ..Placement::default() };
+        let mut placement = Placement {
+            builds,
+            dependents,
+            ..Placement::default()
+        };
         if nothing_left && !placement.builds.is_empty() {
             placement.build_in_place = Some(placement.builds.remove(0));
         }
@@ -245,12 +304,24 @@ fn dependents(
     let mut names: Vec<(String, usize, BTreeSet<usize>)> = Vec::new(); // (name, defined at, needs)
     let mut unique_keys: Vec<(QualifiedName, BTreeSet<String>, usize)> = Vec::new();
     for finding in findings {
-        if let Action::BuildIndexConcurrently { index, table, unique, key_columns, .. } = &finding.action {
+        if let Action::BuildIndexConcurrently {
+            index,
+            table,
+            unique,
+            key_columns,
+            ..
+        } = &finding.action
+        {
             if let Some(index) = index {
-                names.push((index.name.clone(), finding.statement, BTreeSet::from([finding.statement])));
+                names.push((
+                    index.name.clone(),
+                    finding.statement,
+                    BTreeSet::from([finding.statement]),
+                ));
             }
-            if let (true, Some(columns)) = (unique, key_columns) {
-                unique_keys.push((table.clone(), columns.iter().cloned().collect(), finding.statement));
+            if *unique {
+                let columns = key_columns.iter().flatten().cloned().collect();
+                unique_keys.push((table.clone(), columns, finding.statement));
             }
         }
     }
@@ -264,7 +335,11 @@ fn dependents(
         let words: HashSet<String> = split
             .significant_tokens(piece)
             .filter_map(|t| match &t.token {
-                sqlparser::tokenizer::Token::Word(w) => Some(if w.quote_style.is_some() { w.value.clone() } else { w.value.to_lowercase() }),
+                sqlparser::tokenizer::Token::Word(w) => Some(if w.quote_style.is_some() {
+                    w.value.clone()
+                } else {
+                    w.value.to_lowercase()
+                }),
                 _ => None,
             })
             .collect();
@@ -273,12 +348,23 @@ fn dependents(
             .filter(|(name, at, _)| *at < i && words.contains(name))
             .flat_map(|(_, _, needs)| needs.iter().copied())
             .collect();
+        // `INSERT .. ON CONFLICT` on a table needs its unique index to exist.
+        if words.contains("conflict") {
+            needs.extend(
+                unique_keys
+                    .iter()
+                    .filter(|(table, _, at)| *at < i && words.contains(&table.name))
+                    .map(|(_, _, at)| *at),
+            );
+        }
         for fk in foreign_keys(&statement.fact) {
             let referenced: BTreeSet<String> = fk.1.iter().cloned().collect();
             needs.extend(
                 unique_keys
                     .iter()
-                    .filter(|(table, columns, at)| *at < i && table == fk.0 && *columns == referenced)
+                    .filter(|(table, columns, at)| {
+                        *at < i && table == fk.0 && !columns.is_empty() && *columns == referenced
+                    })
                     .map(|(_, _, at)| *at),
             );
         }
@@ -298,7 +384,9 @@ fn foreign_keys(fact: &Fact) -> Vec<(&QualifiedName, &Vec<String>)> {
         Fact::AlterTable { changes, .. } => changes
             .iter()
             .filter_map(|c| match c {
-                TableChange::AddForeignKey(fk) => Some((&fk.referenced_table, &fk.referenced_columns)),
+                TableChange::AddForeignKey(fk) => {
+                    Some((&fk.referenced_table, &fk.referenced_columns))
+                }
                 _ => None,
             })
             .collect(),
@@ -363,10 +451,20 @@ fn cut_range(
             .filter(|next| !cut.contains(&(statement + 1)) && next.piece == piece_index + 1)
             .is_some_and(|next| {
                 let next_piece = &split.pieces[next.piece];
-                let gap = &text[next_piece.bytes.start..next_piece.statement.as_ref().map_or(next_piece.bytes.end, |s| s.start)];
-                next_piece.header.is_none() && !gap.contains(&format!("{eol}{eol}")) && !gap.starts_with(eol)
+                let gap = &text[next_piece.bytes.start
+                    ..next_piece
+                        .statement
+                        .as_ref()
+                        .map_or(next_piece.bytes.end, |s| s.start)];
+                next_piece.header.is_none()
+                    && !gap.contains(&format!("{eol}{eol}"))
+                    && !gap.starts_with(eol)
             });
-    let mut start = if header_shared { statement_range.start } else { piece.block_start().unwrap_or(statement_range.start) };
+    let mut start = if header_shared {
+        statement_range.start
+    } else {
+        piece.block_start().unwrap_or(statement_range.start)
+    };
     let mut end = piece.bytes.end;
     let blank = format!("{eol}{eol}");
     if text[..start].ends_with(&blank) {
@@ -401,7 +499,11 @@ fn slug(name: &str) -> String {
     out.trim_matches('_').to_string()
 }
 
-fn folder_names<'a>(migration: &str, slugs: impl Iterator<Item = &'a str>, width: usize) -> Result<Vec<String>> {
+fn folder_names<'a>(
+    migration: &str,
+    slugs: impl Iterator<Item = &'a str>,
+    width: usize,
+) -> Result<Vec<String>> {
     slugs
         .enumerate()
         .map(|(i, slug)| {
@@ -420,14 +522,21 @@ fn folder_names<'a>(migration: &str, slugs: impl Iterator<Item = &'a str>, width
         .collect()
 }
 
-fn folder_purposes(statements: &[Statement], placement: &Placement, validates: bool) -> Vec<String> {
+fn folder_purposes(
+    statements: &[Statement],
+    placement: &Placement,
+    validates: bool,
+) -> Vec<String> {
     let mut purposes: Vec<String> = placement
         .builds
         .iter()
         .map(|&b| match &statements[b].fact {
             Fact::CreateIndex(index) => format!(
                 "builds {} on {} without blocking writes (must stay alone in this file)",
-                index.name.as_ref().map_or_else(|| "an index".to_string(), |n| quote(&n.name)),
+                index
+                    .name
+                    .as_ref()
+                    .map_or_else(|| "an index".to_string(), |n| quote(&n.name)),
                 index.table
             ),
             _ => unreachable!(),
@@ -437,13 +546,19 @@ fn folder_purposes(statements: &[Statement], placement: &Placement, validates: b
         purposes.push("statements that need the indexes built before".to_string());
     }
     if validates {
-        purposes.push("validates the foreign keys added NOT VALID (scans without blocking writes)".to_string());
+        purposes.push(
+            "validates the foreign keys added NOT VALID (scans without blocking writes)"
+                .to_string(),
+        );
     }
     purposes
 }
 
+#[allow(clippy::too_many_arguments)]
 fn resolve(
     findings: Vec<Finding>,
+    text: &str,
+    split: &SplitFile,
     statements: &[Statement],
     placement: &Placement,
     build_folder: &BTreeMap<usize, usize>,
@@ -458,9 +573,10 @@ fn resolve(
                 Action::BuildIndexConcurrently { .. } if placement.build_in_place == Some(finding.statement) => {
                     Some("made CONCURRENTLY in place: it is the only statement left in this migration".to_string())
                 }
-                Action::BuildIndexConcurrently { .. } => build_folder
-                    .get(&finding.statement)
-                    .map(|&f| format!("moved to {} as CREATE INDEX CONCURRENTLY", names[f])),
+                Action::BuildIndexConcurrently { unique, .. } => build_folder.get(&finding.statement).map(|&f| {
+                    let unique = if *unique { "UNIQUE " } else { "" };
+                    format!("moved to {} as CREATE {unique}INDEX CONCURRENTLY", names[f])
+                }),
                 Action::SplitForeignKey { .. } => {
                     let validated = validate_folder.map_or_else(String::new, |f| format!("; validated in {}", names[f]));
                     if placement.dependents.contains_key(&finding.statement) {
@@ -475,21 +591,48 @@ fn resolve(
         })
         .collect();
     for (&dependent, needs) in &placement.dependents {
-        if outcomes.iter().any(|o| o.finding.statement == dependent && o.resolution.is_some()) {
+        if outcomes
+            .iter()
+            .any(|o| o.finding.statement == dependent && o.resolution.is_some())
+        {
             continue; // already said where it went
         }
-        let needed: Vec<String> = needs.iter().filter_map(|b| build_folder.get(b)).map(|&f| names[f].clone()).collect();
+        let needed: Vec<String> = needs
+            .iter()
+            .filter_map(|b| build_folder.get(b))
+            .map(|&f| names[f].clone())
+            .collect();
         outcomes.push(Outcome {
             finding: Finding {
                 rule: DEPENDENCY_RULE,
                 statement: dependent,
                 line: statements[dependent].line,
-                message: format!("needs an index that now builds later ({})", needed.join(", ")),
+                message: format!(
+                    "`{}` needs an index that now builds later (in {})",
+                    excerpt(text, split, &statements[dependent]),
+                    needed.join(", ")
+                ),
                 action: Action::LeaveAlone,
             },
-            resolution: Some(format!("moved to {}", names[after_folder.expect("after folder")])),
+            resolution: Some(format!(
+                "moved to {}",
+                names[after_folder.expect("after folder")]
+            )),
         });
     }
     outcomes.sort_by_key(|o| (o.finding.line, o.finding.statement));
     outcomes
+}
+
+/// The start of a statement's first line, for messages.
+fn excerpt(text: &str, split: &SplitFile, statement: &Statement) -> String {
+    let range = split.pieces[statement.piece]
+        .statement
+        .clone()
+        .expect("statement piece");
+    let first_line = text[range].lines().next().unwrap_or_default().trim();
+    match first_line.char_indices().nth(80) {
+        Some((cut, _)) => format!("{} ...", &first_line[..cut]),
+        None => first_line.to_string(),
+    }
 }

@@ -18,7 +18,11 @@ pub struct NewFolder {
     pub sql: String,
 }
 
-pub fn write_atomically(migrations_dir: &Path, edits: &[FileChange], folders: &[NewFolder]) -> Result<()> {
+pub fn write_atomically(
+    migrations_dir: &Path,
+    edits: &[FileChange],
+    folders: &[NewFolder],
+) -> Result<()> {
     for folder in folders {
         let target = migrations_dir.join(&folder.name);
         if target.exists() {
@@ -30,7 +34,10 @@ pub fn write_atomically(migrations_dir: &Path, edits: &[FileChange], folders: &[
     }
     // Staging lives beside the migrations directory (same filesystem, so renames are atomic) and not
     // inside it, where a leftover folder would look like a broken migration to Prisma.
-    let parent = migrations_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = migrations_dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let staging = tempfile::Builder::new()
         .prefix(".migrate-safe-staging-")
         .tempdir_in(parent)
@@ -56,7 +63,8 @@ pub fn write_atomically(migrations_dir: &Path, edits: &[FileChange], folders: &[
     let result = (|| -> Result<()> {
         for folder in folders {
             let target = migrations_dir.join(&folder.name);
-            fs::rename(staging.path().join(&folder.name), &target).map_err(|e| Error::io(&target, e))?;
+            fs::rename(staging.path().join(&folder.name), &target)
+                .map_err(|e| Error::io(&target, e))?;
             moved_in.push(target);
         }
         for (edit, staged) in edits.iter().zip(&staged_edits) {

@@ -29,7 +29,11 @@ struct JsonPlan<'a> {
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let json = JsonReport {
         directory: report.dir.path.display().to_string(),
-        found_inside: report.dir.found_inside.as_ref().map(|p| p.display().to_string()),
+        found_inside: report
+            .dir
+            .found_inside
+            .as_ref()
+            .map(|p| p.display().to_string()),
         mode: report.mode,
         needs_rewrite: report.needs_rewrite(),
         written: report.written,

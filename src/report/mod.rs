@@ -52,7 +52,12 @@ pub fn plan_diffs(plan: &MigrationPlan) -> Vec<String> {
         ));
     }
     for new in &plan.new_migrations {
-        diffs.push(unified_diff("", &new.sql, "/dev/null", &format!("b/{}/migration.sql", new.name)));
+        diffs.push(unified_diff(
+            "",
+            &new.sql,
+            "/dev/null",
+            &format!("b/{}/migration.sql", new.name),
+        ));
     }
     diffs
 }

@@ -20,10 +20,18 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
             root.display(),
             dir.migrations.len()
         )?,
-        None => writeln!(out, "Migrations directory: {}, {} migrations", dir.path.display(), dir.migrations.len())?,
+        None => writeln!(
+            out,
+            "Migrations directory: {}, {} migrations",
+            dir.path.display(),
+            dir.migrations.len()
+        )?,
     }
     if report.plans.is_empty() {
-        writeln!(out, "No migration to rewrite: only baselines (0_*) and folders written by migrate-safe.")?;
+        writeln!(
+            out,
+            "No migration to rewrite: only baselines (0_*) and folders written by migrate-safe."
+        )?;
         return Ok(());
     }
     for plan in report.plans {
@@ -42,14 +50,30 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
 
 fn write_plan(plan: &MigrationPlan, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
-    let status = if plan.changes_anything() { "needs a rewrite" } else { "already safe, nothing to rewrite" };
+    let status = if plan.changes_anything() {
+        "needs a rewrite"
+    } else {
+        "already safe, nothing to rewrite"
+    };
     writeln!(out, "{}: {status}", plan.migration)?;
     for outcome in plan.outcomes.iter().filter(|o| o.resolution.is_some()) {
-        writeln!(out, "  line {}: {} [{}]", outcome.finding.line, outcome.finding.message, outcome.finding.rule)?;
-        writeln!(out, "    -> {}", outcome.resolution.as_deref().unwrap_or_default())?;
+        writeln!(
+            out,
+            "  line {}: {} [{}]",
+            outcome.finding.line, outcome.finding.message, outcome.finding.rule
+        )?;
+        writeln!(
+            out,
+            "    -> {}",
+            outcome.resolution.as_deref().unwrap_or_default()
+        )?;
     }
     for outcome in plan.outcomes.iter().filter(|o| o.resolution.is_none()) {
-        writeln!(out, "  line {}: {}", outcome.finding.line, outcome.finding.message)?;
+        writeln!(
+            out,
+            "  line {}: {}",
+            outcome.finding.line, outcome.finding.message
+        )?;
     }
     for unanalysed in &plan.unanalysed {
         writeln!(
@@ -80,27 +104,34 @@ fn write_diff(diff: &str, out: &mut dyn Write, color: bool) -> io::Result<()> {
 }
 
 fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let changed: Vec<&MigrationPlan> = report.plans.iter().filter(|p| p.changes_anything()).collect();
+    let changed: Vec<&MigrationPlan> = report
+        .plans
+        .iter()
+        .filter(|p| p.changes_anything())
+        .collect();
     let new_count: usize = changed.iter().map(|p| p.new_migrations.len()).sum();
     if changed.is_empty() {
         return writeln!(out, "Nothing to rewrite: the migrations are already safe.");
     }
-    let what = format!(
-        "{} migration{} to rewrite, {new_count} new migration folder{}",
-        changed.len(),
-        if changed.len() == 1 { "" } else { "s" },
-        if new_count == 1 { "" } else { "s" }
-    );
+    let migrations = plural(changed.len(), "migration");
+    let folders = plural(new_count, "new migration folder");
     match report.mode {
         Mode::Write => writeln!(
             out,
-            "Rewrote {what}. Review with `git diff` and `git status`, then apply as usual (`prisma migrate deploy`)."
+            "Rewrote {migrations} and added {folders}. Review with `git diff` and `git status`, then apply as usual (`prisma migrate deploy`)."
         ),
-        Mode::DryRun => writeln!(out, "Dry run: {what}. Nothing was written."),
+        Mode::DryRun => writeln!(
+            out,
+            "Dry run: would rewrite {migrations} and add {folders}. Nothing was written."
+        ),
         Mode::Check => writeln!(
             out,
-            "Check failed: {what}. Run `migrate-safe rewrite {}` to fix.",
+            "Check failed: {migrations} need a rewrite ({folders}). Run `migrate-safe rewrite {}` to fix.",
             report.dir.path.display()
         ),
     }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
 }

@@ -51,7 +51,9 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
             continue;
         };
         let scanned = if new_table {
-            format!("table {table} (created in this migration; split because of --foreign-keys all)")
+            format!(
+                "table {table} (created in this migration; split because of --foreign-keys all)"
+            )
         } else {
             context.describe_existing(table)
         };

@@ -26,12 +26,29 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
         return None;
     }
     let what = match &index.name {
-        Some(name) => format!("CREATE {}INDEX {}", if index.unique { "UNIQUE " } else { "" }, name),
-        None => format!("CREATE {}INDEX on {}", if index.unique { "UNIQUE " } else { "" }, index.table),
+        Some(name) => format!(
+            "CREATE {}INDEX {}",
+            if index.unique { "UNIQUE " } else { "" },
+            name
+        ),
+        None => format!(
+            "CREATE {}INDEX on {}",
+            if index.unique { "UNIQUE " } else { "" },
+            index.table
+        ),
     };
-    let leave = |why: String| Some(context.finding(RULE, format!("{what}: left alone: {why}"), Action::LeaveAlone));
+    let leave = |why: String| {
+        Some(context.finding(
+            RULE,
+            format!("{what}: left alone: {why}"),
+            Action::LeaveAlone,
+        ))
+    };
     if context.is_new_table(&index.table) {
-        return leave(format!("table {} is created in this migration", index.table));
+        return leave(format!(
+            "table {} is created in this migration",
+            index.table
+        ));
     }
     if context.in_transaction_block {
         return leave(format!(
@@ -39,7 +56,11 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
             context.describe_existing(&index.table)
         ));
     }
-    if let Some(later) = context.later.iter().find(|s| drops_or_renames(&s.fact, &index.table)) {
+    if let Some(later) = context
+        .later
+        .iter()
+        .find(|s| drops_or_renames(&s.fact, &index.table))
+    {
         return leave(format!(
             "table {} is dropped or renamed later in this migration (line {}), so the index cannot be built after it",
             index.table, later.line
@@ -64,8 +85,14 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
 fn drops_or_renames(fact: &Fact, table: &crate::source::names::QualifiedName) -> bool {
     match fact {
         Fact::DropTables { tables } => tables.contains(table),
-        Fact::AlterTable { table: altered, changes } => {
-            altered == table && changes.iter().any(|c| matches!(c, TableChange::RenameTo { .. }))
+        Fact::AlterTable {
+            table: altered,
+            changes,
+        } => {
+            altered == table
+                && changes
+                    .iter()
+                    .any(|c| matches!(c, TableChange::RenameTo { .. }))
         }
         _ => false,
     }

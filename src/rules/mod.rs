@@ -95,7 +95,9 @@ impl StatementContext<'_> {
     pub fn describe_existing(&self, table: &QualifiedName) -> String {
         match self.model.created_by(table) {
             Some(migration) => format!("existing table {table} (created in {migration})"),
-            None => format!("existing table {table} (not created by any earlier migration: assumed to exist)"),
+            None => format!(
+                "existing table {table} (not created by any earlier migration: assumed to exist)"
+            ),
         }
     }
 

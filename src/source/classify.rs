@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 use sqlparser::ast::{
-    AlterIndexOperation, AlterTableOperation, Expr, ObjectType, RenameTableNameKind, Statement as Ast,
-    TableConstraint,
+    AlterIndexOperation, AlterTableOperation, Expr, ObjectType, RenameTableNameKind,
+    Statement as Ast, TableConstraint,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -20,12 +20,25 @@ use super::split::{Piece, SplitFile, Tok};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fact {
-    CreateTable { table: QualifiedName },
-    DropTables { tables: Vec<QualifiedName> },
-    AlterTable { table: QualifiedName, changes: Vec<TableChange> },
+    CreateTable {
+        table: QualifiedName,
+    },
+    DropTables {
+        tables: Vec<QualifiedName>,
+    },
+    AlterTable {
+        table: QualifiedName,
+        changes: Vec<TableChange>,
+    },
     CreateIndex(CreateIndex),
-    DropIndexes { indexes: Vec<QualifiedName>, concurrently: bool },
-    RenameIndex { from: QualifiedName, to: QualifiedName },
+    DropIndexes {
+        indexes: Vec<QualifiedName>,
+        concurrently: bool,
+    },
+    RenameIndex {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
     /// `BEGIN` / `START TRANSACTION`.
     Begin,
     /// `COMMIT` / `END` / `ROLLBACK`.
@@ -33,7 +46,9 @@ pub enum Fact {
     /// Parsed, and nothing this tool acts on (INSERT, CREATE TYPE, ...).
     Other,
     /// The parser could not read it: passed through untouched and reported.
-    Unanalysed { reason: String },
+    Unanalysed {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -101,7 +116,9 @@ pub fn classify(split: &SplitFile) -> Vec<Statement> {
 
 fn classify_statement(split: &SplitFile, piece: &Piece, tokens: &[&Tok]) -> Fact {
     match parse(split, piece) {
-        Ok(ast) => from_ast(&ast, tokens).unwrap_or_else(|| from_tokens(tokens).unwrap_or(Fact::Other)),
+        Ok(ast) => {
+            from_ast(&ast, tokens).unwrap_or_else(|| from_tokens(tokens).unwrap_or(Fact::Other))
+        }
         Err(reason) => from_tokens(tokens).unwrap_or(Fact::Unanalysed { reason }),
     }
 }
@@ -134,14 +151,20 @@ fn from_ast(ast: &Ast, tokens: &[&Tok]) -> Option<Fact> {
             names,
             ..
         } => Fact::DropTables {
-            tables: names.iter().map(QualifiedName::from_object_name).collect::<Option<_>>()?,
+            tables: names
+                .iter()
+                .map(QualifiedName::from_object_name)
+                .collect::<Option<_>>()?,
         },
         Ast::Drop {
             object_type: ObjectType::Index,
             names,
             ..
         } => Fact::DropIndexes {
-            indexes: names.iter().map(QualifiedName::from_object_name).collect::<Option<_>>()?,
+            indexes: names
+                .iter()
+                .map(QualifiedName::from_object_name)
+                .collect::<Option<_>>()?,
             concurrently: false,
         },
         Ast::CreateIndex(create) => {
@@ -197,7 +220,11 @@ fn from_ast(ast: &Ast, tokens: &[&Tok]) -> Option<Fact> {
     })
 }
 
-fn table_change(table: &QualifiedName, operation: &AlterTableOperation, segment: &[&Tok]) -> Option<TableChange> {
+fn table_change(
+    table: &QualifiedName,
+    operation: &AlterTableOperation,
+    segment: &[&Tok],
+) -> Option<TableChange> {
     Some(match operation {
         AlterTableOperation::RenameTable { table_name } => {
             let (RenameTableNameKind::To(name) | RenameTableNameKind::As(name)) = table_name;
@@ -220,7 +247,9 @@ fn table_change(table: &QualifiedName, operation: &AlterTableOperation, segment:
                 not_valid_at: last.bytes.end,
             })
         }
-        AlterTableOperation::ValidateConstraint { name } => TableChange::ValidateConstraint { name: fold(name) },
+        AlterTableOperation::ValidateConstraint { name } => {
+            TableChange::ValidateConstraint { name: fold(name) }
+        }
         _ => TableChange::Other,
     })
 }
@@ -228,7 +257,10 @@ fn table_change(table: &QualifiedName, operation: &AlterTableOperation, segment:
 /// The tokens of each comma-separated operation of `ALTER TABLE [IF EXISTS] [ONLY] name [*] op, op, ...`.
 fn operation_segments<'a>(tokens: &[&'a Tok]) -> Option<Vec<Vec<&'a Tok>>> {
     let mut rest = tokens.get(2..)?; // ALTER TABLE
-    while rest.first().is_some_and(|t| t.is_keyword("IF") || t.is_keyword("EXISTS") || t.is_keyword("ONLY")) {
+    while rest
+        .first()
+        .is_some_and(|t| t.is_keyword("IF") || t.is_keyword("EXISTS") || t.is_keyword("ONLY"))
+    {
         rest = &rest[1..];
     }
     let name_len = qualified_name_len(rest)?;
@@ -258,7 +290,9 @@ fn qualified_name_len(tokens: &[&Tok]) -> Option<usize> {
     if !matches!(tokens.first()?.token, Token::Word(_)) {
         return None;
     }
-    if tokens.get(1).is_some_and(|t| t.token == Token::Period) && matches!(tokens.get(2)?.token, Token::Word(_)) {
+    if tokens.get(1).is_some_and(|t| t.token == Token::Period)
+        && matches!(tokens.get(2)?.token, Token::Word(_))
+    {
         Some(3)
     } else {
         Some(1)
@@ -285,10 +319,16 @@ fn name_at(tokens: &[&Tok]) -> Option<(QualifiedName, usize)> {
 
 /// Byte offset right after the first `INDEX` keyword.
 fn index_keyword_end(tokens: &[&Tok]) -> Option<usize> {
-    tokens.iter().find(|t| t.is_keyword("INDEX")).map(|t| t.bytes.end)
+    tokens
+        .iter()
+        .find(|t| t.is_keyword("INDEX"))
+        .map(|t| t.bytes.end)
 }
 
-fn skip_keywords<'a, 'b>(mut tokens: &'a [&'b Tok], keywords: &[&str]) -> (&'a [&'b Tok], Vec<String>) {
+fn skip_keywords<'a, 'b>(
+    mut tokens: &'a [&'b Tok],
+    keywords: &[&str],
+) -> (&'a [&'b Tok], Vec<String>) {
     let mut seen = Vec::new();
     while let Some(keyword) = tokens.first().and_then(|t| t.keyword()) {
         if !keywords.contains(&keyword.as_str()) {
@@ -303,8 +343,15 @@ fn skip_keywords<'a, 'b>(mut tokens: &'a [&'b Tok], keywords: &[&str]) -> (&'a [
 /// Token patterns for statements sqlparser rejects or under-describes.
 fn from_tokens(tokens: &[&Tok]) -> Option<Fact> {
     let keywords: Vec<String> = tokens.iter().take(2).filter_map(|t| t.keyword()).collect();
-    match keywords.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["CREATE", _] => create_index_from_tokens(tokens).or_else(|| create_table_from_tokens(tokens)),
+    match keywords
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["CREATE", _] => {
+            create_index_from_tokens(tokens).or_else(|| create_table_from_tokens(tokens))
+        }
         ["DROP", "INDEX"] => {
             let (mut rest, flags) = skip_keywords(&tokens[2..], &["CONCURRENTLY", "IF", "EXISTS"]);
             let mut indexes = Vec::new();
@@ -325,7 +372,8 @@ fn from_tokens(tokens: &[&Tok]) -> Option<Fact> {
             let (rest, _) = skip_keywords(&tokens[2..], &["IF", "EXISTS", "ONLY"]);
             let (table, len) = name_at(rest)?;
             let rest = &rest[len..];
-            let set_schema = rest.len() == 3 && rest[0].is_keyword("SET") && rest[1].is_keyword("SCHEMA");
+            let set_schema =
+                rest.len() == 3 && rest[0].is_keyword("SET") && rest[1].is_keyword("SCHEMA");
             set_schema.then(|| {
                 let (schema, _) = name_at(&rest[2..])?;
                 Some(Fact::AlterTable {
@@ -369,7 +417,14 @@ fn create_index_from_tokens(tokens: &[&Tok]) -> Option<Fact> {
 fn create_table_from_tokens(tokens: &[&Tok]) -> Option<Fact> {
     let (rest, _) = skip_keywords(
         &tokens[1..],
-        &["GLOBAL", "LOCAL", "TEMP", "TEMPORARY", "UNLOGGED", "UNLOGGED"],
+        &[
+            "GLOBAL",
+            "LOCAL",
+            "TEMP",
+            "TEMPORARY",
+            "UNLOGGED",
+            "UNLOGGED",
+        ],
     );
     if !rest.first()?.is_keyword("TABLE") {
         return None;
@@ -385,7 +440,10 @@ mod tests {
     use crate::source::split::split;
 
     fn facts(sql: &str) -> Vec<Fact> {
-        classify(&split(sql).unwrap()).into_iter().map(|s| s.fact).collect()
+        classify(&split(sql).unwrap())
+            .into_iter()
+            .map(|s| s.fact)
+            .collect()
     }
 
     fn one(sql: &str) -> Fact {
@@ -397,9 +455,13 @@ mod tests {
     #[test]
     fn prisma_foreign_key() {
         let sql = r#"ALTER TABLE "Sub" ADD CONSTRAINT "Sub_memberId_fkey" FOREIGN KEY ("memberId") REFERENCES "Member"("id") ON DELETE CASCADE ON UPDATE CASCADE;"#;
-        let Fact::AlterTable { table, changes } = one(sql) else { panic!() };
+        let Fact::AlterTable { table, changes } = one(sql) else {
+            panic!()
+        };
         assert_eq!(table, QualifiedName::new("public", "Sub"));
-        let TableChange::AddForeignKey(fk) = &changes[0] else { panic!() };
+        let TableChange::AddForeignKey(fk) = &changes[0] else {
+            panic!()
+        };
         assert_eq!(fk.name.as_deref(), Some("Sub_memberId_fkey"));
         assert_eq!(fk.referenced_table, QualifiedName::new("public", "Member"));
         assert_eq!(&sql[fk.not_valid_at..], ";");
@@ -408,7 +470,9 @@ mod tests {
     #[test]
     fn schema_qualified_index() {
         let sql = r#"CREATE UNIQUE INDEX "Team_slug_key" ON "app"."Team"("slug");"#;
-        let Fact::CreateIndex(index) = one(sql) else { panic!() };
+        let Fact::CreateIndex(index) = one(sql) else {
+            panic!()
+        };
         assert_eq!(index.table, QualifiedName::new("app", "Team"));
         assert_eq!(index.name, Some(QualifiedName::new("app", "Team_slug_key")));
         assert!(index.unique && !index.concurrently);
@@ -421,7 +485,10 @@ mod tests {
         assert_eq!(
             facts(r#"DROP INDEX CONCURRENTLY IF EXISTS "a", b;"#),
             vec![Fact::DropIndexes {
-                indexes: vec![QualifiedName::new("public", "a"), QualifiedName::new("public", "b")],
+                indexes: vec![
+                    QualifiedName::new("public", "a"),
+                    QualifiedName::new("public", "b")
+                ],
                 concurrently: true
             }]
         );
@@ -433,7 +500,9 @@ mod tests {
 
     #[test]
     fn unknown_statements_are_reported_not_dropped() {
-        let Fact::Unanalysed { reason } = one("FROBNICATE the table;") else { panic!() };
+        let Fact::Unanalysed { reason } = one("FROBNICATE the table;") else {
+            panic!()
+        };
         assert!(!reason.is_empty());
     }
 
@@ -444,6 +513,11 @@ mod tests {
             panic!()
         };
         assert_eq!(table.name, "users");
-        assert_eq!(changes, vec![TableChange::RenameTo { table: QualifiedName::new("public", "People") }]);
+        assert_eq!(
+            changes,
+            vec![TableChange::RenameTo {
+                table: QualifiedName::new("public", "People")
+            }]
+        );
     }
 }

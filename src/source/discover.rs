@@ -48,7 +48,9 @@ impl MigrationsDir {
 pub fn discover(given: &Path) -> Result<MigrationsDir> {
     let metadata = fs::metadata(given).map_err(|e| Error::io(given, e))?;
     if !metadata.is_dir() {
-        return Err(Error::NotMigrationsDir { path: given.to_path_buf() });
+        return Err(Error::NotMigrationsDir {
+            path: given.to_path_buf(),
+        });
     }
     let (path, found_inside) = if looks_like_migrations_dir(given)? {
         (given.to_path_buf(), None)
@@ -59,7 +61,9 @@ pub fn discover(given: &Path) -> Result<MigrationsDir> {
     {
         (inner, Some(given.to_path_buf()))
     } else {
-        return Err(Error::NotMigrationsDir { path: given.to_path_buf() });
+        return Err(Error::NotMigrationsDir {
+            path: given.to_path_buf(),
+        });
     };
     check_lock_file(&path)?;
     let migrations = read_migrations(&path)?;
@@ -99,7 +103,9 @@ fn check_lock_file(dir: &Path) -> Result<()> {
         Some("postgresql") => Ok(()),
         Some(other) => Err(Error::LockFile {
             path,
-            message: format!("provider is \"{other}\"; migrate-safe only rewrites PostgreSQL migrations"),
+            message: format!(
+                "provider is \"{other}\"; migrate-safe only rewrites PostgreSQL migrations"
+            ),
         }),
         None => Err(Error::LockFile {
             path,
@@ -119,7 +125,9 @@ fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {
         let name = entry
             .file_name()
             .into_string()
-            .map_err(|_| Error::BadFolderName { path: folder.clone() })?;
+            .map_err(|_| Error::BadFolderName {
+                path: folder.clone(),
+            })?;
         if name.starts_with('.') {
             continue; // hidden folders (editors, VCS) are not migrations
         }

@@ -12,7 +12,9 @@ fn primary_weight(c: char) -> u32 {
         c if c.is_whitespace() => 0,
         c if c.is_ascii_digit() => 100 + (c as u32 - '0' as u32),
         c if c.is_ascii_alphabetic() => 200 + (c.to_ascii_lowercase() as u32 - 'a' as u32),
-        c => PUNCTUATION.find(c).map_or(1000 + c as u32, |i| 1 + i as u32),
+        c => PUNCTUATION
+            .find(c)
+            .map_or(1000 + c as u32, |i| 1 + i as u32),
     }
 }
 
@@ -22,7 +24,11 @@ pub fn collation_cmp(a: &str, b: &str) -> Ordering {
     a.chars()
         .map(primary_weight)
         .cmp(b.chars().map(primary_weight))
-        .then_with(|| a.chars().map(|c| c.is_ascii_uppercase()).cmp(b.chars().map(|c| c.is_ascii_uppercase())))
+        .then_with(|| {
+            a.chars()
+                .map(|c| c.is_ascii_uppercase())
+                .cmp(b.chars().map(|c| c.is_ascii_uppercase()))
+        })
         .then_with(|| a.cmp(b))
 }
 
@@ -42,7 +48,10 @@ impl FolderOrder {
         by_bytes.sort_by(|a, b| byte_cmp(a, b));
         let mut by_collation = by_bytes.clone();
         by_collation.sort_by(|a, b| collation_cmp(a, b));
-        FolderOrder { by_bytes, by_collation }
+        FolderOrder {
+            by_bytes,
+            by_collation,
+        }
     }
 
     /// Check that `new` (in this order) sorts right after `after` and before every existing folder that
@@ -60,13 +69,15 @@ impl FolderOrder {
                 previous = name;
             }
             // The first existing folder after `after` in this order must come after the new ones.
-            let position = sorted.partition_point(|existing| cmp(existing, after) != Ordering::Greater);
-            if let Some(next) = sorted.get(position) {
-                if cmp(previous, next) != Ordering::Less {
-                    return Err(next.clone());
-                }
+            let position =
+                sorted.partition_point(|existing| cmp(existing, after) != Ordering::Greater);
+            if let Some(next) = sorted.get(position).filter(|next| cmp(previous, next) != Ordering::Less) {
+                return Err(next.clone());
             }
-            if sorted.iter().any(|existing| new.iter().any(|n| n == existing)) {
+            if sorted
+                .iter()
+                .any(|existing| new.iter().any(|n| n == existing))
+            {
                 return Err(previous.to_string());
             }
         }
@@ -99,9 +110,19 @@ mod tests {
 
     #[test]
     fn insertion_is_refused_when_an_existing_folder_gets_in_the_way() {
-        let order = FolderOrder::new(["1_a".to_string(), "1_a_00_mine".to_string(), "2_b".to_string()]);
-        assert_eq!(order.check_insertion("1_a", &["1_a_01_x".to_string()]), Err("1_a_00_mine".to_string()));
+        let order = FolderOrder::new([
+            "1_a".to_string(),
+            "1_a_00_mine".to_string(),
+            "2_b".to_string(),
+        ]);
+        assert_eq!(
+            order.check_insertion("1_a", &["1_a_01_x".to_string()]),
+            Err("1_a_00_mine".to_string())
+        );
         let order = FolderOrder::new(["1_a".to_string(), "2_b".to_string()]);
-        assert_eq!(order.check_insertion("1_a", &["1_a_01_x".to_string(), "1_a_02_y".to_string()]), Ok(()));
+        assert_eq!(
+            order.check_insertion("1_a", &["1_a_01_x".to_string(), "1_a_02_y".to_string()]),
+            Ok(())
+        );
     }
 }

@@ -34,7 +34,9 @@ impl Tok {
     pub fn is_comment(&self) -> bool {
         matches!(
             self.token,
-            Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_))
+            Token::Whitespace(
+                Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)
+            )
         )
     }
 
@@ -87,7 +89,9 @@ impl SplitFile {
 
     /// The significant (non-trivia) tokens of a piece's statement.
     pub fn significant_tokens<'a>(&'a self, piece: &Piece) -> impl Iterator<Item = &'a Tok> + 'a {
-        self.tokens[piece.tokens.clone()].iter().filter(|t| !t.is_trivia())
+        self.tokens[piece.tokens.clone()]
+            .iter()
+            .filter(|t| !t.is_trivia())
     }
 }
 
@@ -124,7 +128,9 @@ fn attach_byte_ranges(text: &str, raw: Vec<TokenWithSpan>) -> Vec<Tok> {
         let start = line_starts[(line as usize).saturating_sub(1).min(line_starts.len() - 1)];
         let rest = &text[start..];
         let chars = (column as usize).saturating_sub(1);
-        rest.char_indices().nth(chars).map_or(text.len(), |(i, _)| start + i)
+        rest.char_indices()
+            .nth(chars)
+            .map_or(text.len(), |(i, _)| start + i)
     };
     let starts: Vec<usize> = raw
         .iter()
@@ -168,7 +174,8 @@ fn cut_pieces(text: &str, tokens: &[Tok]) -> Vec<Piece> {
         // hold semicolons of their own).
         while i < tokens.len() {
             let token = &tokens[i];
-            if token.is_keyword("ATOMIC") && previous_keyword(tokens, i).as_deref() == Some("BEGIN") {
+            if token.is_keyword("ATOMIC") && previous_keyword(tokens, i).as_deref() == Some("BEGIN")
+            {
                 atomic_body = true;
             } else if atomic_body && token.is_keyword("END") {
                 atomic_body = false;
@@ -190,7 +197,11 @@ fn cut_pieces(text: &str, tokens: &[Tok]) -> Vec<Piece> {
             match &tokens[i].token {
                 Token::Whitespace(Whitespace::Space | Whitespace::Tab) => i += 1,
                 Token::Whitespace(Whitespace::MultiLineComment(c)) if !c.contains('\n') => i += 1,
-                Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) if !comment.ends_with('\n') => i += 1,
+                Token::Whitespace(Whitespace::SingleLineComment { comment, .. })
+                    if !comment.ends_with('\n') =>
+                {
+                    i += 1
+                }
                 Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::Newline) => {
                     i += 1;
                     break;
@@ -266,12 +277,16 @@ mod tests {
         assert_eq!(split.pieces.len(), 2);
         let second = &split.pieces[1];
         assert_eq!(&text[second.header.clone().unwrap()], "-- CreateIndex\n");
-        assert_eq!(&text[second.bytes.clone()], "\n-- CreateIndex\nCREATE INDEX \"i\" ON \"a\"(\"id\");\n");
+        assert_eq!(
+            &text[second.bytes.clone()],
+            "\n-- CreateIndex\nCREATE INDEX \"i\" ON \"a\"(\"id\");\n"
+        );
     }
 
     #[test]
     fn semicolons_inside_literals_do_not_split() {
-        let text = "SELECT ';', \"a;b\", E'\\';', $x$ ; $x$, $$;$$ /* ; /* nested ; */ */ -- ;\n;SELECT 2";
+        let text =
+            "SELECT ';', \"a;b\", E'\\';', $x$ ; $x$, $$;$$ /* ; /* nested ; */ */ -- ;\n;SELECT 2";
         assert_eq!(statements(text).len(), 2);
     }
 

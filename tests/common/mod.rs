@@ -1,0 +1,133 @@
+//! Helpers shared by the integration tests: run the real binary, copy and compare directory trees.
+#![allow(dead_code)]
+
+pub mod live;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_migrate-safe"));
+    command.env("NO_COLOR", "1");
+    command
+}
+
+pub fn run(args: &[&str]) -> Output {
+    binary().args(args).output().expect("run migrate-safe")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every scenario under migrations-fixtures/ (folders holding `migrations/`).
+pub fn fixtures() -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = fs::read_dir(project_root().join("migrations-fixtures"))
+        .expect("migrations-fixtures/")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("migrations").is_dir())
+        .collect();
+    found.sort();
+    assert!(!found.is_empty(), "no fixtures found");
+    found
+}
+
+/// Extra arguments of a scenario (`args` file, one per line).
+pub fn fixture_args(fixture: &Path) -> Vec<String> {
+    fs::read_to_string(fixture.join("args"))
+        .map(|text| {
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Relative path → bytes, for every file under `root`.
+pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(relative, fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// Assert two trees are byte-identical, with a readable message naming what differs.
+pub fn assert_same_tree(actual: &Path, expected: &Path) {
+    let actual_files = read_tree(actual);
+    let expected_files = read_tree(expected);
+    let mut problems = Vec::new();
+    for (path, bytes) in &expected_files {
+        match actual_files.get(path) {
+            None => problems.push(format!("missing: {path}")),
+            Some(got) if got != bytes => problems.push(format!(
+                "differs: {path}\n--- expected\n{}\n--- actual\n{}",
+                String::from_utf8_lossy(bytes),
+                String::from_utf8_lossy(got)
+            )),
+            _ => {}
+        }
+    }
+    for path in actual_files
+        .keys()
+        .filter(|p| !expected_files.contains_key(*p))
+    {
+        problems.push(format!("unexpected: {path}"));
+    }
+    assert!(
+        problems.is_empty(),
+        "{} vs {}:\n{}",
+        actual.display(),
+        expected.display(),
+        problems.join("\n")
+    );
+}
+
+/// `MIGRATE_SAFE_BLESS=1 cargo test` rewrites expected outputs instead of comparing (review the diff!).
+pub fn blessing() -> bool {
+    std::env::var_os("MIGRATE_SAFE_BLESS").is_some_and(|v| v == "1")
+}
+
+pub fn replace_tree(from: &Path, to: &Path) {
+    if to.exists() {
+        fs::remove_dir_all(to).unwrap();
+    }
+    copy_tree(from, to);
+}
