@@ -25,8 +25,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("{path}: not valid UTF-8 (first bad byte at offset {offset}); save the file as UTF-8")]
-    NotUtf8 { path: PathBuf, offset: usize },
+    #[error(
+        "{path}:{line}:{column}: not valid UTF-8 (byte offset {offset}); save the file as UTF-8"
+    )]
+    NotUtf8 {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        offset: usize,
+    },
 
     #[error("{path}: folder name is not valid UTF-8; rename it")]
     BadFolderName { path: PathBuf },

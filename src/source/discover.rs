@@ -139,9 +139,16 @@ fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {
             }
             Err(e) => return Err(Error::io(sql_path, e)),
         };
-        let sql = String::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
-            path: sql_path.clone(),
-            offset: e.utf8_error().valid_up_to(),
+        let sql = String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
+            let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+            Error::NotUtf8 {
+                path: sql_path.clone(),
+                line: valid.matches('\n').count() + 1,
+                column: valid[line_start..].chars().count() + 1,
+                offset,
+            }
         })?;
         let origin = if sql.starts_with(GENERATED_MARKER) {
             Origin::Generated

@@ -71,7 +71,10 @@ impl FolderOrder {
             // The first existing folder after `after` in this order must come after the new ones.
             let position =
                 sorted.partition_point(|existing| cmp(existing, after) != Ordering::Greater);
-            if let Some(next) = sorted.get(position).filter(|next| cmp(previous, next) != Ordering::Less) {
+            if let Some(next) = sorted
+                .get(position)
+                .filter(|next| cmp(previous, next) != Ordering::Less)
+            {
                 return Err(next.clone());
             }
             if sorted

@@ -1,0 +1,224 @@
+//! Bad input gets a one-line error naming the file (and line:column where known), exit code 2, no
+//! panic, and the directory exactly as before.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+fn prisma_dir(root: &Path) -> std::path::PathBuf {
+    let dir = root.join("migrations");
+    copy_tree(
+        &project_root().join("migrations-fixtures/dependencies/migrations"),
+        &dir,
+    );
+    dir
+}
+
+/// Run `rewrite` with `args`, assert exit 2, a single `error:` line containing every `needle`, no
+/// stdout, and `dir` unchanged.
+fn assert_refused(dir: &Path, args: &[&str], needles: &[&str]) {
+    let before = if dir.is_dir() {
+        read_tree(dir)
+    } else {
+        Default::default()
+    };
+    let output = run(args);
+    let err = stderr(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{args:?}: {err}{}",
+        stdout(&output)
+    );
+    assert!(err.starts_with("error: "), "{err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+    }
+    assert!(stdout(&output).is_empty());
+    if dir.is_dir() {
+        assert_eq!(read_tree(dir), before, "directory changed");
+    }
+}
+
+#[test]
+fn missing_path() {
+    let temp = tempfile::tempdir().unwrap();
+    let missing = temp.path().join("nope");
+    assert_refused(
+        &missing,
+        &["rewrite", missing.to_str().unwrap()],
+        &["nope", "no such file or directory"],
+    );
+}
+
+#[test]
+fn a_directory_that_is_not_a_migrations_directory() {
+    let temp = tempfile::tempdir().unwrap();
+    fs::write(temp.path().join("README.md"), "hello").unwrap();
+    let path = temp.path().to_str().unwrap();
+    assert_refused(
+        temp.path(),
+        &["rewrite", path],
+        &[path, "not a Prisma migrations directory"],
+    );
+}
+
+#[test]
+fn a_file_instead_of_a_directory() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = prisma_dir(temp.path());
+    let file = dir.join("0_init/migration.sql");
+    assert_refused(
+        &dir,
+        &["rewrite", file.to_str().unwrap()],
+        &["migration.sql", "not a Prisma migrations directory"],
+    );
+}
+
+#[test]
+fn a_folder_without_migration_sql() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = prisma_dir(temp.path());
+    fs::create_dir(dir.join("20250101000000_empty")).unwrap();
+    assert_refused(
+        &dir,
+        &["rewrite", dir.to_str().unwrap()],
+        &["20250101000000_empty", "no migration.sql"],
+    );
+}
+
+#[test]
+fn a_file_that_is_not_utf8() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = prisma_dir(temp.path());
+    fs::write(
+        dir.join("0_init/migration.sql"),
+        b"CREATE TABLE \"caf\xe9\" (id int);\n",
+    )
+    .unwrap();
+    assert_refused(
+        &dir,
+        &["rewrite", dir.to_str().unwrap()],
+        &["0_init/migration.sql:1:18:", "not valid UTF-8", "offset 17"],
+    );
+}
+
+#[test]
+fn a_lock_file_for_another_provider() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = prisma_dir(temp.path());
+    fs::write(dir.join("migration_lock.toml"), "provider = \"mysql\"\n").unwrap();
+    assert_refused(
+        &dir,
+        &["rewrite", dir.to_str().unwrap()],
+        &["migration_lock.toml", "\"mysql\"", "PostgreSQL"],
+    );
+}
+
+#[test]
+fn a_lock_file_that_is_not_toml() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = prisma_dir(temp.path());
+    fs::write(dir.join("migration_lock.toml"), "provider = postgresql\n").unwrap();
+    assert_refused(
+        &dir,
+        &["rewrite", dir.to_str().unwrap()],
+        &["migration_lock.toml", "not valid TOML"],
+    );
+}
+
+#[test]
+fn sql_the_tokenizer_rejects_names_file_line_and_column() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = prisma_dir(temp.path());
+    let file = dir.join("20240401000000_owner_email_relation/migration.sql");
+    let mut sql = fs::read_to_string(&file).unwrap();
+    sql.push_str("\nUPDATE \"User\" SET \"name\" = 'unterminated;\n");
+    fs::write(&file, sql).unwrap();
+    assert_refused(
+        &dir,
+        &["rewrite", dir.to_str().unwrap()],
+        &[
+            "20240401000000_owner_email_relation/migration.sql:19:28:",
+            "cannot tokenize SQL",
+        ],
+    );
+}
+
+#[test]
+fn all_refuses_to_write() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = prisma_dir(temp.path());
+    assert_refused(
+        &dir,
+        &["rewrite", dir.to_str().unwrap(), "--all"],
+        &["--all", "--dry-run or --check"],
+    );
+}
+
+#[test]
+fn unknown_baseline_and_generated_migrations_are_refused() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = prisma_dir(temp.path());
+    let path = dir.to_str().unwrap();
+    assert_refused(
+        &dir,
+        &["rewrite", path, "--migration", "2024_nope"],
+        &["no migration folder named \"2024_nope\""],
+    );
+    assert_refused(
+        &dir,
+        &["rewrite", path, "--migration", "0_init"],
+        &["0_init is a baseline"],
+    );
+    let generated = dir.join("20240401000000_owner_email_relation_01_create_index_user_email_key");
+    fs::create_dir(&generated).unwrap();
+    fs::write(
+        generated.join("migration.sql"),
+        "-- migrate-safe: from migration \"20240401000000_owner_email_relation\": builds an index\nSELECT 1;\n",
+    )
+    .unwrap();
+    assert_refused(
+        &dir,
+        &[
+            "rewrite",
+            path,
+            "--migration",
+            "20240401000000_owner_email_relation_01_create_index_user_email_key",
+        ],
+        &["written by migrate-safe"],
+    );
+}
+
+#[test]
+fn a_new_folder_that_would_not_sort_right_after_its_migration_is_refused() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = prisma_dir(temp.path());
+    // A hand-made folder between the migration and where its new folders would go.
+    let blocker = dir.join("20240401000000_owner_email_relation_00_manual");
+    fs::create_dir(&blocker).unwrap();
+    fs::write(blocker.join("migration.sql"), "SELECT 1;\n").unwrap();
+    let path = dir.to_str().unwrap();
+    assert_refused(
+        &dir,
+        &[
+            "rewrite",
+            path,
+            "--migration",
+            "20240401000000_owner_email_relation",
+        ],
+        &[
+            "20240401000000_owner_email_relation_00_manual",
+            "is in the way",
+        ],
+    );
+}
