@@ -1,0 +1,111 @@
+//! The real-history corpus (../shared/corpus/documenso, 163 Prisma migrations). Runs when ../shared is
+//! present — always in CI, where its absence is a failure — and skips with a message elsewhere.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::live::{apply_dir, server_url};
+use common::*;
+use migrate_safe::db::catalog::{diff, hazards, snapshot};
+
+fn corpus() -> Option<PathBuf> {
+    let path = project_root().join("../shared/corpus/documenso/migrations");
+    if path.join("migration_lock.toml").is_file() {
+        return Some(path);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true but the corpus is missing at {}", path.display());
+    }
+    eprintln!(
+        "SKIPPED: no corpus at {} (it comes with ../shared)",
+        path.display()
+    );
+    None
+}
+
+fn migration_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn every_corpus_migration_is_analysed_or_reported() {
+    let Some(corpus) = corpus() else { return };
+    let output = run(&[
+        "rewrite",
+        corpus.to_str().unwrap(),
+        "--all",
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let plans = json["migrations"].as_array().unwrap();
+    let expected: Vec<String> = migration_names(&corpus)
+        .into_iter()
+        .filter(|n| !n.starts_with("0_"))
+        .collect();
+    let analysed: Vec<&str> = plans
+        .iter()
+        .map(|p| p["migration"].as_str().unwrap())
+        .collect();
+    assert_eq!(analysed, expected);
+    for plan in plans {
+        for unanalysed in plan["unanalysed"].as_array().unwrap() {
+            assert!(!unanalysed["reason"].as_str().unwrap().is_empty());
+        }
+    }
+    let rewritten = plans
+        .iter()
+        .filter(|p| p["changes_anything"] == true)
+        .count();
+    let moved: usize = plans
+        .iter()
+        .map(|p| p["new_migrations"].as_array().unwrap().len())
+        .sum();
+    eprintln!(
+        "corpus: {} migrations analysed, {rewritten} need a rewrite, {moved} new folders",
+        plans.len()
+    );
+    assert!(rewritten > 0);
+}
+
+#[test]
+fn the_rewritten_corpus_applies_like_prisma_and_builds_the_same_schema() {
+    let Some(corpus) = corpus() else { return };
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    copy_tree(&corpus, &dir);
+    // The whole history as one backlog: every migration rewritten against the history before it.
+    let mut args = vec!["rewrite".to_string(), dir.display().to_string()];
+    for name in migration_names(&corpus) {
+        args.push("--migration".into());
+        args.push(name);
+    }
+    let output = binary().args(&args).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(migration_names(&dir).len() > migration_names(&corpus).len());
+
+    let original = apply_dir(&server, &corpus).unwrap();
+    let rewritten = apply_dir(&server, &dir).unwrap_or_else(|e| panic!("rewritten corpus: {e}"));
+    let before = snapshot(&mut original.connect().unwrap()).unwrap();
+    let mut client = rewritten.connect().unwrap();
+    assert_eq!(
+        diff(&before, &snapshot(&mut client).unwrap()),
+        Vec::<String>::new()
+    );
+    assert_eq!(hazards(&mut client).unwrap(), vec![]);
+
+    // Idempotent: the same run again changes nothing.
+    let again = binary().args(&args).arg("--check").output().unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+}
