@@ -73,7 +73,11 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
         Format::Text => report::text::write(&report, out, report::text::use_color()),
         Format::Json => report::json::write(&report, out),
     };
-    result.map_err(|e| Error::io("<stdout>", e))?;
+    match result {
+        // `| head` closing the pipe is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.map_err(|e| Error::io("<stdout>", e))?,
+    }
     Ok(if mode == Mode::Check && needs_rewrite {
         Outcome::Findings
     } else {

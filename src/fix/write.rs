@@ -83,3 +83,44 @@ pub fn write_atomically(
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_midway_leaves_the_directory_as_it_was() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("migrations");
+        fs::create_dir_all(dir.join("1_a")).unwrap();
+        fs::write(dir.join("1_a/migration.sql"), "original").unwrap();
+        let edits = [
+            FileChange {
+                path: dir.join("1_a/migration.sql"),
+                original: "original".into(),
+                rewritten: "edited".into(),
+            },
+            // Its folder does not exist: the rename fails after the first edit and the folder went in.
+            FileChange {
+                path: dir.join("missing/migration.sql"),
+                original: String::new(),
+                rewritten: "x".into(),
+            },
+        ];
+        let folders = [NewFolder {
+            name: "1_a_01_x".into(),
+            sql: "new".into(),
+        }];
+        assert!(write_atomically(&dir, &edits, &folders).is_err());
+        assert_eq!(
+            fs::read_to_string(dir.join("1_a/migration.sql")).unwrap(),
+            "original"
+        );
+        assert!(!dir.join("1_a_01_x").exists());
+        let leftovers: Vec<_> = fs::read_dir(temp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, vec!["migrations"], "staging directory removed");
+    }
+}
