@@ -636,3 +636,37 @@ fn excerpt(text: &str, split: &SplitFile, statement: &Statement) -> String {
         None => first_line.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_names_stay_within_prisma_limit() {
+        let migration = format!("20240101000000_{}", "x".repeat(160));
+        let names = folder_names(
+            &migration,
+            ["create_index_a_very_long_index_name_indeed"].into_iter(),
+            2,
+        )
+        .unwrap();
+        assert_eq!(names[0].len(), MAX_FOLDER_NAME);
+        assert!(names[0].starts_with(&format!("{migration}_01_create_index_a")));
+        let too_long = "y".repeat(199);
+        assert!(folder_names(&too_long, ["validate_foreign_keys"].into_iter(), 2).is_err());
+    }
+
+    #[test]
+    fn slugs_are_lowercase_ascii_words() {
+        assert_eq!(
+            slug("Document_teamId_updatedAt_idx"),
+            "document_teamid_updatedat_idx"
+        );
+        assert_eq!(slug("\"weird\" name-ü"), "weird_name");
+    }
+
+    #[test]
+    fn touching_cuts_merge() {
+        assert_eq!(merge(vec![5..9, 0..3, 3..5, 12..14]), vec![0..9, 12..14]);
+    }
+}
