@@ -1,0 +1,3 @@
+-- migrate-safe: from migration "20240301120000_teams_and_billing": builds "Document_authorId_idx" on "Document" without blocking writes (must stay alone in this file)
+-- CreateIndex
+CREATE INDEX CONCURRENTLY "Document_authorId_idx" ON "Document"("authorId");
