@@ -143,3 +143,24 @@ fn json_plan_names_every_new_migration() {
         assert_eq!(json["needs_rewrite"], !expected.is_empty());
     }
 }
+
+#[test]
+fn a_backlog_rewritten_in_one_run_equals_one_run_per_migration() {
+    let fixture = project_root().join("migrations-fixtures/several-pending");
+    let targets: Vec<String> = fixture_args(&fixture)
+        .into_iter()
+        .filter(|a| a != "--migration")
+        .collect();
+    assert!(
+        targets.len() >= 3,
+        "several-pending lists its backlog in `args`"
+    );
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    copy_tree(&fixture.join("migrations"), &dir);
+    for target in &targets {
+        let output = run(&["rewrite", dir.to_str().unwrap(), "--migration", target]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    assert_same_tree(&dir, &fixture.join("expected"));
+}

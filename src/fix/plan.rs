@@ -591,10 +591,9 @@ fn resolve(
         })
         .collect();
     for (&dependent, needs) in &placement.dependents {
-        if outcomes
-            .iter()
-            .any(|o| o.finding.statement == dependent && o.resolution.is_some())
-        {
+        // A note that the statement is left alone no longer holds: it moves.
+        outcomes.retain(|o| o.finding.statement != dependent || o.resolution.is_some());
+        if outcomes.iter().any(|o| o.finding.statement == dependent) {
             continue; // already said where it went
         }
         let needed: Vec<String> = needs
