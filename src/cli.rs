@@ -32,6 +32,46 @@ migrate-safe rewrite . --check                       CI gate: exit 1 when a rewr
 migrate-safe rewrite prisma/migrations --all --dry-run --format json\n\n\
 Exit codes: 0 written or nothing to rewrite, 1 a rewrite is needed (with --check), 2 error.")]
     Rewrite(RewriteArgs),
+
+    /// Prove migrations on a live PostgreSQL: apply them the way Prisma does, report locks and hazards.
+    #[command(after_help = "Where the server comes from, in this order:\n  \
+1. --database-url URL or MIGRATE_SAFE_DATABASE_URL (only scratch databases migrate_safe_<random> are used, then dropped)\n  \
+2. a postgres:<--pg-version> container via testcontainers, when a Docker engine answers within 2 seconds\n  \
+3. a throwaway server from installed PostgreSQL binaries (initdb, pg_ctl) in a temporary directory\n\n\
+Exit codes: 0 proven and no finding, 1 findings or a failed proof, 2 error (bad input, no server, bad URL).")]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// PostgreSQL to work on (any server where you may create databases); also MIGRATE_SAFE_DATABASE_URL.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// PostgreSQL version of the testcontainers image.
+    #[arg(long, value_name = "VERSION", default_value = "16")]
+    pub pg_version: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Prisma migrations directory (or a project root / prisma/ folder holding prisma/migrations).
+    pub dir: PathBuf,
+
+    /// Migration whose locks to report (repeatable). Default: the newest migration.
+    #[arg(long = "migration", value_name = "NAME")]
+    pub migrations: Vec<String>,
+
+    /// Report the locks of every migration except baselines.
+    #[arg(long, conflicts_with = "migrations")]
+    pub all: bool,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +94,14 @@ pub struct RewriteArgs {
     /// Write nothing; exit 1 when a rewrite is needed, 0 when the migrations are already safe.
     #[arg(long, conflicts_with = "dry_run")]
     pub check: bool,
+
+    /// Before writing, prove the rewrite on a live PostgreSQL: original and rewritten sequences must build
+    /// the same schema, leaving no INVALID index and no NOT VALID constraint.
+    #[arg(long, conflicts_with = "check")]
+    pub verify: bool,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
 
     /// Which foreign keys are split into NOT VALID + VALIDATE.
     #[arg(long, value_enum, default_value_t = ForeignKeyMode::ExistingTables)]

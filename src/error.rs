@@ -52,6 +52,9 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    #[error("{0}")]
+    Database(String),
+
     #[error("cannot name the new migrations of {migration}: {message}")]
     Naming { migration: String, message: String },
 }

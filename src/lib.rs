@@ -5,6 +5,7 @@
 //! result to an exit code.
 
 pub mod analyse;
+pub mod check;
 pub mod cli;
 pub mod db;
 pub mod error;

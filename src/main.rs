@@ -7,6 +7,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Rewrite(args) => migrate_safe::rewrite::run(&args, &mut std::io::stdout().lock()),
+        Command::Check(args) => migrate_safe::check::run(&args, &mut std::io::stdout().lock()),
     };
     match result {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),

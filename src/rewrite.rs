@@ -4,7 +4,9 @@ use std::io::Write;
 
 use crate::Outcome;
 use crate::analyse::{Targets, analyse, resolve_targets};
+use crate::check::verify::verify;
 use crate::cli::{Format, RewriteArgs};
+use crate::db::provision::provision;
 use crate::error::{Error, Result};
 use crate::fix::write::{FileChange, NewFolder, write_atomically};
 use crate::report::{self, Mode, Report};
@@ -38,7 +40,18 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Mode::Write
     };
-    let written = mode == Mode::Write && needs_rewrite;
+    let verification = if args.verify && needs_rewrite {
+        let server = provision(args.server.database_url.as_deref(), &args.server.pg_version)
+            .map_err(|e| Error::Database(e.to_string()))?;
+        let results = verify(&dir, &plans, &server)?;
+        Some((server.description.clone(), results))
+    } else {
+        None
+    };
+    let proven = verification
+        .as_ref()
+        .is_none_or(|(_, results)| results.iter().all(|v| v.proven()));
+    let written = mode == Mode::Write && needs_rewrite && proven;
     if written {
         let edits: Vec<FileChange> = plans
             .iter()
@@ -68,6 +81,9 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
         plans: &plans,
         mode,
         written,
+        verification: verification
+            .as_ref()
+            .map(|(server, results)| (server.as_str(), results.as_slice())),
     };
     let result = match args.format {
         Format::Text => report::text::write(&report, out, report::text::use_color()),
@@ -78,7 +94,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         other => other.map_err(|e| Error::io("<stdout>", e))?,
     }
-    Ok(if mode == Mode::Check && needs_rewrite {
+    Ok(if !proven || (mode == Mode::Check && needs_rewrite) {
         Outcome::Findings
     } else {
         Outcome::Clean

@@ -2,6 +2,8 @@
 
 pub mod apply;
 pub mod catalog;
+pub mod cleanup;
+pub mod provision;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -90,6 +92,7 @@ impl ScratchDatabase {
             None => format!("CREATE DATABASE \"{name}\""),
         };
         admin.batch_execute(&sql)?;
+        cleanup::register_database(admin_url, &name);
         Ok(ScratchDatabase {
             url: url_for_database(admin_url, &name),
             admin_url: admin_url.to_string(),
@@ -104,12 +107,14 @@ impl ScratchDatabase {
 
 impl Drop for ScratchDatabase {
     fn drop(&mut self) {
-        if let Ok(mut admin) = connect(&self.admin_url) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ));
-        }
+        drop_database(&self.admin_url, &self.name);
+        cleanup::unregister_database(&self.name);
+    }
+}
+
+pub(crate) fn drop_database(admin_url: &str, name: &str) {
+    if let Ok(mut admin) = connect(admin_url) {
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
     }
 }
 

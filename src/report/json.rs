@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Mode, Report, plan_diffs};
+use crate::check::verify::Verification;
 use crate::fix::plan::MigrationPlan;
 
 #[derive(Serialize)]
@@ -15,6 +16,15 @@ struct JsonReport<'a> {
     needs_rewrite: bool,
     written: bool,
     migrations: Vec<JsonPlan<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<JsonVerification<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonVerification<'a> {
+    server: &'a str,
+    proven: bool,
+    migrations: &'a [Verification],
 }
 
 #[derive(Serialize)]
@@ -46,6 +56,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 diff: plan_diffs(plan).concat(),
             })
             .collect(),
+        verification: report
+            .verification
+            .map(|(server, results)| JsonVerification {
+                server,
+                proven: results.iter().all(|v| v.proven()),
+                migrations: results,
+            }),
     };
     serde_json::to_writer_pretty(&mut *out, &json)?;
     writeln!(out)

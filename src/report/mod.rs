@@ -5,6 +5,7 @@ pub mod text;
 
 use serde::Serialize;
 
+use crate::check::verify::Verification;
 use crate::fix::plan::MigrationPlan;
 use crate::source::discover::MigrationsDir;
 
@@ -22,6 +23,8 @@ pub struct Report<'a> {
     pub mode: Mode,
     /// Files were written.
     pub written: bool,
+    /// `--verify`: the server used and each migration's proof.
+    pub verification: Option<(&'a str, &'a [Verification])>,
 }
 
 impl Report<'_> {

@@ -44,6 +44,36 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
             }
         }
     }
+    if let Some((server, results)) = report.verification {
+        writeln!(out)?;
+        writeln!(out, "Verified on {server}:")?;
+        for result in results {
+            if result.proven() {
+                writeln!(
+                    out,
+                    "  {}: original and rewritten sequence build the same schema; no INVALID index, no NOT VALID constraint left",
+                    result.migration
+                )?;
+                continue;
+            }
+            writeln!(out, "  {}: NOT PROVEN", result.migration)?;
+            if let Some(failure) = &result.failure {
+                writeln!(out, "    {failure}")?;
+            }
+            if !result.differences.is_empty() {
+                writeln!(
+                    out,
+                    "    the catalogs differ (- only after the original, + only after the rewrite):"
+                )?;
+                for line in &result.differences {
+                    writeln!(out, "      {line}")?;
+                }
+            }
+            for hazard in &result.hazards {
+                writeln!(out, "    left behind: {hazard}")?;
+            }
+        }
+    }
     writeln!(out)?;
     write_summary(report, out)
 }
@@ -115,6 +145,12 @@ fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     let migrations = plural(changed.len(), "migration");
     let folders = plural(new_count, "new migration folder");
+    if report
+        .verification
+        .is_some_and(|(_, results)| results.iter().any(|r| !r.proven()))
+    {
+        return writeln!(out, "The rewrite is not proven: nothing was written.");
+    }
     match report.mode {
         Mode::Write => writeln!(
             out,

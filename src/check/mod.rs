@@ -1,0 +1,248 @@
+//! The `check` command: apply a migrations directory to a live PostgreSQL the way Prisma does, and prove
+//! it: every file applies, no index is INVALID, no constraint is left NOT VALID, and the pending
+//! migrations' statements take no write-blocking lock on an existing table for longer than a catalog
+//! change.
+
+pub mod report;
+pub mod trace;
+pub mod verify;
+
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::analyse::{Targets, resolve_targets};
+use crate::cli::CheckArgs;
+use crate::db::ScratchDatabase;
+use crate::db::apply::apply_migration;
+use crate::db::catalog::{Hazard, hazards};
+use crate::db::provision::{Server, provision};
+use crate::error::{Error, Result};
+use crate::source::classify::classify;
+use crate::source::discover::{Migration, MigrationsDir, discover};
+use crate::source::split::split;
+use trace::{StatementLocks, TraceFailure, trace};
+
+#[derive(Debug, Serialize)]
+pub struct ServerInfo {
+    pub source: crate::db::provision::Source,
+    pub description: String,
+    pub notes: Vec<String>,
+}
+
+impl ServerInfo {
+    pub fn of(server: &Server) -> Self {
+        ServerInfo {
+            source: server.source,
+            description: server.description.clone(),
+            notes: server.notes.clone(),
+        }
+    }
+}
+
+/// A migration file that failed, like Prisma's P3018.
+#[derive(Debug, Serialize)]
+pub struct ApplyFailure {
+    pub migration: String,
+    pub file: String,
+    pub message: String,
+    pub sqlstate: Option<String>,
+    /// The failing statement, located by running the file's statements one by one.
+    pub statement: Option<TraceFailure>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MigrationLocks {
+    pub migration: String,
+    pub statements: Vec<StatementLocks>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HazardReport {
+    pub kind: &'static str,
+    pub object: String,
+    pub problem: String,
+    pub recovery: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub directory: String,
+    pub server: ServerInfo,
+    pub migrations: usize,
+    pub applied: usize,
+    pub failure: Option<ApplyFailure>,
+    pub locks: Vec<MigrationLocks>,
+    pub hazards: Vec<HazardReport>,
+    pub findings: usize,
+    pub proven: bool,
+}
+
+pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
+    let dir = discover(&args.dir)?;
+    let targets = if args.all {
+        Targets::All
+    } else if args.migrations.is_empty() {
+        Targets::Newest
+    } else {
+        Targets::Named(args.migrations.clone())
+    };
+    let targets = resolve_targets(&dir, &targets)?;
+    let server = provision(args.server.database_url.as_deref(), &args.server.pg_version)
+        .map_err(|e| Error::Database(e.to_string()))?;
+    let report = check(&dir, &targets, &server)?;
+    let written = match args.format {
+        crate::cli::Format::Text => report::write_text(&report, out),
+        crate::cli::Format::Json => report::write_json(&report, out),
+    };
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.map_err(|e| Error::io("<stdout>", e))?,
+    }
+    Ok(if report.proven {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}
+
+/// Apply `dir` on a scratch database of `server`, tracing the locks of `targets`.
+pub fn check(dir: &MigrationsDir, targets: &[String], server: &Server) -> Result<CheckReport> {
+    let database = ScratchDatabase::create(&server.admin_url, None).map_err(db_error)?;
+    let mut client = database.connect().map_err(db_error)?;
+    let mut applied = 0;
+    let mut failure = None;
+    let mut locks = Vec::new();
+    for migration in &dir.migrations {
+        if targets.contains(&migration.name) {
+            // A statement that fails here fails in the Prisma-way apply below too, which reports it.
+            let (statements, _) = trace_migration(&mut client, migration)?;
+            locks.push(MigrationLocks {
+                migration: migration.name.clone(),
+                statements,
+            });
+        }
+        if let Err(error) = apply_migration(&mut client, &migration.name, &migration.sql) {
+            let statement = locate_failure(&mut client, migration)?;
+            failure = Some(ApplyFailure {
+                migration: migration.name.clone(),
+                file: migration.sql_path.display().to_string(),
+                message: error.message,
+                sqlstate: error.sqlstate,
+                statement,
+            });
+            break;
+        }
+        applied += 1;
+    }
+    let hazards: Vec<HazardReport> = hazards(&mut client)
+        .map_err(db_error)?
+        .into_iter()
+        .map(explain)
+        .collect();
+    let lock_findings: usize = locks
+        .iter()
+        .flat_map(|m| &m.statements)
+        .filter(|s| s.verdict.is_finding())
+        .count();
+    let findings = lock_findings + hazards.len() + usize::from(failure.is_some());
+    Ok(CheckReport {
+        directory: dir.path.display().to_string(),
+        server: ServerInfo::of(server),
+        migrations: dir.migrations.len(),
+        applied,
+        failure,
+        locks,
+        hazards,
+        findings,
+        proven: findings == 0,
+    })
+}
+
+fn db_error(e: crate::db::DbError) -> Error {
+    Error::Database(e.to_string())
+}
+
+fn statements_of(
+    migration: &Migration,
+) -> Result<(
+    crate::source::split::SplitFile,
+    Vec<crate::source::classify::Statement>,
+)> {
+    let split = split(&migration.sql).map_err(|e| Error::Sql {
+        path: migration.sql_path.clone(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })?;
+    let statements = classify(&split);
+    Ok((split, statements))
+}
+
+fn trace_migration(
+    client: &mut postgres::Client,
+    migration: &Migration,
+) -> Result<(Vec<StatementLocks>, Option<TraceFailure>)> {
+    let (split, statements) = statements_of(migration)?;
+    trace(client, &migration.sql, &split, &statements).map_err(db_error)
+}
+
+/// Find which statement of a failed file fails, by running them one by one (rolled back).
+fn locate_failure(
+    client: &mut postgres::Client,
+    migration: &Migration,
+) -> Result<Option<TraceFailure>> {
+    let (split, statements) = statements_of(migration)?;
+    Ok(trace(client, &migration.sql, &split, &statements)
+        .map_err(db_error)?
+        .1)
+}
+
+fn explain(hazard: Hazard) -> HazardReport {
+    match hazard {
+        Hazard::InvalidIndex {
+            schema,
+            index,
+            table,
+        } => {
+            let index_name = format!(
+                "{}.{}",
+                crate::source::names::quote(&schema),
+                crate::source::names::quote(&index)
+            );
+            HazardReport {
+                kind: "invalid-index",
+                object: index_name.clone(),
+                problem: format!(
+                    "index {index_name} on {table} is INVALID (a CREATE INDEX CONCURRENTLY failed): it is not used by queries but still slows every write, and Prisma does not see it"
+                ),
+                recovery: vec![
+                    format!("DROP INDEX CONCURRENTLY {index_name};"),
+                    "fix what made the build fail (for a UNIQUE index: remove the duplicate rows)".to_string(),
+                    "prisma migrate resolve --rolled-back <the failed migration>, then prisma migrate deploy to build it again".to_string(),
+                ],
+            }
+        }
+        Hazard::NotValidConstraint {
+            schema,
+            table,
+            constraint,
+        } => {
+            let table_name = format!(
+                "{}.{}",
+                crate::source::names::quote(&schema),
+                crate::source::names::quote(&table)
+            );
+            HazardReport {
+                kind: "not-valid-constraint",
+                object: format!("{table_name}.{}", crate::source::names::quote(&constraint)),
+                problem: format!(
+                    "constraint \"{constraint}\" on {table_name} is NOT VALID: new rows are checked, existing rows never were"
+                ),
+                recovery: vec![format!(
+                    "ALTER TABLE {table_name} VALIDATE CONSTRAINT {};  (if it fails, fix the violating rows first)",
+                    crate::source::names::quote(&constraint)
+                )],
+            }
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! Which locks each statement of a migration takes, read from `pg_locks` inside a transaction that is
+//! rolled back afterwards; table rewrites seen through `pg_class.relfilenode`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+use postgres::Client;
+use serde::Serialize;
+
+use crate::db::{DbError, describe};
+use crate::source::classify::{Fact, Statement, TableChange};
+use crate::source::names::QualifiedName;
+use crate::source::split::SplitFile;
+
+/// PostgreSQL's table lock modes, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LockMode {
+    AccessShare,
+    RowShare,
+    RowExclusive,
+    ShareUpdateExclusive,
+    Share,
+    ShareRowExclusive,
+    Exclusive,
+    AccessExclusive,
+}
+
+impl LockMode {
+    fn from_pg(mode: &str) -> Option<Self> {
+        Some(match mode {
+            "AccessShareLock" => Self::AccessShare,
+            "RowShareLock" => Self::RowShare,
+            "RowExclusiveLock" => Self::RowExclusive,
+            "ShareUpdateExclusiveLock" => Self::ShareUpdateExclusive,
+            "ShareLock" => Self::Share,
+            "ShareRowExclusiveLock" => Self::ShareRowExclusive,
+            "ExclusiveLock" => Self::Exclusive,
+            "AccessExclusiveLock" => Self::AccessExclusive,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AccessShare => "ACCESS SHARE",
+            Self::RowShare => "ROW SHARE",
+            Self::RowExclusive => "ROW EXCLUSIVE",
+            Self::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            Self::Share => "SHARE",
+            Self::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            Self::Exclusive => "EXCLUSIVE",
+            Self::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    pub fn blocks_writes(self) -> bool {
+        self >= Self::Share
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Safe,
+    /// Blocks writes (or everything) only for a metadata change: milliseconds, but it still queues
+    /// behind long transactions.
+    Brief,
+    BlocksWrites,
+    BlocksReadsAndWrites,
+}
+
+impl Verdict {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Verdict::Safe => "safe",
+            Verdict::Brief => "blocks briefly (metadata only)",
+            Verdict::BlocksWrites => "blocks writes",
+            Verdict::BlocksReadsAndWrites => "blocks reads and writes",
+        }
+    }
+
+    pub fn is_finding(self) -> bool {
+        matches!(self, Verdict::BlocksWrites | Verdict::BlocksReadsAndWrites)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TableLock {
+    pub table: String,
+    pub mode: LockMode,
+    pub rewritten: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementLocks {
+    pub line: usize,
+    pub statement: String,
+    /// Locks on tables that existed before the migration.
+    pub locks: Vec<TableLock>,
+    pub verdict: Verdict,
+    pub duration_ms: f64,
+    /// The lock is known rather than observed (CONCURRENTLY statements cannot run in a transaction).
+    pub known: bool,
+}
+
+struct Table {
+    name: QualifiedName,
+    relfilenode: u32,
+}
+
+/// Existing tables by oid.
+type Tables = HashMap<u32, Table>;
+
+fn tables(client: &mut Client) -> Result<Tables, DbError> {
+    Ok(client
+        .query(
+            "SELECT c.oid, n.nspname::text, c.relname::text, c.relfilenode
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+               AND n.nspname NOT LIKE 'pg_toast%' AND c.relname <> '_prisma_migrations'",
+            &[],
+        )?
+        .into_iter()
+        .map(|row| {
+            let table = Table {
+                name: QualifiedName::new(row.get::<_, String>(1), row.get::<_, String>(2)),
+                relfilenode: row.get::<_, u32>(3),
+            };
+            (row.get::<_, u32>(0), table)
+        })
+        .collect())
+}
+
+/// Every (relation, mode) this session holds: PostgreSQL records each mode separately, so a statement's
+/// request shows up even on a table an earlier statement locked more strongly.
+fn held_locks(client: &mut Client) -> Result<HashSet<(u32, LockMode)>, DbError> {
+    Ok(client
+        .query(
+            "SELECT relation, mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted",
+            &[],
+        )?
+        .into_iter()
+        .filter_map(|row| Some((row.get::<_, u32>(0), LockMode::from_pg(row.get(1))?)))
+        .collect())
+}
+
+/// A statement whose work grows with the table (scan, sort, rewrite) rather than a catalog change.
+/// Only work on a table that existed before counts: a new table is empty.
+fn scans(fact: &Fact, text: &str, existing: &Tables) -> bool {
+    let upper = text.to_ascii_uppercase();
+    let is_existing = |name: &QualifiedName| existing.values().any(|t| &t.name == name);
+    match fact {
+        Fact::CreateIndex(index) => !index.concurrently && is_existing(&index.table),
+        Fact::AlterTable { table, changes } if is_existing(table) => {
+            changes
+                .iter()
+                .any(|c| matches!(c, TableChange::AddForeignKey(fk) if !fk.not_valid))
+                || upper.contains("SET NOT NULL")
+                || (upper.contains("ADD CONSTRAINT")
+                    && !upper.contains("NOT VALID")
+                    && (upper.contains("CHECK")
+                        || upper.contains("UNIQUE")
+                        || upper.contains("PRIMARY KEY")))
+        }
+        _ => false,
+    }
+}
+
+/// What a traced statement failed with.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceFailure {
+    pub line: usize,
+    pub statement: String,
+    pub message: String,
+    pub sqlstate: Option<String>,
+}
+
+/// Run the statements of one migration one by one inside a transaction (rolled back), and report the
+/// locks each took on tables that existed before it. `single_concurrent` files are not run: their
+/// lock is known.
+pub fn trace(
+    client: &mut Client,
+    text: &str,
+    split: &SplitFile,
+    statements: &[Statement],
+) -> Result<(Vec<StatementLocks>, Option<TraceFailure>), DbError> {
+    let existing = tables(client)?;
+    let excerpt = |s: &Statement| {
+        let range = split.pieces[s.piece].statement.clone().unwrap_or_default();
+        let first = text[range]
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        if first.chars().count() > 100 {
+            format!("{}...", first.chars().take(100).collect::<String>())
+        } else {
+            first
+        }
+    };
+    if let [only] = statements
+        && let Fact::CreateIndex(index) = &only.fact
+        && index.concurrently
+    {
+        let table = existing
+            .values()
+            .find(|t| t.name == index.table)
+            .map(|t| t.name.to_string());
+        return Ok((
+            vec![StatementLocks {
+                line: only.line,
+                statement: excerpt(only),
+                locks: table
+                    .into_iter()
+                    .map(|table| TableLock {
+                        table,
+                        mode: LockMode::ShareUpdateExclusive,
+                        rewritten: false,
+                    })
+                    .collect(),
+                verdict: Verdict::Safe,
+                duration_ms: 0.0,
+                known: true,
+            }],
+            None,
+        ));
+    }
+    client.batch_execute("BEGIN")?;
+    let mut report = Vec::new();
+    let mut failure = None;
+    let mut held = HashSet::new();
+    for statement in statements {
+        if matches!(statement.fact, Fact::Begin | Fact::Commit) {
+            continue; // our own transaction stands in for the file's explicit block
+        }
+        let range = split.pieces[statement.piece]
+            .statement
+            .clone()
+            .unwrap_or_default();
+        let sql = &text[range];
+        let before = tables(client)?;
+        let started = Instant::now();
+        if let Err(error) = client.batch_execute(sql) {
+            failure = Some(TraceFailure {
+                line: statement.line,
+                statement: excerpt(statement),
+                message: describe(&error),
+                sqlstate: error.code().map(|c| c.code().to_string()),
+            });
+            break;
+        }
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let now_held = held_locks(client)?;
+        let after = tables(client)?;
+        // The strongest mode each existing table newly got from this statement.
+        let mut taken: BTreeMap<u32, LockMode> = BTreeMap::new();
+        for (oid, mode) in now_held.difference(&held) {
+            if existing.contains_key(oid) {
+                let entry = taken.entry(*oid).or_insert(*mode);
+                *entry = (*entry).max(*mode);
+            }
+        }
+        let mut locks = Vec::new();
+        for (oid, table) in &existing {
+            let rewritten = match (before.get(oid), after.get(oid)) {
+                (Some(b), Some(a)) => a.relfilenode != b.relfilenode,
+                _ => false,
+            };
+            if let Some(mode) = taken
+                .get(oid)
+                .copied()
+                .or(rewritten.then_some(LockMode::AccessExclusive))
+            {
+                locks.push(TableLock {
+                    table: table.name.to_string(),
+                    mode,
+                    rewritten,
+                });
+            }
+        }
+        locks.sort_by(|a, b| a.table.cmp(&b.table));
+        held = now_held;
+        let strongest = locks.iter().map(|l| l.mode).max();
+        let heavy = scans(&statement.fact, sql, &existing) || locks.iter().any(|l| l.rewritten);
+        let verdict = match strongest {
+            Some(mode) if mode.blocks_writes() && !heavy => Verdict::Brief,
+            Some(LockMode::AccessExclusive) => Verdict::BlocksReadsAndWrites,
+            Some(mode) if mode.blocks_writes() => Verdict::BlocksWrites,
+            _ => Verdict::Safe,
+        };
+        report.push(StatementLocks {
+            line: statement.line,
+            statement: excerpt(statement),
+            locks,
+            verdict,
+            duration_ms,
+            known: false,
+        });
+    }
+    client.batch_execute("ROLLBACK")?;
+    Ok((report, failure))
+}

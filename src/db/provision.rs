@@ -1,0 +1,355 @@
+//! Where a PostgreSQL server comes from, in this order: a URL the user gives; a container started with
+//! testcontainers when a Docker engine answers within 2 seconds; a throwaway server from PostgreSQL
+//! binaries installed on the machine. Otherwise an error listing the three ways.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::{DbError, cleanup, connect, redact};
+
+pub const URL_ENV: &str = "MIGRATE_SAFE_DATABASE_URL";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    Url,
+    Container,
+    LocalBinaries,
+}
+
+/// A server to create scratch databases on; whatever was started for it stops when this is dropped.
+pub struct Server {
+    /// Connection URL to the server's maintenance database (`postgres`).
+    pub admin_url: String,
+    pub source: Source,
+    /// What was used, for people (no password).
+    pub description: String,
+    /// Why earlier sources were skipped.
+    pub notes: Vec<String>,
+    _keep: Keep,
+}
+
+/// Held only so that its `Drop` stops what was started.
+#[allow(dead_code)]
+enum Keep {
+    Nothing,
+    Container(Box<testcontainers::Container<testcontainers::GenericImage>>),
+    Local(LocalServer),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error(
+        "bad database URL {url}: {message} (expected postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE)"
+    )]
+    BadUrl { url: String, message: String },
+    #[error("{0}")]
+    Unreachable(DbError),
+    #[error(
+        "no PostgreSQL server available:\n  1. --database-url URL or {URL_ENV}: not given\n  2. a container via testcontainers: {docker}\n  3. a throwaway local server: {local}\nGive a URL (e.g. `docker compose up -d` with this project's docker-compose.yml, then --database-url postgresql://postgres:postgres@127.0.0.1:5432/postgres), start Docker, or install PostgreSQL (initdb, pg_ctl)."
+    )]
+    NothingAvailable { docker: String, local: String },
+}
+
+/// Find a server. `url` is `--database-url` (the environment variable is read when it is `None`).
+pub fn provision(url: Option<&str>, pg_version: &str) -> Result<Server, ProvisionError> {
+    let from_env = std::env::var(URL_ENV).ok().filter(|v| !v.is_empty());
+    if let Some(url) = url.map(str::to_string).or(from_env) {
+        return from_url(&url);
+    }
+    let docker = match docker_engine(Duration::from_secs(2)) {
+        Ok(endpoint) => match start_container(pg_version) {
+            Ok(server) => return Ok(server),
+            Err(e) => {
+                format!("Docker answered at {endpoint}, but the container did not start: {e}")
+            }
+        },
+        Err(why) => why,
+    };
+    match start_local_server() {
+        Ok(mut server) => {
+            server
+                .notes
+                .push(format!("testcontainers skipped: {docker}"));
+            Ok(server)
+        }
+        Err(local) => Err(ProvisionError::NothingAvailable { docker, local }),
+    }
+}
+
+fn from_url(url: &str) -> Result<Server, ProvisionError> {
+    let config: postgres::Config =
+        url.parse()
+            .map_err(|e: postgres::Error| ProvisionError::BadUrl {
+                url: redact(url),
+                message: e.to_string(),
+            })?;
+    if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        return Err(ProvisionError::BadUrl {
+            url: redact(url),
+            message: "not a postgres:// or postgresql:// URL".into(),
+        });
+    }
+    let _ = config;
+    connect(url).map_err(ProvisionError::Unreachable)?;
+    Ok(Server {
+        admin_url: url.to_string(),
+        source: Source::Url,
+        description: format!("the server at {}", redact(url)),
+        notes: Vec::new(),
+        _keep: Keep::Nothing,
+    })
+}
+
+/// Ask the Docker engine for `/_ping`; `Err` says why it is not usable.
+pub fn docker_engine(timeout: Duration) -> Result<String, String> {
+    let host =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let request = b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
+    let mut response = Vec::new();
+    let answered = if let Some(path) = host.strip_prefix("unix://") {
+        std::os::unix::net::UnixStream::connect(path).and_then(|mut stream| {
+            stream.set_read_timeout(Some(timeout))?;
+            stream.set_write_timeout(Some(timeout))?;
+            stream.write_all(request)?;
+            stream.read_to_end(&mut response)
+        })
+    } else if let Some(address) = host.strip_prefix("tcp://") {
+        use std::net::ToSocketAddrs;
+        address
+            .to_socket_addrs()
+            .and_then(|mut addrs| {
+                addrs
+                    .next()
+                    .ok_or_else(|| std::io::Error::other("no address"))
+            })
+            .and_then(|addr| std::net::TcpStream::connect_timeout(&addr, timeout))
+            .and_then(|mut stream| {
+                stream.set_read_timeout(Some(timeout))?;
+                stream.write_all(request)?;
+                stream.read_to_end(&mut response)
+            })
+    } else {
+        return Err(format!(
+            "DOCKER_HOST={host} is not a unix:// or tcp:// address"
+        ));
+    };
+    match answered {
+        Ok(_) if String::from_utf8_lossy(&response).ends_with("OK") => Ok(host),
+        Ok(_) => Err(format!(
+            "the Docker endpoint {host} did not answer /_ping with OK"
+        )),
+        Err(e) => Err(format!(
+            "no Docker engine answered at {host} within {}s ({e})",
+            timeout.as_secs()
+        )),
+    }
+}
+
+fn start_container(pg_version: &str) -> Result<Server, String> {
+    use testcontainers::core::{IntoContainerPort, WaitFor};
+    use testcontainers::runners::SyncRunner;
+    use testcontainers::{GenericImage, ImageExt};
+    let container = GenericImage::new("postgres", pg_version)
+        .with_exposed_port(5432.tcp())
+        .with_wait_for(WaitFor::message_on_stderr(
+            "database system is ready to accept connections",
+        ))
+        .with_env_var("POSTGRES_HOST_AUTH_METHOD", "trust")
+        .start()
+        .map_err(|e| e.to_string())?;
+    let port = container
+        .get_host_port_ipv4(5432)
+        .map_err(|e| e.to_string())?;
+    let url = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
+    wait_until_connectable(&url, Duration::from_secs(30))?;
+    Ok(Server {
+        admin_url: url,
+        source: Source::Container,
+        description: format!(
+            "a postgres:{pg_version} container started with testcontainers (127.0.0.1:{port})"
+        ),
+        notes: Vec::new(),
+        _keep: Keep::Container(Box::new(container)),
+    })
+}
+
+fn wait_until_connectable(url: &str, limit: Duration) -> Result<(), String> {
+    let start = Instant::now();
+    loop {
+        match connect(url) {
+            Ok(_) => return Ok(()),
+            Err(e) if start.elapsed() > limit => return Err(e.to_string()),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// A server in a temporary directory, stopped and removed on drop.
+struct LocalServer {
+    bin: PathBuf,
+    data: PathBuf,
+    run_as: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        cleanup::unregister_local_server(&self.data);
+        let _ = pg_command(&self.bin, "pg_ctl", self.run_as.as_deref())
+            .args(["-D"])
+            .arg(&self.data)
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+/// Directories holding `initdb` and `pg_ctl`: PATH first, then Debian's /usr/lib/postgresql/*/bin, newest
+/// version first.
+fn postgres_bin_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            Some((
+                e.file_name().to_str()?.parse::<u32>().ok()?,
+                e.path().join("bin"),
+            ))
+        })
+        .collect();
+    versions.sort_by_key(|v| std::cmp::Reverse(v.0));
+    dirs.extend(versions.into_iter().map(|(_, p)| p));
+    dirs.retain(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file());
+    dirs
+}
+
+/// An unprivileged user to run the server as when we are root (PostgreSQL refuses to run as root).
+fn unprivileged_user() -> Result<Option<(String, u32, u32)>, String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX);
+    if uid != 0 {
+        return Ok(None);
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| format!("/etc/passwd: {e}"))?;
+    for wanted in ["postgres", "nobody"] {
+        for line in passwd.lines() {
+            let fields: Vec<&str> = line.split(':').collect();
+            if fields.len() > 3
+                && fields[0] == wanted
+                && let (Ok(uid), Ok(gid)) = (fields[2].parse(), fields[3].parse())
+            {
+                return Ok(Some((wanted.to_string(), uid, gid)));
+            }
+        }
+    }
+    Err(
+        "running as root and found neither a `postgres` nor a `nobody` user to run the server as"
+            .into(),
+    )
+}
+
+fn pg_command(bin: &Path, program: &str, run_as: Option<&str>) -> Command {
+    match run_as {
+        Some(user) => {
+            let mut command = Command::new("runuser");
+            command.args(["-u", user, "--"]).arg(bin.join(program));
+            command
+        }
+        None => Command::new(bin.join(program)),
+    }
+}
+
+fn start_local_server() -> Result<Server, String> {
+    let bin = postgres_bin_dirs()
+        .into_iter()
+        .next()
+        .ok_or("no initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin")?;
+    let user = unprivileged_user()?;
+    let dir = tempfile::Builder::new()
+        .prefix("migrate-safe-pg-")
+        .tempdir()
+        .map_err(|e| format!("temporary directory: {e}"))?;
+    if let Some((_, uid, gid)) = &user {
+        std::os::unix::fs::chown(dir.path(), Some(*uid), Some(*gid))
+            .map_err(|e| format!("chown: {e}"))?;
+    }
+    let run_as = user.map(|(name, _, _)| name);
+    let data = dir.path().join("data");
+    let output = pg_command(&bin, "initdb", run_as.as_deref())
+        .arg("-D")
+        .arg(&data)
+        .args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ])
+        .output()
+        .map_err(|e| format!("{}: {e}", bin.join("initdb").display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port: {e}"))?
+        .port();
+    let options = format!(
+        "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+        dir.path().display()
+    );
+    let server = LocalServer {
+        bin: bin.clone(),
+        data: data.clone(),
+        run_as: run_as.clone(),
+        _dir: dir,
+    };
+    let output = pg_command(&bin, "pg_ctl", run_as.as_deref())
+        .arg("-D")
+        .arg(&data)
+        .arg("-l")
+        .arg(data.join("server.log"))
+        .args(["-w", "-t", "30", "-o", &options, "start"])
+        .output()
+        .map_err(|e| format!("pg_ctl: {e}"))?;
+    if !output.status.success() {
+        let log = std::fs::read_to_string(data.join("server.log")).unwrap_or_default();
+        return Err(format!(
+            "pg_ctl start failed: {} {}",
+            String::from_utf8_lossy(&output.stderr).trim(),
+            log.trim()
+        ));
+    }
+    let url = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
+    cleanup::register_local_server(&bin, &data, run_as.as_deref());
+    wait_until_connectable(&url, Duration::from_secs(10))?;
+    Ok(Server {
+        admin_url: url,
+        source: Source::LocalBinaries,
+        description: format!(
+            "a throwaway server from {} on 127.0.0.1:{port}{}",
+            bin.display(),
+            run_as
+                .as_deref()
+                .map_or(String::new(), |u| format!(" (running as user {u})"))
+        ),
+        notes: Vec::new(),
+        _keep: Keep::Local(server),
+    })
+}
