@@ -61,13 +61,14 @@ pub fn write_text(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         }
         for statement in &migration.statements {
             writeln!(out, "  line {}: {}", statement.line, statement.statement)?;
-            if statement.locks.is_empty() {
+            if statement.locks.is_empty() && statement.held.is_empty() {
                 writeln!(out, "    no lock on an existing table: safe")?;
+                continue;
             }
             for lock in &statement.locks {
                 writeln!(
                     out,
-                    "    {}: {}{}{} -> {}{}",
+                    "    {}: {}{}{}",
                     lock.table,
                     lock.mode.name(),
                     if statement.known {
@@ -80,14 +81,26 @@ pub fn write_text(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
                     } else {
                         ""
                     },
-                    statement.verdict.describe(),
-                    if statement.verdict.is_finding() {
-                        "  [finding]"
-                    } else {
-                        ""
-                    }
                 )?;
             }
+            for lock in &statement.held {
+                writeln!(
+                    out,
+                    "    {}: {} still held from an earlier statement",
+                    lock.table,
+                    lock.mode.name()
+                )?;
+            }
+            writeln!(
+                out,
+                "    -> {}{}",
+                statement.verdict.describe(),
+                if statement.verdict.is_finding() {
+                    "  [finding]"
+                } else {
+                    ""
+                }
+            )?;
         }
     }
     writeln!(out)?;

@@ -96,8 +96,11 @@ pub struct TableLock {
 pub struct StatementLocks {
     pub line: usize,
     pub statement: String,
-    /// Locks on tables that existed before the migration.
+    /// Locks this statement took on tables that existed before the migration.
     pub locks: Vec<TableLock>,
+    /// Locks earlier statements of the same transaction still hold while this one runs: a lock is held
+    /// until the migration commits, so a long statement after a strong lock keeps that lock long.
+    pub held: Vec<TableLock>,
     pub verdict: Verdict,
     pub duration_ms: f64,
     /// The lock is known rather than observed (CONCURRENTLY statements cannot run in a transaction).
@@ -220,6 +223,7 @@ pub fn trace(
                         rewritten: false,
                     })
                     .collect(),
+                held: Vec::new(),
                 verdict: Verdict::Safe,
                 duration_ms: 0.0,
                 known: true,
@@ -281,19 +285,38 @@ pub fn trace(
             }
         }
         locks.sort_by(|a, b| a.table.cmp(&b.table));
+        let mut already: BTreeMap<u32, LockMode> = BTreeMap::new();
+        for (oid, mode) in &held {
+            if existing.contains_key(oid) {
+                let entry = already.entry(*oid).or_insert(*mode);
+                *entry = (*entry).max(*mode);
+            }
+        }
+        let mut held_locks: Vec<TableLock> = already
+            .iter()
+            .filter(|(_, mode)| mode.blocks_writes())
+            .map(|(oid, mode)| TableLock {
+                table: existing[oid].name.to_string(),
+                mode: *mode,
+                rewritten: false,
+            })
+            .collect();
+        held_locks.sort_by(|a, b| a.table.cmp(&b.table));
         held = now_held;
-        let strongest = locks.iter().map(|l| l.mode).max();
         let heavy = scans(&statement.fact, sql, &existing) || locks.iter().any(|l| l.rewritten);
-        let verdict = match strongest {
-            Some(mode) if mode.blocks_writes() && !heavy => Verdict::Brief,
-            Some(LockMode::AccessExclusive) => Verdict::BlocksReadsAndWrites,
-            Some(mode) if mode.blocks_writes() => Verdict::BlocksWrites,
+        let strongest_new = locks.iter().map(|l| l.mode).max();
+        let strongest_during = locks.iter().chain(&held_locks).map(|l| l.mode).max();
+        let verdict = match (heavy, strongest_during) {
+            (true, Some(LockMode::AccessExclusive)) => Verdict::BlocksReadsAndWrites,
+            (true, Some(mode)) if mode.blocks_writes() => Verdict::BlocksWrites,
+            _ if strongest_new.is_some_and(LockMode::blocks_writes) => Verdict::Brief,
             _ => Verdict::Safe,
         };
         report.push(StatementLocks {
             line: statement.line,
             statement: excerpt(statement),
             locks,
+            held: held_locks,
             verdict,
             duration_ms,
             known: false,

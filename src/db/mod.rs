@@ -91,8 +91,12 @@ impl ScratchDatabase {
             Some(template) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
             None => format!("CREATE DATABASE \"{name}\""),
         };
-        admin.batch_execute(&sql)?;
+        // Registered first: an interrupt while CREATE DATABASE runs still drops it.
         cleanup::register_database(admin_url, &name);
+        if let Err(error) = admin.batch_execute(&sql) {
+            cleanup::unregister_database(&name);
+            return Err(error.into());
+        }
         Ok(ScratchDatabase {
             url: url_for_database(admin_url, &name),
             admin_url: admin_url.to_string(),

@@ -1,0 +1,462 @@
+//! `check` and `rewrite --verify` against real PostgreSQL servers: the one on 127.0.0.1:5432 (by URL) and
+//! a throwaway server from the installed binaries; the testcontainers path up to its "no Docker engine"
+//! message and fallback.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use common::live::server_url;
+use common::*;
+
+/// These tests look at the server's list of scratch databases: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn check(dir: &Path, server: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["check", dir.to_str().unwrap(), "--database-url", server];
+    args.extend(extra);
+    run(&args)
+}
+
+fn scratch_databases(server: &str) -> Vec<String> {
+    let mut client = migrate_safe::db::connect(server).unwrap();
+    client
+        .query(
+            "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate_safe_%'",
+            &[],
+        )
+        .unwrap()
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+fn migrations_dir(root: &Path, migrations: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = root.join("migrations");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("migration_lock.toml"),
+        "provider = \"postgresql\"\n",
+    )
+    .unwrap();
+    for (name, sql) in migrations {
+        fs::create_dir_all(dir.join(name)).unwrap();
+        fs::write(dir.join(name).join("migration.sql"), sql).unwrap();
+    }
+    dir
+}
+
+/// Statements the rewrite is about: index builds and foreign keys.
+fn blocking_index_or_foreign_key(report: &serde_json::Value) -> Vec<String> {
+    report["locks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["statements"].as_array().unwrap())
+        .filter(|s| s["verdict"] == "blocks-writes" || s["verdict"] == "blocks-reads-and-writes")
+        .map(|s| s["statement"].as_str().unwrap().to_string())
+        .filter(|s| s.contains(" INDEX ") || s.contains("FOREIGN KEY"))
+        .collect()
+}
+
+#[test]
+fn rewritten_fixtures_are_proven_and_originals_show_their_blocking_locks() {
+    let Some(server) = server_url() else { return };
+    let _serial = serial();
+    for fixture in fixtures() {
+        let needs_rewrite =
+            read_tree(&fixture.join("migrations")) != read_tree(&fixture.join("expected"));
+        let mut targets = fixture_args(&fixture);
+        if targets.is_empty() {
+            targets.push("--all".into());
+        }
+        let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+        let mut args = vec!["--format", "json"];
+        args.extend(&targets);
+
+        let original = check(&fixture.join("migrations"), &server, &args);
+        let original: serde_json::Value = serde_json::from_slice(&original.stdout).unwrap();
+        assert_eq!(
+            original["applied"],
+            original["migrations"],
+            "{}",
+            fixture.display()
+        );
+        assert_eq!(
+            !blocking_index_or_foreign_key(&original).is_empty(),
+            needs_rewrite,
+            "{}: {original:#}",
+            fixture.display()
+        );
+
+        let output = check(
+            &fixture.join("expected"),
+            &server,
+            &["--format", "json", "--all"],
+        );
+        let expected: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            expected["applied"],
+            expected["migrations"],
+            "{}",
+            fixture.display()
+        );
+        assert_eq!(
+            expected["hazards"],
+            serde_json::json!([]),
+            "{}",
+            fixture.display()
+        );
+        // What still blocks is exactly what the rewrite reported leaving alone although it blocks.
+        let report = fs::read_to_string(fixture.join("expected-report.txt")).unwrap();
+        let left_alone: Vec<&str> = report
+            .lines()
+            .filter(|l| l.contains("left alone: it blocks writes"))
+            .filter_map(|l| l.split('"').nth(1))
+            .collect();
+        for statement in blocking_index_or_foreign_key(&expected) {
+            assert!(
+                left_alone.iter().any(|name| statement.contains(name)),
+                "{}: {statement}",
+                fixture.display()
+            );
+        }
+        // Proven, except where Prisma's own SQL keeps a blocking statement the rewrite does not touch:
+        // the enum type change (rewrites the table) and an index inside an explicit BEGIN ... COMMIT.
+        let proven = expected["proven"] == true;
+        let kept = fixture.ends_with("enum-value-removal") || fixture.ends_with("odd-names-crlf");
+        assert_eq!(proven, !kept, "{}: {expected:#}", fixture.display());
+        assert_eq!(output.status.code(), Some(if proven { 0 } else { 1 }));
+    }
+    assert_eq!(
+        scratch_databases(&server),
+        Vec::<String>::new(),
+        "scratch databases left behind"
+    );
+}
+
+#[test]
+fn the_lock_report_names_modes_and_rewrites() {
+    let Some(server) = server_url() else { return };
+    let _serial = serial();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            (
+                "1_init",
+                "CREATE TABLE \"Item\" (\"id\" INT PRIMARY KEY, \"price\" INT);\nINSERT INTO \"Item\" SELECT g, g FROM generate_series(1, 100) g;\n",
+            ),
+            (
+                "2_change",
+                "-- AlterTable\nALTER TABLE \"Item\" ALTER COLUMN \"price\" TYPE BIGINT;\n\n-- CreateIndex\nCREATE INDEX \"Item_price_idx\" ON \"Item\"(\"price\");\n\n-- AlterTable\nALTER TABLE \"Item\" ADD COLUMN \"note\" TEXT;\n",
+            ),
+        ],
+    );
+    let output = check(&dir, &server, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let statements = json["locks"][0]["statements"].as_array().unwrap();
+    let summary: Vec<(Vec<String>, Vec<String>, String)> = statements
+        .iter()
+        .map(|s| {
+            let describe = |locks: &serde_json::Value| -> Vec<String> {
+                locks
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "{} {}{}",
+                            l["table"].as_str().unwrap(),
+                            l["mode"].as_str().unwrap(),
+                            if l["rewritten"] == true {
+                                " rewritten"
+                            } else {
+                                ""
+                            }
+                        )
+                    })
+                    .collect()
+            };
+            (
+                describe(&s["locks"]),
+                describe(&s["held"]),
+                s["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                strings(&["\"Item\" ACCESS_EXCLUSIVE rewritten"]),
+                vec![],
+                "blocks-reads-and-writes".to_string()
+            ),
+            // The index build's SHARE was already taken by the type change, and that statement's
+            // ACCESS EXCLUSIVE is held until commit: the build blocks reads too.
+            (
+                vec![],
+                strings(&["\"Item\" ACCESS_EXCLUSIVE"]),
+                "blocks-reads-and-writes".to_string()
+            ),
+            (
+                vec![],
+                strings(&["\"Item\" ACCESS_EXCLUSIVE"]),
+                "safe".to_string()
+            ),
+        ]
+    );
+    assert_eq!(json["findings"], 2);
+}
+
+#[test]
+fn a_concurrent_index_sharing_its_file_fails_with_25001_and_names_file_and_line() {
+    let Some(server) = server_url() else { return };
+    let _serial = serial();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            (
+                "1_init",
+                "CREATE TABLE \"User\" (\"id\" INT PRIMARY KEY, \"email\" TEXT);\n",
+            ),
+            (
+                "2_index",
+                "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY \"User_email_idx\" ON \"User\"(\"email\");\n",
+            ),
+        ],
+    );
+    let output = check(&dir, &server, &[]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("migration 2_index failed"), "{text}");
+    assert!(text.contains("SQLSTATE 25001"), "{text}");
+    assert!(
+        text.contains("2_index/migration.sql:2: CREATE INDEX CONCURRENTLY"),
+        "{text}"
+    );
+    assert!(
+        text.contains("must be alone in its migration.sql"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failed_concurrent_unique_build_leaves_an_invalid_index_reported_with_recovery() {
+    let Some(server) = server_url() else { return };
+    let _serial = serial();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            (
+                "1_init",
+                "CREATE TABLE \"User\" (\"id\" INT PRIMARY KEY, \"email\" TEXT);\nINSERT INTO \"User\" VALUES (1, 'a@x'), (2, 'a@x');\n",
+            ),
+            (
+                "2_unique",
+                "-- CreateIndex\nCREATE UNIQUE INDEX CONCURRENTLY \"User_email_key\" ON \"User\"(\"email\");\n",
+            ),
+        ],
+    );
+    let output = check(&dir, &server, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["failure"]["migration"], "2_unique");
+    assert_eq!(json["failure"]["sqlstate"], "23505");
+    let hazard = &json["hazards"][0];
+    assert_eq!(hazard["kind"], "invalid-index");
+    assert_eq!(hazard["object"], "\"public\".\"User_email_key\"");
+    assert_eq!(
+        hazard["recovery"][0],
+        "DROP INDEX CONCURRENTLY \"public\".\"User_email_key\";"
+    );
+    let text = stdout(&check(&dir, &server, &[]));
+    assert!(text.contains("is INVALID"), "{text}");
+    assert!(text.contains("1. DROP INDEX CONCURRENTLY"), "{text}");
+}
+
+#[test]
+fn verify_proves_before_writing() {
+    let Some(server) = server_url() else { return };
+    let _serial = serial();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    let fixture = project_root().join("migrations-fixtures/unique-then-relation");
+    copy_tree(&fixture.join("migrations"), &dir);
+    let output = run(&[
+        "rewrite",
+        dir.to_str().unwrap(),
+        "--verify",
+        "--database-url",
+        &server,
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(stdout(&output).contains("original and rewritten sequence build the same schema"));
+    assert_same_tree(&dir, &fixture.join("expected"));
+    assert_eq!(scratch_databases(&server), Vec::<String>::new());
+}
+
+#[test]
+fn verify_catches_a_wrong_rewrite_with_a_readable_diff() {
+    use migrate_safe::analyse::analyse;
+    use migrate_safe::check::verify::verify;
+    use migrate_safe::db::provision::provision;
+    use migrate_safe::source::discover::discover;
+    let Some(server) = server_url() else { return };
+    let _serial = serial();
+    let dir = discover(&project_root().join("migrations-fixtures/saas-baseline")).unwrap();
+    let target = vec!["20240301120000_teams_and_billing".to_string()];
+    let mut plans = analyse(&dir, &target, Default::default()).unwrap();
+    // Break the rewrite: drop one index build, and change a column in the edited original.
+    plans[0].new_migrations.remove(0);
+    plans[0].rewritten_sql = plans[0]
+        .rewritten_sql
+        .replace("\"lastLoginAt\" TIMESTAMP(3)", "\"lastLoginAt\" DATE");
+    let server = provision(Some(&server), "16").unwrap();
+    let results = verify(&dir, &plans, &server).unwrap();
+    assert!(!results[0].proven());
+    let differences = results[0].differences.join("\n");
+    assert!(
+        differences.contains("- index public.\"Document_teamId_updatedAt_idx\""),
+        "{differences}"
+    );
+    assert!(
+        differences.contains("- column public.\"User\".\"lastLoginAt\": #"),
+        "{differences}"
+    );
+    assert!(
+        differences.contains("+ column public.\"User\".\"lastLoginAt\": #")
+            && differences.contains(" date"),
+        "{differences}"
+    );
+}
+
+#[test]
+fn without_url_or_docker_a_throwaway_local_server_is_used_and_removed() {
+    if server_url().is_none() {
+        return; // the same machine setup provides the binaries
+    }
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    copy_tree(
+        &project_root().join("migrations-fixtures/dependencies/expected"),
+        &dir,
+    );
+    let before = leftover_server_dirs();
+    let output = binary()
+        .args(["check", dir.to_str().unwrap()])
+        .env_remove("MIGRATE_SAFE_DATABASE_URL")
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}/no-docker.sock", temp.path().display()),
+        )
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
+    assert!(
+        text.contains("PostgreSQL: a throwaway server from "),
+        "{text}"
+    );
+    assert!(
+        text.contains("testcontainers skipped: no Docker engine answered at unix://"),
+        "{text}"
+    );
+    assert!(text.contains("Proven: no findings."), "{text}");
+    assert_eq!(
+        leftover_server_dirs(),
+        before,
+        "temporary server directory left behind"
+    );
+}
+
+fn leftover_server_dirs() -> Vec<String> {
+    let mut found: Vec<String> = fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("migrate-safe-pg-"))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn bad_and_unreachable_urls_are_errors_without_passwords() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    copy_tree(
+        &project_root().join("migrations-fixtures/dependencies/migrations"),
+        &dir,
+    );
+    for (url, needle) in [
+        (
+            "postgresql://postgres:s3cret@127.0.0.1:1/postgres",
+            "cannot connect to postgresql://postgres:***@127.0.0.1:1/postgres",
+        ),
+        ("mysql://root:s3cret@127.0.0.1/db", "bad database URL"),
+    ] {
+        let output = run(&["check", dir.to_str().unwrap(), "--database-url", url]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert!(err.contains(needle), "{err}");
+        assert!(
+            !err.contains("s3cret") && !stdout(&output).contains("s3cret"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn interrupting_a_check_drops_its_scratch_database() {
+    let Some(server) = server_url() else { return };
+    let _serial = serial();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = migrations_dir(temp.path(), &[("1_slow", "SELECT pg_sleep(20);\n")]);
+    let mut child = binary()
+        .args(["check", dir.to_str().unwrap(), "--database-url", &server])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while scratch_databases(&server).is_empty() && started.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        !scratch_databases(&server).is_empty(),
+        "the check never created its database"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(started.elapsed().as_secs() < 15, "did not stop promptly");
+    assert_eq!(scratch_databases(&server), Vec::<String>::new());
+}
