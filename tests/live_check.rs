@@ -431,7 +431,7 @@ fn interrupting_a_check_drops_its_scratch_database() {
     let _serial = serial();
     let temp = tempfile::tempdir().unwrap();
     let dir = migrations_dir(temp.path(), &[("1_slow", "SELECT pg_sleep(20);\n")]);
-    let mut child = binary()
+    let child = binary()
         .args(["check", dir.to_str().unwrap(), "--database-url", &server])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
