@@ -109,3 +109,27 @@ fn the_rewritten_corpus_applies_like_prisma_and_builds_the_same_schema() {
     let again = binary().args(&args).arg("--check").output().unwrap();
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
 }
+
+#[test]
+fn check_applies_the_whole_corpus_in_order_and_reports_every_migration() {
+    let Some(corpus) = corpus() else { return };
+    let Some(server) = server_url() else { return };
+    let output = run(&[
+        "check",
+        corpus.to_str().unwrap(),
+        "--all",
+        "--database-url",
+        &server,
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{}", stderr(&output)));
+    assert_eq!(json["applied"], 163);
+    assert_eq!(json["failure"], serde_json::Value::Null);
+    assert_eq!(json["hazards"], serde_json::json!([]));
+    assert_eq!(json["locks"].as_array().unwrap().len(), 163);
+    // Unedited Prisma history: blocking index builds and foreign keys are found (exit 1).
+    assert_eq!(output.status.code(), Some(1));
+    assert!(json["findings"].as_u64().unwrap() > 0);
+}

@@ -235,6 +235,8 @@ pub fn trace(
     let mut report = Vec::new();
     let mut failure = None;
     let mut held = HashSet::new();
+    // Each statement's "after" is the next one's "before": one catalog read per statement.
+    let mut before = tables(client)?;
     for statement in statements {
         if matches!(statement.fact, Fact::Begin | Fact::Commit) {
             continue; // our own transaction stands in for the file's explicit block
@@ -244,7 +246,6 @@ pub fn trace(
             .clone()
             .unwrap_or_default();
         let sql = &text[range];
-        let before = tables(client)?;
         let started = Instant::now();
         if let Err(error) = client.batch_execute(sql) {
             failure = Some(TraceFailure {
@@ -259,13 +260,7 @@ pub fn trace(
         let now_held = held_locks(client)?;
         let after = tables(client)?;
         // The strongest mode each existing table newly got from this statement.
-        let mut taken: BTreeMap<u32, LockMode> = BTreeMap::new();
-        for (oid, mode) in now_held.difference(&held) {
-            if existing.contains_key(oid) {
-                let entry = taken.entry(*oid).or_insert(*mode);
-                *entry = (*entry).max(*mode);
-            }
-        }
+        let taken = strongest_per_table(now_held.difference(&held), &existing);
         let mut locks = Vec::new();
         for (oid, table) in &existing {
             let rewritten = match (before.get(oid), after.get(oid)) {
@@ -285,13 +280,7 @@ pub fn trace(
             }
         }
         locks.sort_by(|a, b| a.table.cmp(&b.table));
-        let mut already: BTreeMap<u32, LockMode> = BTreeMap::new();
-        for (oid, mode) in &held {
-            if existing.contains_key(oid) {
-                let entry = already.entry(*oid).or_insert(*mode);
-                *entry = (*entry).max(*mode);
-            }
-        }
+        let already = strongest_per_table(held.iter(), &existing);
         let mut held_locks: Vec<TableLock> = already
             .iter()
             .filter(|(_, mode)| mode.blocks_writes())
@@ -303,6 +292,7 @@ pub fn trace(
             .collect();
         held_locks.sort_by(|a, b| a.table.cmp(&b.table));
         held = now_held;
+        before = after;
         let heavy = scans(&statement.fact, sql, &existing) || locks.iter().any(|l| l.rewritten);
         let strongest_new = locks.iter().map(|l| l.mode).max();
         let strongest_during = locks.iter().chain(&held_locks).map(|l| l.mode).max();
@@ -324,4 +314,16 @@ pub fn trace(
     }
     client.batch_execute("ROLLBACK")?;
     Ok((report, failure))
+}
+
+fn strongest_per_table<'a>(
+    locks: impl Iterator<Item = &'a (u32, LockMode)>,
+    existing: &Tables,
+) -> BTreeMap<u32, LockMode> {
+    let mut strongest: BTreeMap<u32, LockMode> = BTreeMap::new();
+    for (oid, mode) in locks.filter(|(oid, _)| existing.contains_key(oid)) {
+        let entry = strongest.entry(*oid).or_insert(*mode);
+        *entry = (*entry).max(*mode);
+    }
+    strongest
 }
