@@ -69,6 +69,10 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub server: ServerArgs,
 
+    /// Seed each existing table with N rows before each reported migration, so durations are real.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub rows: u64,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -460,3 +460,57 @@ fn interrupting_a_check_drops_its_scratch_database() {
     assert!(started.elapsed().as_secs() < 15, "did not stop promptly");
     assert_eq!(scratch_databases(&server), Vec::<String>::new());
 }
+
+#[test]
+fn rows_seeds_every_existing_table_respecting_types_and_foreign_keys() {
+    use migrate_safe::check::seed::seed;
+    let Some(server) = server_url() else { return };
+    let _serial = serial();
+    for fixture in [
+        "saas-baseline",
+        "several-pending",
+        "multi-schema",
+        "enum-value-removal",
+    ] {
+        let database = common::live::apply_dir(
+            &server,
+            &project_root()
+                .join("migrations-fixtures")
+                .join(fixture)
+                .join("migrations"),
+        )
+        .unwrap();
+        let mut client = database.connect().unwrap();
+        let notes = seed(&mut client, 300).unwrap();
+        assert_eq!(notes, Vec::<String>::new(), "{fixture}");
+        let counts: Vec<(String, i64)> = client
+            .query(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(relname), n_live_tup FROM pg_stat_user_tables WHERE relname <> '_prisma_migrations' ORDER BY 1",
+                &[],
+            )
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert!(counts.len() >= 3, "{fixture}: {counts:?}");
+        for (table, _) in &counts {
+            let count: i64 = client
+                .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+                .unwrap()
+                .get(0);
+            assert_eq!(count, 300, "{fixture}: {table}");
+        }
+        // Topping up again adds nothing.
+        assert_eq!(seed(&mut client, 300).unwrap(), Vec::<String>::new());
+        let total: i64 = counts
+            .iter()
+            .map(|(t, _)| {
+                client
+                    .query_one(&format!("SELECT count(*) FROM {t}"), &[])
+                    .unwrap()
+                    .get::<_, i64>(0)
+            })
+            .sum();
+        assert_eq!(total, 300 * counts.len() as i64);
+    }
+}

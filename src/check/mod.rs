@@ -4,6 +4,7 @@
 //! change.
 
 pub mod report;
+pub mod seed;
 pub mod trace;
 pub mod verify;
 
@@ -73,6 +74,9 @@ pub struct CheckReport {
     pub failure: Option<ApplyFailure>,
     pub locks: Vec<MigrationLocks>,
     pub hazards: Vec<HazardReport>,
+    /// Rows seeded before each traced migration (`--rows`), and what could not be filled.
+    pub seeded_rows: u64,
+    pub notes: Vec<String>,
     pub findings: usize,
     pub proven: bool,
 }
@@ -89,7 +93,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
     let targets = resolve_targets(&dir, &targets)?;
     let server = provision(args.server.database_url.as_deref(), &args.server.pg_version)
         .map_err(|e| Error::Database(e.to_string()))?;
-    let report = check(&dir, &targets, &server)?;
+    let report = check(&dir, &targets, &server, args.rows)?;
     let written = match args.format {
         crate::cli::Format::Text => report::write_text(&report, out),
         crate::cli::Format::Json => report::write_json(&report, out),
@@ -106,14 +110,27 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
 }
 
 /// Apply `dir` on a scratch database of `server`, tracing the locks of `targets`.
-pub fn check(dir: &MigrationsDir, targets: &[String], server: &Server) -> Result<CheckReport> {
+pub fn check(
+    dir: &MigrationsDir,
+    targets: &[String],
+    server: &Server,
+    rows: u64,
+) -> Result<CheckReport> {
     let database = ScratchDatabase::create(&server.admin_url, None).map_err(db_error)?;
     let mut client = database.connect().map_err(db_error)?;
     let mut applied = 0;
     let mut failure = None;
     let mut locks = Vec::new();
+    let mut notes = Vec::new();
     for migration in &dir.migrations {
         if targets.contains(&migration.name) {
+            if rows > 0 {
+                for note in seed::seed(&mut client, rows).map_err(db_error)? {
+                    if !notes.contains(&note) {
+                        notes.push(note);
+                    }
+                }
+            }
             // A statement that fails here fails in the Prisma-way apply below too, which reports it.
             let (statements, _) = trace_migration(&mut client, migration)?;
             locks.push(MigrationLocks {
@@ -153,6 +170,8 @@ pub fn check(dir: &MigrationsDir, targets: &[String], server: &Server) -> Result
         failure,
         locks,
         hazards,
+        seeded_rows: rows,
+        notes,
         findings,
         proven: findings == 0,
     })

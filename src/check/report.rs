@@ -49,6 +49,16 @@ pub fn write_text(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
+    if report.seeded_rows > 0 {
+        writeln!(
+            out,
+            "Seeded up to {} rows into each existing table before each reported migration.",
+            report.seeded_rows
+        )?;
+    }
+    for note in &report.notes {
+        writeln!(out, "  {note}")?;
+    }
     for migration in &report.locks {
         writeln!(out)?;
         writeln!(
@@ -60,8 +70,12 @@ pub fn write_text(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  (no statement ran)")?;
         }
         for statement in &migration.statements {
-            writeln!(out, "  line {}: {}", statement.line, statement.statement)?;
-            if statement.locks.is_empty() && statement.held.is_empty() {
+            writeln!(
+                out,
+                "  line {}: {} ({:.1} ms)",
+                statement.line, statement.statement, statement.duration_ms
+            )?;
+            if statement.locks.is_empty() && !statement.verdict.is_finding() {
                 writeln!(out, "    no lock on an existing table: safe")?;
                 continue;
             }
@@ -83,7 +97,11 @@ pub fn write_text(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
                     },
                 )?;
             }
-            for lock in &statement.held {
+            for lock in statement
+                .held
+                .iter()
+                .filter(|_| statement.verdict.is_finding())
+            {
                 writeln!(
                     out,
                     "    {}: {} still held from an earlier statement",
