@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod fix;
 pub mod model;
+pub mod progress;
 pub mod report;
 pub mod rewrite;
 pub mod rules;

@@ -122,7 +122,10 @@ pub fn check(
     let mut failure = None;
     let mut locks = Vec::new();
     let mut notes = Vec::new();
+    let progress = crate::progress::bar(dir.migrations.len(), "applying");
     for migration in &dir.migrations {
+        progress.set_message(migration.name.clone());
+        progress.inc(1);
         if targets.contains(&migration.name) {
             if rows > 0 {
                 for note in seed::seed(&mut client, rows).map_err(db_error)? {
@@ -151,6 +154,7 @@ pub fn check(
         }
         applied += 1;
     }
+    progress.finish_and_clear();
     let hazards: Vec<HazardReport> = hazards(&mut client)
         .map_err(db_error)?
         .into_iter()
