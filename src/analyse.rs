@@ -22,6 +22,46 @@ pub enum Targets {
     All,
 }
 
+/// Targets to report on live (`check`): any folder may be named; by default the newest migration and
+/// the folders migrate-safe generated after it; `--all` includes generated folders.
+pub fn resolve_check_targets(dir: &MigrationsDir, targets: &Targets) -> Result<Vec<String>> {
+    Ok(match targets {
+        Targets::Newest => {
+            let newest = dir
+                .migrations
+                .iter()
+                .rposition(|m| m.origin == Origin::Prisma);
+            match newest {
+                Some(i) => dir.migrations[i..]
+                    .iter()
+                    .filter(|m| m.origin != Origin::Baseline)
+                    .map(|m| m.name.clone())
+                    .collect(),
+                None => Vec::new(),
+            }
+        }
+        Targets::All => dir
+            .migrations
+            .iter()
+            .filter(|m| m.origin != Origin::Baseline)
+            .map(|m| m.name.clone())
+            .collect(),
+        Targets::Named(names) => {
+            if let Some(missing) = names.iter().find(|n| dir.get(n).is_none()) {
+                return Err(Error::Usage(format!(
+                    "{}: no migration folder named \"{missing}\"",
+                    dir.path.display()
+                )));
+            }
+            dir.migrations
+                .iter()
+                .filter(|m| names.contains(&m.name))
+                .map(|m| m.name.clone())
+                .collect()
+        }
+    })
+}
+
 /// Resolve targets to folder names, refusing baselines and generated folders.
 pub fn resolve_targets(dir: &MigrationsDir, targets: &Targets) -> Result<Vec<String>> {
     let rewritable = |origin: Origin| origin == Origin::Prisma;

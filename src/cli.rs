@@ -58,7 +58,8 @@ pub struct CheckArgs {
     /// Prisma migrations directory (or a project root / prisma/ folder holding prisma/migrations).
     pub dir: PathBuf,
 
-    /// Migration whose locks to report (repeatable). Default: the newest migration.
+    /// Migration whose locks to report (repeatable). Default: the newest migration and the folders
+    /// migrate-safe generated after it.
     #[arg(long = "migration", value_name = "NAME")]
     pub migrations: Vec<String>,
 

@@ -11,7 +11,7 @@ pub mod verify;
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::analyse::{Targets, resolve_targets};
+use crate::analyse::{Targets, resolve_check_targets};
 use crate::cli::CheckArgs;
 use crate::db::ScratchDatabase;
 use crate::db::apply::apply_migration;
@@ -90,7 +90,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
     } else {
         Targets::Named(args.migrations.clone())
     };
-    let targets = resolve_targets(&dir, &targets)?;
+    let targets = resolve_check_targets(&dir, &targets)?;
     let server = provision(args.server.database_url.as_deref(), &args.server.pg_version)
         .map_err(|e| Error::Database(e.to_string()))?;
     let report = check(&dir, &targets, &server, args.rows)?;

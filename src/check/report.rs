@@ -76,7 +76,12 @@ pub fn write_text(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
                 statement.line, statement.statement, statement.duration_ms
             )?;
             if statement.locks.is_empty() && !statement.verdict.is_finding() {
-                writeln!(out, "    no lock on an existing table: safe")?;
+                let new = if statement.held.is_empty() {
+                    ""
+                } else {
+                    "new "
+                };
+                writeln!(out, "    no {new}lock on an existing table: safe")?;
                 continue;
             }
             for lock in &statement.locks {

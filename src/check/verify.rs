@@ -42,7 +42,10 @@ pub fn verify(
     let template = ScratchDatabase::create(&server.admin_url, None).map_err(db)?;
     let mut next = 0; // first migration not yet in the template
     let mut results = Vec::new();
-    let progress = crate::progress::bar(plans.iter().filter(|p| p.changes_anything()).count(), "verifying");
+    let progress = crate::progress::bar(
+        plans.iter().filter(|p| p.changes_anything()).count(),
+        "verifying",
+    );
     for plan in plans.iter().filter(|p| p.changes_anything()) {
         progress.set_message(plan.migration.clone());
         progress.inc(1);

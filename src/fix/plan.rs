@@ -84,6 +84,7 @@ pub fn plan_migration(
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut findings = findings;
     let placement = place(split, statements, &mut findings);
+    split_moved_foreign_keys(statements, &placement, &mut findings);
 
     let mut not_valid: BTreeMap<usize, Vec<Edit>> = BTreeMap::new();
     let mut validations = Vec::new();
@@ -231,6 +232,52 @@ pub fn plan_migration(
         outcomes,
         unanalysed,
     })
+}
+
+/// A foreign key that moves to a later migration lands where its table already exists (it was created
+/// by the original): it is split too, so the moved statement never scans under a write-blocking lock.
+fn split_moved_foreign_keys(
+    statements: &[Statement],
+    placement: &Placement,
+    findings: &mut Vec<Finding>,
+) {
+    for &dependent in placement.dependents.keys() {
+        let Fact::AlterTable { table, changes } = &statements[dependent].fact else {
+            continue;
+        };
+        for change in changes {
+            let TableChange::AddForeignKey(fk) = change else {
+                continue;
+            };
+            let (false, Some(name)) = (fk.not_valid, &fk.name) else {
+                continue;
+            };
+            let already = findings.iter().any(|f| {
+                f.statement == dependent
+                    && matches!(&f.action, Action::SplitForeignKey { constraint, .. } if constraint == name)
+            });
+            if already {
+                continue;
+            }
+            findings
+                .retain(|f| f.statement != dependent || !matches!(f.action, Action::LeaveAlone));
+            findings.push(Finding {
+                rule: crate::rules::foreign_key_not_valid::RULE,
+                statement: dependent,
+                line: statements[dependent].line,
+                message: format!(
+                    "FOREIGN KEY \"{name}\" on {table} must follow an index into a later migration, where {table} already exists: add it NOT VALID, VALIDATE it later"
+                ),
+                action: Action::SplitForeignKey {
+                    table: table.clone(),
+                    constraint: name.clone(),
+                    referenced_table: fk.referenced_table.clone(),
+                    referenced_columns: fk.referenced_columns.clone(),
+                    not_valid_at: fk.not_valid_at,
+                },
+            });
+        }
+    }
 }
 
 /// Decide what moves: index builds, then every later statement that needs one of them (by name, or a

@@ -3,4 +3,4 @@
 ALTER TABLE "Invitation" ADD CONSTRAINT "Invitation_invitedByEmail_fkey" FOREIGN KEY ("invitedByEmail") REFERENCES "User"("email") ON DELETE RESTRICT ON UPDATE CASCADE NOT VALID;
 
 -- AddForeignKey
-ALTER TABLE "NotificationSetting" ADD CONSTRAINT "NotificationSetting_userEmail_fkey" FOREIGN KEY ("userEmail") REFERENCES "User"("email") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "NotificationSetting" ADD CONSTRAINT "NotificationSetting_userEmail_fkey" FOREIGN KEY ("userEmail") REFERENCES "User"("email") ON DELETE CASCADE ON UPDATE CASCADE NOT VALID;
