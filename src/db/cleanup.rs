@@ -3,6 +3,7 @@
 //! still registered before exiting with status 130.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
 enum Resource {
@@ -19,10 +20,22 @@ enum Resource {
 
 static RESOURCES: Mutex<Vec<Resource>> = Mutex::new(Vec::new());
 static HANDLER: Once = Once::new();
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// After Ctrl-C the handler drops the scratch databases, which breaks the main thread's connection; the
+/// main thread must not report that as an error of its own, but wait for the handler to exit with 130.
+pub fn wait_if_interrupted() {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
 
 fn install_handler() {
     HANDLER.call_once(|| {
         let _ = ctrlc::set_handler(|| {
+            INTERRUPTED.store(true, Ordering::SeqCst);
             eprintln!("interrupted: dropping scratch databases and stopping throwaway servers");
             clean_all();
             std::process::exit(130);
