@@ -40,6 +40,27 @@ Exit codes: 0 written or nothing to rewrite, 1 a rewrite is needed (with --check
 3. a throwaway server from installed PostgreSQL binaries (initdb, pg_ctl) in a temporary directory\n\n\
 Exit codes: 0 proven and no finding, 1 findings or a failed proof, 2 error (bad input, no server, bad URL).")]
     Check(CheckArgs),
+
+    /// What a database has applied and what is pending, failed, rolled back, modified or missing; its
+    /// INVALID indexes and NOT VALID constraints with the commands that recover them. Read-only.
+    #[command(
+        after_help = "Exit codes: 0 clean, 1 something needs attention (failed, modified or missing migrations, hazards, pending migrations that still block writes), 2 error."
+    )]
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Prisma migrations directory (or a project root / prisma/ folder holding prisma/migrations).
+    pub dir: PathBuf,
+
+    /// The database to read (never written to). Default: DATABASE_URL, as Prisma.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

@@ -10,12 +10,14 @@ pub mod cli;
 pub mod db;
 pub mod error;
 pub mod fix;
+pub mod history;
 pub mod model;
 pub mod progress;
 pub mod report;
 pub mod rewrite;
 pub mod rules;
 pub mod source;
+pub mod status;
 
 /// How a command ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

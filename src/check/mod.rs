@@ -220,7 +220,7 @@ fn locate_failure(
         .1)
 }
 
-fn explain(hazard: Hazard) -> HazardReport {
+pub fn explain(hazard: Hazard) -> HazardReport {
     match hazard {
         Hazard::InvalidIndex {
             schema,

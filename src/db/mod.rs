@@ -51,10 +51,41 @@ pub fn redact(url: &str) -> String {
 }
 
 pub fn connect(url: &str) -> Result<Client, DbError> {
-    Client::connect(url, NoTls).map_err(|e| DbError::Connect {
+    Client::connect(&libpq_url(url), NoTls).map_err(|e| DbError::Connect {
         url: redact(url),
         message: describe(&e),
     })
+}
+
+/// Prisma's URL parameters that libpq does not know: `schema=NAME` becomes the search_path (as Prisma
+/// uses it); pool settings are dropped.
+pub fn libpq_url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    const PRISMA_ONLY: [&str; 6] = [
+        "connection_limit",
+        "pool_timeout",
+        "socket_timeout",
+        "pgbouncer",
+        "statement_cache_size",
+        "schema",
+    ];
+    let mut kept: Vec<String> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+        if key == "schema" {
+            let schema = pair.split_once('=').map_or("", |(_, v)| v);
+            kept.push(format!("options=-c%20search_path%3D{schema}"));
+        } else if !PRISMA_ONLY.contains(&key) {
+            kept.push(pair.to_string());
+        }
+    }
+    if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
 }
 
 /// The same server, another database.
@@ -68,9 +99,15 @@ pub fn url_for_database(url: &str, database: &str) -> String {
         .find('/')
         .map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{database}", &base[..path_start]);
-    if let Some(query) = query {
+    // A scratch database has only `public`: Prisma's `schema=` names a schema of the user's database.
+    let kept: Vec<&str> = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter(|p| !p.is_empty() && !p.starts_with("schema="))
+        .collect();
+    if !kept.is_empty() {
         out.push('?');
-        out.push_str(query);
+        out.push_str(&kept.join("&"));
     }
     out
 }
@@ -136,3 +173,49 @@ fn random_suffix() -> String {
 }
 
 static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prisma_urls_become_libpq_urls() {
+        assert_eq!(
+            libpq_url("postgresql://u:p@h:5432/db?schema=app&connection_limit=5"),
+            "postgresql://u:p@h:5432/db?options=-c%20search_path%3Dapp"
+        );
+        assert_eq!(
+            libpq_url("postgresql://h/db?sslmode=disable"),
+            "postgresql://h/db?sslmode=disable"
+        );
+        assert_eq!(
+            libpq_url("postgresql://h/db?pgbouncer=true"),
+            "postgresql://h/db"
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgresql://u:secret@h:5432/db"),
+            "postgresql://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgresql://u@h/db"), "postgresql://u@h/db");
+    }
+
+    #[test]
+    fn other_database_keeps_server_and_parameters() {
+        assert_eq!(
+            url_for_database("postgresql://u@h:1/postgres?sslmode=disable", "x"),
+            "postgresql://u@h:1/x?sslmode=disable"
+        );
+        assert_eq!(
+            url_for_database("postgresql://u@h:1", "x"),
+            "postgresql://u@h:1/x"
+        );
+        assert_eq!(
+            url_for_database("postgresql://u@h/db?schema=app", "x"),
+            "postgresql://u@h/x"
+        );
+    }
+}

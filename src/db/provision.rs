@@ -81,20 +81,25 @@ pub fn provision(url: Option<&str>, pg_version: &str) -> Result<Server, Provisio
     }
 }
 
-fn from_url(url: &str) -> Result<Server, ProvisionError> {
-    let config: postgres::Config =
-        url.parse()
-            .map_err(|e: postgres::Error| ProvisionError::BadUrl {
-                url: redact(url),
-                message: e.to_string(),
-            })?;
+/// Refuse what is not a PostgreSQL URL before trying to connect.
+pub fn check_url(url: &str) -> Result<(), ProvisionError> {
     if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
         return Err(ProvisionError::BadUrl {
             url: redact(url),
             message: "not a postgres:// or postgresql:// URL".into(),
         });
     }
-    let _ = config;
+    super::libpq_url(url)
+        .parse::<postgres::Config>()
+        .map(|_| ())
+        .map_err(|e| ProvisionError::BadUrl {
+            url: redact(url),
+            message: e.to_string(),
+        })
+}
+
+fn from_url(url: &str) -> Result<Server, ProvisionError> {
+    check_url(url)?;
     connect(url).map_err(ProvisionError::Unreachable)?;
     Ok(Server {
         admin_url: url.to_string(),

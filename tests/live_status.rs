@@ -1,0 +1,217 @@
+//! `status` against a real database holding every state: applied, pending, failed, rolled back,
+//! modified, missing locally, an INVALID index and a NOT VALID constraint.
+
+mod common;
+
+use std::fs;
+
+use common::live::server_url;
+use common::*;
+use migrate_safe::db::ScratchDatabase;
+use migrate_safe::db::apply::apply_migration;
+
+fn write(dir: &std::path::Path, name: &str, sql: &str) {
+    fs::create_dir_all(dir.join(name)).unwrap();
+    fs::write(dir.join(name).join("migration.sql"), sql).unwrap();
+}
+
+#[test]
+fn status_reports_every_state_and_hazard_with_recovery() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("migration_lock.toml"),
+        "provider = \"postgresql\"\n",
+    )
+    .unwrap();
+    write(
+        &dir,
+        "1_init",
+        "CREATE TABLE \"User\" (\"id\" INT PRIMARY KEY, \"email\" TEXT, \"age\" INT);\nINSERT INTO \"User\" VALUES (1, 'a@x', 1), (2, 'a@x', -1);\n",
+    );
+    write(
+        &dir,
+        "2_modified",
+        "CREATE TABLE \"Team\" (\"id\" INT PRIMARY KEY);\n",
+    );
+    write(
+        &dir,
+        "3_failed",
+        "ALTER TABLE \"User\" ADD COLUMN \"name\" TEXT;\nSELECT 1/0;\n",
+    );
+    write(
+        &dir,
+        "4_rolled_back",
+        "ALTER TABLE \"User\" ADD COLUMN \"nickname\" TEXT;\n",
+    );
+    write(
+        &dir,
+        "5_pending",
+        "CREATE INDEX \"User_email_idx\" ON \"User\"(\"email\");\n",
+    );
+
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let mut client = database.connect().unwrap();
+    for name in ["1_init", "2_modified"] {
+        let sql = fs::read_to_string(dir.join(name).join("migration.sql")).unwrap();
+        apply_migration(&mut client, name, &sql).unwrap();
+    }
+    let failed = fs::read_to_string(dir.join("3_failed/migration.sql")).unwrap();
+    assert!(apply_migration(&mut client, "3_failed", &failed).is_err());
+    let rolled = fs::read_to_string(dir.join("4_rolled_back/migration.sql")).unwrap();
+    apply_migration(&mut client, "4_rolled_back", &rolled).unwrap();
+    // What `prisma migrate resolve --rolled-back` records; and a migration whose folder is gone.
+    client
+        .batch_execute(
+            "UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '4_rolled_back';
+             INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
+             VALUES ('00000000-0000-4000-a000-000000000001', 'abc', '0_gone', now(), now(), 1);",
+        )
+        .unwrap();
+    // A failed concurrent unique build (duplicates) and a constraint added NOT VALID.
+    assert!(
+        client
+            .batch_execute(
+                "CREATE UNIQUE INDEX CONCURRENTLY \"User_email_key\" ON \"User\"(\"email\")"
+            )
+            .is_err()
+    );
+    client
+        .batch_execute(
+            "ALTER TABLE \"User\" ADD CONSTRAINT \"User_age_check\" CHECK (\"age\" > 0) NOT VALID",
+        )
+        .unwrap();
+    // Edited after it was applied (CRLF alone would be tolerated, as by Prisma).
+    write(
+        &dir,
+        "2_modified",
+        "CREATE TABLE \"Team\" (\"id\" BIGINT PRIMARY KEY);\n",
+    );
+    let before = read_tree(&dir);
+
+    let output = run(&[
+        "status",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &database.url,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let states: Vec<(String, String)> = json["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["migration"].as_str().unwrap().to_string(),
+                m["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("1_init", "applied"),
+        ("2_modified", "modified"),
+        ("3_failed", "failed"),
+        ("4_rolled_back", "rolled-back"),
+        ("5_pending", "pending"),
+        ("0_gone", "missing-locally"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(states, expected);
+    assert_eq!(json["needs_rewrite"], serde_json::json!(["5_pending"]));
+    let kinds: Vec<&str> = json["hazards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["invalid-index", "not-valid-constraint"]);
+    assert_eq!(
+        json["hazards"][0]["recovery"][0],
+        "DROP INDEX CONCURRENTLY \"public\".\"User_email_key\";"
+    );
+    assert!(
+        json["hazards"][1]["recovery"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("ALTER TABLE \"public\".\"User\" VALIDATE CONSTRAINT \"User_age_check\";")
+    );
+
+    let text = stdout(&run(&[
+        "status",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &database.url,
+    ]));
+    assert!(
+        text.contains("prisma migrate resolve --rolled-back \"3_failed\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("5_pending  (migrate-safe would rewrite it)"),
+        "{text}"
+    );
+    assert!(text.contains("needs attention"), "{text}");
+    // Read-only: the directory and the database's history are unchanged.
+    assert_eq!(read_tree(&dir), before);
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM _prisma_migrations", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 5);
+}
+
+#[test]
+fn a_fully_applied_clean_database_is_clean() {
+    let Some(server) = server_url() else { return };
+    let fixture = project_root().join("migrations-fixtures/dependencies/expected");
+    let database = common::live::apply_dir(&server, &fixture).unwrap();
+    // CRLF in the file and LF in the record are the same to Prisma.
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    copy_tree(&fixture, &dir);
+    let init = dir.join("0_init/migration.sql");
+    fs::write(
+        &init,
+        fs::read_to_string(&init).unwrap().replace('\n', "\r\n"),
+    )
+    .unwrap();
+    let output = run(&[
+        "status",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &database.url,
+    ]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
+    assert!(
+        text.contains(
+            "6 applied, 0 pending, 0 failed, 0 rolled back, 0 modified, 0 missing locally: clean"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn status_without_a_reachable_database_is_a_one_line_error() {
+    let dir = project_root().join("migrations-fixtures/dependencies/migrations");
+    let output = run(&[
+        "status",
+        dir.to_str().unwrap(),
+        "--database-url",
+        "postgresql://u:pw@127.0.0.1:1/db",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot connect to postgresql://u:***@127.0.0.1:1/db"),
+        "{err}"
+    );
+}
