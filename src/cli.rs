@@ -105,7 +105,8 @@ pub struct RewriteArgs {
     /// Prisma migrations directory (or a project root / prisma/ folder holding prisma/migrations).
     pub dir: PathBuf,
 
-    /// Migration folder to rewrite (repeatable). Default: the newest migration.
+    /// Migration folder to rewrite (repeatable). Default: the newest migration, or with --database-url
+    /// every migration pending in that database.
     #[arg(long = "migration", value_name = "NAME")]
     pub migrations: Vec<String>,
 
@@ -126,8 +127,19 @@ pub struct RewriteArgs {
     #[arg(long, conflicts_with = "check")]
     pub verify: bool,
 
-    #[command(flatten)]
-    pub server: ServerArgs,
+    /// Server for --verify's scratch databases (else MIGRATE_SAFE_DATABASE_URL, a testcontainers
+    /// container, or a throwaway local server).
+    #[arg(long, value_name = "URL")]
+    pub verify_url: Option<String>,
+
+    /// PostgreSQL version of the testcontainers image for --verify.
+    #[arg(long, value_name = "VERSION", default_value = "16")]
+    pub pg_version: String,
+
+    /// The deployed database (read only): target every migration pending there, and refuse to rewrite
+    /// one it has applied.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
 
     /// Which foreign keys are split into NOT VALID + VALIDATE.
     #[arg(long, value_enum, default_value_t = ForeignKeyMode::ExistingTables)]

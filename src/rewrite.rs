@@ -9,9 +9,10 @@ use crate::cli::{Format, RewriteArgs};
 use crate::db::provision::provision;
 use crate::error::{Error, Result};
 use crate::fix::write::{FileChange, NewFolder, write_atomically};
+use crate::history::{State, read_history};
 use crate::report::{self, Mode, Report};
 use crate::rules::RuleOptions;
-use crate::source::discover::discover;
+use crate::source::discover::{MigrationsDir, Origin, discover};
 
 pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     if args.all && !(args.dry_run || args.check) {
@@ -27,7 +28,10 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Targets::Named(args.migrations.clone())
     };
-    let target_names = resolve_targets(&dir, &targets)?;
+    let mut target_names = resolve_targets(&dir, &targets)?;
+    if let (Some(url), false) = (&args.database_url, args.all) {
+        target_names = pending_targets(&dir, url, &targets, target_names)?;
+    }
     let options = RuleOptions {
         foreign_keys: args.foreign_keys,
     };
@@ -41,7 +45,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
         Mode::Write
     };
     let verification = if args.verify && needs_rewrite {
-        let server = provision(args.server.database_url.as_deref(), &args.server.pg_version)
+        let server = provision(args.verify_url.as_deref(), &args.pg_version)
             .map_err(|e| Error::Database(e.to_string()))?;
         let results = verify(&dir, &plans, &server)?;
         Some((server.description.clone(), results))
@@ -99,4 +103,48 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// With a deployed database: by default every migration pending there; never one it has applied.
+fn pending_targets(
+    dir: &MigrationsDir,
+    url: &str,
+    targets: &Targets,
+    resolved: Vec<String>,
+) -> Result<Vec<String>> {
+    crate::db::provision::check_url(url).map_err(|e| Error::Database(e.to_string()))?;
+    let mut client = crate::db::connect(url).map_err(|e| Error::Database(e.to_string()))?;
+    let history = read_history(&mut client, dir).map_err(|e| Error::Database(e.to_string()))?;
+    let state = |name: &str| {
+        history
+            .iter()
+            .find(|m| m.migration == name)
+            .map(|m| m.state)
+    };
+    if matches!(targets, Targets::Newest) {
+        return Ok(dir
+            .migrations
+            .iter()
+            .filter(|m| m.origin == Origin::Prisma && state(&m.name).is_some_and(State::is_pending))
+            .map(|m| m.name.clone())
+            .collect());
+    }
+    for name in &resolved {
+        match state(name) {
+            Some(State::Applied | State::Modified) => {
+                return Err(Error::Usage(format!(
+                    "{name} is already applied in {}: rewriting it would change an applied migration (Prisma reports it as modified); write a new migration instead",
+                    crate::db::redact(url)
+                )));
+            }
+            Some(State::Failed) => {
+                return Err(Error::Usage(format!(
+                    "{name} failed in {} and is not resolved: run `prisma migrate resolve --rolled-back {name}` first (see `migrate-safe status`)",
+                    crate::db::redact(url)
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(resolved)
 }

@@ -215,3 +215,63 @@ fn status_without_a_reachable_database_is_a_one_line_error() {
         "{err}"
     );
 }
+
+#[test]
+fn rewrite_with_a_database_targets_what_is_pending_there_and_refuses_what_is_applied() {
+    let Some(server) = server_url() else { return };
+    let fixture = project_root().join("migrations-fixtures/several-pending");
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    copy_tree(&fixture.join("migrations"), &dir);
+    // The database has the baseline and the first migration of the backlog.
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let mut client = database.connect().unwrap();
+    for name in ["0_init", "20240501090000_task_assignees"] {
+        let sql = fs::read_to_string(dir.join(name).join("migration.sql")).unwrap();
+        apply_migration(&mut client, name, &sql).unwrap();
+    }
+    let path = dir.to_str().unwrap();
+    let refused = run(&[
+        "rewrite",
+        path,
+        "--database-url",
+        &database.url,
+        "--migration",
+        "20240501090000_task_assignees",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("20240501090000_task_assignees is already applied"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let output = run(&["rewrite", path, "--database-url", &database.url]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // Exactly the two pending migrations were rewritten, as in the fixture's expected result.
+    let expected = read_tree(&fixture.join("expected"));
+    let actual = read_tree(&dir);
+    for (path, bytes) in &actual {
+        if path.starts_with("20240501090000_task_assignees") {
+            assert_eq!(
+                Some(bytes),
+                fs::read(fixture.join("migrations").join(path))
+                    .ok()
+                    .as_ref(),
+                "{path} changed"
+            );
+        } else {
+            assert_eq!(Some(bytes), expected.get(path), "{path}");
+        }
+    }
+    assert!(
+        actual
+            .keys()
+            .any(|p| p.starts_with("20240515110000_project_slug_per_org_01"))
+    );
+    assert!(
+        !actual
+            .keys()
+            .any(|p| p.starts_with("20240501090000_task_assignees_01"))
+    );
+}

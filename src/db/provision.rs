@@ -199,7 +199,7 @@ struct LocalServer {
     bin: PathBuf,
     data: PathBuf,
     run_as: Option<String>,
-    _dir: tempfile::TempDir,
+    dir: PathBuf,
 }
 
 impl Drop for LocalServer {
@@ -210,6 +210,13 @@ impl Drop for LocalServer {
             .arg(&self.data)
             .args(["-m", "immediate", "-w", "stop"])
             .output();
+        // The server's last processes may still be closing files: retry briefly.
+        for _ in 0..40 {
+            if std::fs::remove_dir_all(&self.dir).is_ok() || !self.dir.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -323,7 +330,7 @@ fn start_local_server() -> Result<Server, String> {
         bin: bin.clone(),
         data: data.clone(),
         run_as: run_as.clone(),
-        _dir: dir,
+        dir: dir.keep(),
     };
     let output = pg_command(&bin, "pg_ctl", run_as.as_deref())
         .arg("-D")
@@ -348,8 +355,9 @@ fn start_local_server() -> Result<Server, String> {
         admin_url: url,
         source: Source::LocalBinaries,
         description: format!(
-            "a throwaway server from {} on 127.0.0.1:{port}{}",
+            "a throwaway server from {} on 127.0.0.1:{port} in {}{}",
             bin.display(),
+            data.parent().unwrap_or(&data).display(),
             run_as
                 .as_deref()
                 .map_or(String::new(), |u| format!(" (running as user {u})"))
