@@ -47,6 +47,51 @@ Exit codes: 0 proven and no finding, 1 findings or a failed proof, 2 error (bad 
         after_help = "Exit codes: 0 clean, 1 something needs attention (failed, modified or missing migrations, hazards, pending migrations that still block writes), 2 error."
     )]
     Status(StatusArgs),
+
+    /// Baseline a database whose schema predates the migrations: write 0_init/migration.sql that
+    /// recreates it (proven on a scratch database first) and record it as applied, as
+    /// `prisma migrate resolve --applied` does.
+    #[command(after_help = "Examples:\n  \
+migrate-safe baseline prisma/migrations --database-url $DATABASE_URL --dry-run\n  \
+migrate-safe baseline prisma/migrations --database-url $DATABASE_URL\n  \
+migrate-safe baseline prisma/migrations --database-url $DATABASE_URL --mark-applied 0_init\n\n\
+Exit codes: 0 done, 2 error (refused, not proven, no server) with nothing written.")]
+    Baseline(BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Prisma migrations directory (may be empty).
+    pub dir: PathBuf,
+
+    /// The database to baseline. Default: DATABASE_URL, as Prisma.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Folder name of the baseline; must sort before every other migration.
+    #[arg(long, value_name = "NAME", default_value = "0_init")]
+    pub name: String,
+
+    /// Only record this existing folder as applied (`prisma migrate resolve --applied NAME`).
+    #[arg(long, value_name = "NAME", conflicts_with = "name")]
+    pub mark_applied: Option<String>,
+
+    /// Show the SQL and the row; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Server for the proof's scratch database (else MIGRATE_SAFE_DATABASE_URL, a testcontainers
+    /// container, or a throwaway local server).
+    #[arg(long, value_name = "URL")]
+    pub verify_url: Option<String>,
+
+    /// PostgreSQL version of the testcontainers image.
+    #[arg(long, value_name = "VERSION", default_value = "16")]
+    pub pg_version: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

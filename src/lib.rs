@@ -5,6 +5,7 @@
 //! result to an exit code.
 
 pub mod analyse;
+pub mod baseline;
 pub mod check;
 pub mod cli;
 pub mod db;

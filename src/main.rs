@@ -9,6 +9,9 @@ fn main() -> ExitCode {
         Command::Rewrite(args) => migrate_safe::rewrite::run(&args, &mut std::io::stdout().lock()),
         Command::Check(args) => migrate_safe::check::run(&args, &mut std::io::stdout().lock()),
         Command::Status(args) => migrate_safe::status::run(&args, &mut std::io::stdout().lock()),
+        Command::Baseline(args) => {
+            migrate_safe::baseline::run(&args, &mut std::io::stdout().lock())
+        }
     };
     // After Ctrl-C, whatever the command made of its broken connection is moot: the handler exits 130.
     migrate_safe::db::cleanup::wait_if_interrupted();

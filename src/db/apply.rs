@@ -50,7 +50,7 @@ pub fn apply_migration(client: &mut Client, name: &str, sql: &str) -> Result<(),
     client
         .batch_execute(PRISMA_MIGRATIONS_TABLE)
         .map_err(bookkeeping)?;
-    let id = uuid_like(name);
+    let id = new_id(name);
     client
         .execute(
             r#"INSERT INTO "_prisma_migrations" ("id", "checksum", "migration_name", "started_at", "applied_steps_count") VALUES ($1, $2, $3, now(), 0)"#,
@@ -83,7 +83,7 @@ pub fn apply_migration(client: &mut Client, name: &str, sql: &str) -> Result<(),
 }
 
 /// A v4-shaped id derived from the name and the clock (Prisma uses random v4 UUIDs).
-fn uuid_like(name: &str) -> String {
+pub fn new_id(name: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());

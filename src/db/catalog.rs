@@ -29,6 +29,13 @@ pub fn diff(a: &Catalog, b: &Catalog) -> Vec<String> {
 }
 
 pub fn snapshot(client: &mut Client) -> Result<Catalog, DbError> {
+    snapshot_with(|query| client.query(query, &[]))
+}
+
+/// The same, through any way of running a query (a client, a read-only transaction).
+pub fn snapshot_with(
+    mut query: impl FnMut(&str) -> Result<Vec<postgres::Row>, postgres::Error>,
+) -> Result<Catalog, DbError> {
     let queries = [
         format!(
             "SELECT 'schema ' || quote_ident(n.nspname) FROM pg_namespace n WHERE {USER_SCHEMAS}"
@@ -98,8 +105,8 @@ pub fn snapshot(client: &mut Client) -> Result<Catalog, DbError> {
         ),
     ];
     let mut lines = BTreeSet::new();
-    for query in queries {
-        for row in client.query(query.as_str(), &[])? {
+    for sql in queries {
+        for row in query(sql.as_str())? {
             lines.insert(row.get::<_, String>(0));
         }
     }

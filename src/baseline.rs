@@ -1,0 +1,398 @@
+//! The `baseline` command: for a database whose schema predates its migration history, write a `0_init`
+//! migration that recreates it and record it as applied, exactly as `prisma migrate diff --from-empty
+//! ... > 0_init/migration.sql` followed by `prisma migrate resolve --applied 0_init` would.
+//!
+//! The DDL comes from `pg_dump --schema-only` (stripped of what a Prisma migration cannot hold: psql
+//! meta-commands, session `SET`s, the empty search_path). It is proven before anything is recorded:
+//! applied Prisma's way to an empty scratch database, it must reproduce the database's catalog.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::cli::{BaselineArgs, Format};
+use crate::db::apply::{PRISMA_MIGRATIONS_TABLE, apply_migration, checksum};
+use crate::db::catalog::{diff, snapshot};
+use crate::db::provision::{check_url, provision};
+use crate::db::{ScratchDatabase, connect, libpq_url, redact};
+use crate::error::{Error, Result};
+use crate::fix::write::{NewFolder, write_atomically};
+use crate::source::order::{byte_cmp, collation_cmp};
+
+#[derive(Debug, Serialize)]
+pub struct BaselineReport {
+    pub directory: String,
+    pub database: String,
+    pub migration: String,
+    pub sql: Option<String>,
+    pub checksum: String,
+    /// The row recorded (or, with --dry-run, that would be) in `_prisma_migrations`.
+    pub row: String,
+    pub verified_on: Option<String>,
+    pub written: bool,
+}
+
+fn db(e: impl std::fmt::Display) -> Error {
+    Error::Database(e.to_string())
+}
+
+pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let dir = migrations_dir(&args.dir)?;
+    let url = crate::status::database_url(args.database_url.as_deref())?;
+    check_url(&url).map_err(db)?;
+    let mut client = connect(&url).map_err(db)?;
+    let recorded: i64 = {
+        let exists: bool = client
+            .query_one("SELECT to_regclass('_prisma_migrations') IS NOT NULL", &[])
+            .map_err(db)?
+            .get(0);
+        if exists {
+            client
+                .query_one("SELECT count(*) FROM _prisma_migrations", &[])
+                .map_err(db)?
+                .get(0)
+        } else {
+            0
+        }
+    };
+    let report = match &args.mark_applied {
+        Some(name) => mark_applied(args, &dir, &url, &mut client, name)?,
+        None => {
+            if recorded > 0 {
+                return Err(Error::Usage(format!(
+                    "{}: _prisma_migrations already records {recorded} migration{}: this database is not waiting for a baseline (see `migrate-safe status`)",
+                    redact(&url),
+                    if recorded == 1 { "" } else { "s" }
+                )));
+            }
+            create_baseline(args, &dir, &url, &mut client)?
+        }
+    };
+    let written = match args.format {
+        Format::Json => serde_json::to_writer_pretty(&mut *out, &report)
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(out)),
+        Format::Text => write_text(&report, out),
+    };
+    written.map_err(|e| Error::io("<stdout>", e))?;
+    Ok(Outcome::Clean)
+}
+
+/// The migrations directory, which may not hold any migration yet.
+fn migrations_dir(given: &Path) -> Result<PathBuf> {
+    if !given.is_dir() {
+        return Err(Error::Missing {
+            path: given.to_path_buf(),
+        });
+    }
+    match crate::source::discover::discover(given) {
+        Ok(found) => Ok(found.path),
+        // An empty folder is a migrations directory waiting for its baseline.
+        Err(Error::NotMigrationsDir { .. }) if is_empty(given) => Ok(given.to_path_buf()),
+        Err(e) => Err(e),
+    }
+}
+
+fn is_empty(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(false)
+}
+
+fn existing_folders(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.'))
+        .collect()
+}
+
+fn create_baseline(
+    args: &BaselineArgs,
+    dir: &Path,
+    url: &str,
+    client: &mut postgres::Client,
+) -> Result<BaselineReport> {
+    let name = &args.name;
+    let folders = existing_folders(dir);
+    if folders.contains(name) {
+        return Err(Error::Usage(format!(
+            "{}: already exists; a baseline is written once",
+            dir.join(name).display()
+        )));
+    }
+    if let Some(earlier) = folders
+        .iter()
+        .find(|f| byte_cmp(f, name).is_lt() || collation_cmp(f, name).is_lt())
+    {
+        return Err(Error::Usage(format!(
+            "baseline {name} would not sort before {earlier}: Prisma applies folders in name order; pick a name like 0_init"
+        )));
+    }
+    let objects: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relname <> '_prisma_migrations'
+               AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'",
+            &[],
+        )
+        .map_err(db)?
+        .get(0);
+    if objects == 0 {
+        return Err(Error::Usage(format!(
+            "{}: the database is empty: there is nothing to baseline (use `prisma migrate dev` for a new database)",
+            redact(url)
+        )));
+    }
+    let sql = schema_sql(url)?;
+    // Proof: the baseline applied Prisma's way to an empty database reproduces this catalog.
+    let server = provision(args.verify_url.as_deref(), &args.pg_version).map_err(db)?;
+    let scratch = ScratchDatabase::create(&server.admin_url, None).map_err(db)?;
+    let mut scratch_client = scratch.connect().map_err(db)?;
+    apply_migration(&mut scratch_client, name, &sql)
+        .map_err(|e| db(format!("the baseline does not apply: {e}")))?;
+    let source = {
+        let mut transaction = client
+            .build_transaction()
+            .read_only(true)
+            .start()
+            .map_err(db)?;
+        let source = snapshot_in(&mut transaction)?;
+        transaction.commit().map_err(db)?;
+        source
+    };
+    let rebuilt = snapshot(&mut scratch_client).map_err(db)?;
+    let differences = diff(&source, &rebuilt);
+    if !differences.is_empty() {
+        return Err(Error::Database(format!(
+            "the baseline does not reproduce the database; nothing was written. Differences (- database, + baseline): {}",
+            differences.join("; ")
+        )));
+    }
+    let sum = checksum(&sql);
+    let row = format!(
+        "_prisma_migrations: migration_name = '{name}', checksum = '{sum}', finished_at = now(), logs = NULL, applied_steps_count = 0"
+    );
+    let mut written = false;
+    if !args.dry_run {
+        write_atomically(
+            dir,
+            &[],
+            &[NewFolder {
+                name: name.clone(),
+                sql: sql.clone(),
+            }],
+        )?;
+        if let Err(e) = record_applied(client, name, &sum) {
+            let _ = std::fs::remove_dir_all(dir.join(name));
+            return Err(e);
+        }
+        written = true;
+    }
+    Ok(BaselineReport {
+        directory: dir.display().to_string(),
+        database: redact(url),
+        migration: name.clone(),
+        sql: Some(sql),
+        checksum: sum,
+        row,
+        verified_on: Some(server.description.clone()),
+        written,
+    })
+}
+
+fn snapshot_in(transaction: &mut postgres::Transaction) -> Result<crate::db::catalog::Catalog> {
+    // `snapshot` takes a client; a read-only transaction derefs to the same queries.
+    crate::db::catalog::snapshot_with(|q| transaction.query(q, &[])).map_err(db)
+}
+
+fn mark_applied(
+    args: &BaselineArgs,
+    dir: &Path,
+    url: &str,
+    client: &mut postgres::Client,
+    name: &str,
+) -> Result<BaselineReport> {
+    let file = dir.join(name).join("migration.sql");
+    let sql = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+    let done: i64 = {
+        let exists: bool = client
+            .query_one("SELECT to_regclass('_prisma_migrations') IS NOT NULL", &[])
+            .map_err(db)?
+            .get(0);
+        if exists {
+            client
+                .query_one(
+                    "SELECT count(*) FROM _prisma_migrations WHERE migration_name = $1 AND rolled_back_at IS NULL",
+                    &[&name],
+                )
+                .map_err(db)?
+                .get(0)
+        } else {
+            0
+        }
+    };
+    if done > 0 {
+        return Err(Error::Usage(format!(
+            "{name} is already recorded in {}",
+            redact(url)
+        )));
+    }
+    let sum = checksum(&sql);
+    if !args.dry_run {
+        record_applied(client, name, &sum)?;
+    }
+    Ok(BaselineReport {
+        directory: dir.display().to_string(),
+        database: redact(url),
+        migration: name.to_string(),
+        sql: None,
+        row: format!(
+            "_prisma_migrations: migration_name = '{name}', checksum = '{sum}', finished_at = now(), logs = NULL, applied_steps_count = 0"
+        ),
+        checksum: sum,
+        verified_on: None,
+        written: !args.dry_run,
+    })
+}
+
+/// What `prisma migrate resolve --applied` records.
+fn record_applied(client: &mut postgres::Client, name: &str, sum: &str) -> Result<()> {
+    let id = crate::db::apply::new_id(name);
+    client.batch_execute(PRISMA_MIGRATIONS_TABLE).map_err(db)?;
+    client
+        .execute(
+            r#"INSERT INTO "_prisma_migrations" ("id", "checksum", "migration_name", "started_at", "finished_at", "logs", "applied_steps_count")
+               VALUES ($1, $2, $3, now(), now(), NULL, 0)"#,
+            &[&id, &sum, &name],
+        )
+        .map_err(db)?;
+    Ok(())
+}
+
+/// `pg_dump --schema-only`, from the newest pg_dump installed, cleaned for a Prisma migration.
+fn schema_sql(url: &str) -> Result<String> {
+    let pg_dump = pg_dump_binary().ok_or_else(|| {
+        Error::Database("pg_dump is not installed (PATH or /usr/lib/postgresql/*/bin); install the PostgreSQL client".into())
+    })?;
+    let output = Command::new(&pg_dump)
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--no-comments",
+            "--no-publications",
+            "--no-subscriptions",
+            "--no-security-labels",
+            "--no-tablespaces",
+            "--exclude-table=_prisma_migrations",
+            "--dbname",
+        ])
+        .arg(libpq_url(url))
+        .output()
+        .map_err(|e| Error::Database(format!("{}: {e}", pg_dump.display())))?;
+    if !output.status.success() {
+        return Err(Error::Database(format!(
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+                .trim()
+                .replace(url, &redact(url))
+        )));
+    }
+    Ok(clean_dump(&String::from_utf8_lossy(&output.stdout)))
+}
+
+fn pg_dump_binary() -> Option<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            Some((
+                e.file_name().to_str()?.parse::<u32>().ok()?,
+                e.path().join("bin/pg_dump"),
+            ))
+        })
+        .filter(|(_, p)| p.is_file())
+        .collect();
+    versions.sort_by_key(|v| std::cmp::Reverse(v.0));
+    versions.into_iter().map(|(_, p)| p).next().or_else(|| {
+        std::env::var_os("PATH")
+            .into_iter()
+            .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+            .map(|d| d.join("pg_dump"))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Keep the DDL; drop psql meta-commands (`\restrict`), session settings (a Prisma migration runs in a
+/// session that later migrations share: an empty search_path would break them), and pg_dump's banners.
+pub fn clean_dump(dump: &str) -> String {
+    let mut out = String::from("-- Baseline written by migrate-safe from pg_dump --schema-only\n");
+    out.push_str("SET LOCAL check_function_bodies = false;\n");
+    let mut blank = 0;
+    for line in dump.lines() {
+        let trimmed = line.trim();
+        let drop = trimmed.starts_with('\\')
+            || (trimmed.starts_with("SET ") && trimmed.ends_with(';'))
+            || trimmed.starts_with("SELECT pg_catalog.set_config(")
+            || trimmed.starts_with("-- Dumped ")
+            || trimmed == "-- PostgreSQL database dump"
+            || trimmed == "-- PostgreSQL database dump complete";
+        if drop {
+            continue;
+        }
+        if trimmed.is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    // Banners whose text was dropped leave empty `--` frames behind.
+    while out.contains("--\n--\n") {
+        out = out.replace("--\n--\n", "");
+    }
+    out
+}
+
+fn write_text(report: &BaselineReport, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "Migrations directory: {}", report.directory)?;
+    writeln!(out, "Database: {}", report.database)?;
+    if let Some(server) = &report.verified_on {
+        writeln!(
+            out,
+            "Verified on {server}: {}/migration.sql applied Prisma's way to an empty database reproduces the database's catalog.",
+            report.migration
+        )?;
+    }
+    if !report.written {
+        if let Some(sql) = &report.sql {
+            writeln!(
+                out,
+                "\n--- {}/migration.sql (not written: --dry-run)\n{sql}",
+                report.migration
+            )?;
+        }
+        writeln!(out, "Would record: {}", report.row)?;
+        return writeln!(out, "Dry run: nothing was written.");
+    }
+    if report.sql.is_some() {
+        writeln!(out, "Wrote {}/migration.sql.", report.migration)?;
+    }
+    writeln!(out, "Recorded as applied ({}).", report.row)?;
+    writeln!(
+        out,
+        "`prisma migrate deploy` will now skip it and apply only what comes after."
+    )
+}
