@@ -137,7 +137,8 @@ pub fn analyse(
         })?;
         let statements = classify(&split);
         if targets.contains(migration.name.as_str()) {
-            let findings = check_migration(&migration.name, &statements, &model, options);
+            // Applies the migration's statements to `model` as it checks them.
+            let findings = check_migration(&migration.name, &statements, &mut model, options);
             plans.push(plan_migration(
                 migration,
                 &split,
@@ -145,9 +146,10 @@ pub fn analyse(
                 findings,
                 &order,
             )?);
-        }
-        for statement in &statements {
-            model.apply(&statement.fact, &migration.name);
+        } else {
+            for statement in &statements {
+                model.apply(&statement.fact, &migration.name);
+            }
         }
     }
     Ok(plans)

@@ -177,7 +177,7 @@ fn create_baseline(
     }
     let sum = checksum(&sql);
     let row = format!(
-        "_prisma_migrations: migration_name = '{name}', checksum = '{sum}', finished_at = now(), logs = NULL, applied_steps_count = 0"
+        "_prisma_migrations: migration_name = '{name}', checksum = '{sum}', finished_at = now(), logs = '', applied_steps_count = 0"
     );
     let mut written = false;
     if !args.dry_run {
@@ -254,7 +254,7 @@ fn mark_applied(
         migration: name.to_string(),
         sql: None,
         row: format!(
-            "_prisma_migrations: migration_name = '{name}', checksum = '{sum}', finished_at = now(), logs = NULL, applied_steps_count = 0"
+            "_prisma_migrations: migration_name = '{name}', checksum = '{sum}', finished_at = now(), logs = '', applied_steps_count = 0"
         ),
         checksum: sum,
         verified_on: None,
@@ -269,7 +269,7 @@ fn record_applied(client: &mut postgres::Client, name: &str, sum: &str) -> Resul
     client
         .execute(
             r#"INSERT INTO "_prisma_migrations" ("id", "checksum", "migration_name", "started_at", "finished_at", "logs", "applied_steps_count")
-               VALUES ($1, $2, $3, now(), now(), NULL, 0)"#,
+               VALUES ($1, $2, $3, now(), now(), '', 0)"#,
             &[&id, &sum, &name],
         )
         .map_err(db)?;

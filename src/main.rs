@@ -1,3 +1,4 @@
+use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -5,14 +6,15 @@ use migrate_safe::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Reports can be long (a whole history): one buffered writer, not a write per line.
+    let mut out = BufWriter::new(std::io::stdout().lock());
     let result = match cli.command {
-        Command::Rewrite(args) => migrate_safe::rewrite::run(&args, &mut std::io::stdout().lock()),
-        Command::Check(args) => migrate_safe::check::run(&args, &mut std::io::stdout().lock()),
-        Command::Status(args) => migrate_safe::status::run(&args, &mut std::io::stdout().lock()),
-        Command::Baseline(args) => {
-            migrate_safe::baseline::run(&args, &mut std::io::stdout().lock())
-        }
+        Command::Rewrite(args) => migrate_safe::rewrite::run(&args, &mut out),
+        Command::Check(args) => migrate_safe::check::run(&args, &mut out),
+        Command::Status(args) => migrate_safe::status::run(&args, &mut out),
+        Command::Baseline(args) => migrate_safe::baseline::run(&args, &mut out),
     };
+    let _ = out.flush();
     // After Ctrl-C, whatever the command made of its broken connection is moot: the handler exits 130.
     migrate_safe::db::cleanup::wait_if_interrupted();
     match result {

@@ -78,7 +78,7 @@ fn baseline_is_proven_recorded_and_the_history_goes_on_from_it() {
     assert_eq!(row.get::<_, String>(0), "0_init");
     assert_eq!(row.get::<_, String>(1), checksum(&sql));
     assert!(row.get::<_, bool>(2));
-    assert_eq!(row.get::<_, Option<String>>(3), None);
+    assert_eq!(row.get::<_, Option<String>>(3).as_deref(), Some(""));
     assert_eq!(row.get::<_, i32>(4), 0);
 
     // Refused now: rows exist; and the folder exists.

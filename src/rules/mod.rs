@@ -116,10 +116,9 @@ impl StatementContext<'_> {
 pub fn check_migration(
     migration: &str,
     statements: &[Statement],
-    before: &SchemaModel,
+    model: &mut SchemaModel,
     options: RuleOptions,
 ) -> Vec<Finding> {
-    let mut model = before.clone();
     let mut new_tables = HashSet::new();
     let mut in_transaction_block = false;
     let mut findings = Vec::new();
@@ -130,7 +129,7 @@ pub fn check_migration(
             later: &statements[index + 1..],
             in_transaction_block,
             new_tables: &new_tables,
-            model: &model,
+            model: &*model,
             options,
         };
         findings.extend(index_concurrently::check(&context));

@@ -115,6 +115,30 @@ pub fn classify(split: &SplitFile) -> Vec<Statement> {
 }
 
 fn classify_statement(split: &SplitFile, piece: &Piece, tokens: &[&Tok]) -> Fact {
+    let keyword = |i: usize| tokens.get(i).and_then(|t| t.keyword());
+    match (keyword(0).as_deref(), keyword(1).as_deref()) {
+        // Data and session statements: nothing here acts on them, and they pass through untouched, so
+        // the full parse is not worth its time on a long history.
+        (
+            Some(
+                "INSERT" | "UPDATE" | "DELETE" | "SELECT" | "WITH" | "COPY" | "SET" | "RESET"
+                | "COMMENT" | "GRANT" | "REVOKE" | "ANALYZE" | "NOTIFY",
+            ),
+            _,
+        ) => return Fact::Other,
+        (Some("DO"), _) => {
+            return Fact::Unanalysed {
+                reason: "a DO block runs procedural code, which migrate-safe does not read".into(),
+            };
+        }
+        // Only the name matters: the column list is not worth parsing.
+        (Some("CREATE"), Some("TABLE" | "UNLOGGED" | "TEMP" | "TEMPORARY")) => {
+            if let Some(fact) = create_table_from_tokens(tokens) {
+                return fact;
+            }
+        }
+        _ => {}
+    }
     match parse(split, piece) {
         Ok(ast) => {
             from_ast(&ast, tokens).unwrap_or_else(|| from_tokens(tokens).unwrap_or(Fact::Other))

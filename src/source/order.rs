@@ -77,9 +77,9 @@ impl FolderOrder {
             {
                 return Err(next.clone());
             }
-            if sorted
+            if new
                 .iter()
-                .any(|existing| new.iter().any(|n| n == existing))
+                .any(|n| sorted.binary_search_by(|existing| cmp(existing, n)).is_ok())
             {
                 return Err(previous.to_string());
             }

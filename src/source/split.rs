@@ -119,23 +119,29 @@ pub fn split(text: &str) -> Result<SplitFile, SplitError> {
 }
 
 /// Turn the tokenizer's (line, character column) locations into byte ranges. Each token ends where the
-/// next one starts, because the tokenizer emits every character as part of some token.
+/// next one starts, because the tokenizer emits every character as part of some token. Token starts only
+/// move forward, so one cursor walks the text once.
 fn attach_byte_ranges(text: &str, raw: Vec<TokenWithSpan>) -> Vec<Tok> {
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
-    let to_byte = |line: u64, column: u64| -> usize {
-        let start = line_starts[(line as usize).saturating_sub(1).min(line_starts.len() - 1)];
-        let rest = &text[start..];
-        let chars = (column as usize).saturating_sub(1);
-        rest.char_indices()
-            .nth(chars)
-            .map_or(text.len(), |(i, _)| start + i)
-    };
-    let starts: Vec<usize> = raw
-        .iter()
-        .map(|t| to_byte(t.span.start.line, t.span.start.column))
-        .collect();
+    let mut starts = Vec::with_capacity(raw.len());
+    let (mut byte, mut line, mut column) = (0usize, 1u64, 1u64);
+    let mut chars = text.char_indices().peekable();
+    for token in &raw {
+        let (want_line, want_column) = (token.span.start.line, token.span.start.column);
+        while (line, column) < (want_line, want_column) {
+            let Some((_, c)) = chars.next() else { break };
+            byte += c.len_utf8();
+            if c == '\n' {
+                line += 1;
+                column = 1;
+            } else {
+                column += 1;
+            }
+        }
+        if let Some(&(at, _)) = chars.peek() {
+            byte = at;
+        }
+        starts.push(byte.min(text.len()));
+    }
     raw.into_iter()
         .enumerate()
         .map(|(i, t)| {
