@@ -117,16 +117,31 @@ pub fn analyse(
     targets: &[String],
     options: RuleOptions,
 ) -> Result<Vec<MigrationPlan>> {
+    let mut plans = Vec::new();
+    analyse_each(dir, targets, options, |plan| {
+        plans.push(plan);
+        Ok(())
+    })?;
+    Ok(plans)
+}
+
+/// The same, handing each plan to `each` as soon as it is made (in Prisma's order), so a long history
+/// is never held whole.
+pub fn analyse_each(
+    dir: &MigrationsDir,
+    targets: &[String],
+    options: RuleOptions,
+    mut each: impl FnMut(MigrationPlan) -> Result<()>,
+) -> Result<()> {
     let order = FolderOrder::new(dir.migrations.iter().map(|m| m.name.clone()));
     let targets: HashSet<&str> = targets.iter().map(String::as_str).collect();
     let mut model = SchemaModel::default();
-    let mut plans = Vec::new();
     let last_target = dir
         .migrations
         .iter()
         .rposition(|m| targets.contains(m.name.as_str()));
     let Some(last_target) = last_target else {
-        return Ok(plans);
+        return Ok(());
     };
     for migration in &dir.migrations[..=last_target] {
         let split = split(&migration.sql).map_err(|e| Error::Sql {
@@ -139,18 +154,18 @@ pub fn analyse(
         if targets.contains(migration.name.as_str()) {
             // Applies the migration's statements to `model` as it checks them.
             let findings = check_migration(&migration.name, &statements, &mut model, options);
-            plans.push(plan_migration(
+            each(plan_migration(
                 migration,
                 &split,
                 &statements,
                 findings,
                 &order,
-            )?);
+            )?)?;
         } else {
             for statement in &statements {
                 model.apply(&statement.fact, &migration.name);
             }
         }
     }
-    Ok(plans)
+    Ok(())
 }

@@ -3,14 +3,14 @@
 use std::io::Write;
 
 use crate::Outcome;
-use crate::analyse::{Targets, analyse, resolve_targets};
+use crate::analyse::{Targets, analyse_each, resolve_targets};
 use crate::check::verify::verify;
 use crate::cli::{Format, RewriteArgs};
 use crate::db::provision::provision;
 use crate::error::{Error, Result};
 use crate::fix::write::{FileChange, NewFolder, write_atomically};
 use crate::history::{State, read_history};
-use crate::report::{self, Mode, Report};
+use crate::report::{self, Mode, Report, Sink};
 use crate::rules::RuleOptions;
 use crate::source::discover::{MigrationsDir, Origin, discover};
 
@@ -35,8 +35,6 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     let options = RuleOptions {
         foreign_keys: args.foreign_keys,
     };
-    let plans = analyse(&dir, &target_names, options)?;
-    let needs_rewrite = plans.iter().any(|p| p.changes_anything());
     let mode = if args.check {
         Mode::Check
     } else if args.dry_run {
@@ -44,6 +42,41 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Mode::Write
     };
+    let mut out = out;
+    let mut text_sink;
+    let mut json_sink;
+    let sink: &mut dyn Sink = match args.format {
+        Format::Text => {
+            text_sink = report::text::TextSink {
+                out: &mut out,
+                color: report::text::use_color(),
+                mode,
+            };
+            &mut text_sink
+        }
+        Format::Json => {
+            json_sink = report::json::JsonSink {
+                out: &mut out,
+                first: true,
+            };
+            &mut json_sink
+        }
+    };
+    // Printed as they come; only the plans that change something are kept (to verify and write).
+    // The header waits for the first plan, so input errors found while planning it print nothing.
+    let mut started = false;
+    let mut plans = Vec::new();
+    analyse_each(&dir, &target_names, options, |plan| {
+        if !std::mem::replace(&mut started, true) {
+            stdout(sink.begin(&dir, mode, target_names.len()))?;
+        }
+        stdout(sink.plan(&plan))?;
+        if plan.changes_anything() {
+            plans.push(plan);
+        }
+        Ok(())
+    })?;
+    let needs_rewrite = !plans.is_empty();
     let verification = if args.verify && needs_rewrite {
         let server = provision(args.verify_url.as_deref(), &args.pg_version)
             .map_err(|e| Error::Database(e.to_string()))?;
@@ -83,21 +116,17 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     let report = Report {
         dir: &dir,
         plans: &plans,
+        targets: target_names.len(),
         mode,
         written,
         verification: verification
             .as_ref()
             .map(|(server, results)| (server.as_str(), results.as_slice())),
     };
-    let result = match args.format {
-        Format::Text => report::text::write(&report, out, report::text::use_color()),
-        Format::Json => report::json::write(&report, out),
-    };
-    match result {
-        // `| head` closing the pipe is not an error worth a message.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.map_err(|e| Error::io("<stdout>", e))?,
+    if !started {
+        stdout(sink.begin(&dir, mode, target_names.len()))?;
     }
+    stdout(sink.finish(&report))?;
     Ok(if !proven || (mode == Mode::Check && needs_rewrite) {
         Outcome::Findings
     } else {
@@ -147,4 +176,12 @@ fn pending_targets(
         }
     }
     Ok(resolved)
+}
+
+/// `| head` closing the pipe is not an error worth a message.
+fn stdout(result: std::io::Result<()>) -> Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| Error::io("<stdout>", e)),
+    }
 }

@@ -1,24 +1,13 @@
-//! `--format json`: the plan for machines.
+//! `--format json`: the plan for machines, streamed one migration at a time.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Mode, Report, plan_diffs};
+use super::{Mode, Report, Sink, plan_diffs};
 use crate::check::verify::Verification;
 use crate::fix::plan::MigrationPlan;
-
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    directory: String,
-    found_inside: Option<String>,
-    mode: Mode,
-    needs_rewrite: bool,
-    written: bool,
-    migrations: Vec<JsonPlan<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    verification: Option<JsonVerification<'a>>,
-}
+use crate::source::discover::MigrationsDir;
 
 #[derive(Serialize)]
 struct JsonVerification<'a> {
@@ -36,34 +25,54 @@ struct JsonPlan<'a> {
     diff: String,
 }
 
-pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let json = JsonReport {
-        directory: report.dir.path.display().to_string(),
-        found_inside: report
-            .dir
-            .found_inside
-            .as_ref()
-            .map(|p| p.display().to_string()),
-        mode: report.mode,
-        needs_rewrite: report.needs_rewrite(),
-        written: report.written,
-        migrations: report
-            .plans
-            .iter()
-            .map(|plan| JsonPlan {
-                plan,
-                changes_anything: plan.changes_anything(),
-                diff: plan_diffs(plan).concat(),
-            })
-            .collect(),
-        verification: report
+/// `{"directory", "found_inside", "mode", "migrations": [...], "needs_rewrite", "written", "verification"}`
+pub struct JsonSink<'a> {
+    pub out: &'a mut dyn Write,
+    pub first: bool,
+}
+
+impl Sink for JsonSink<'_> {
+    fn begin(&mut self, dir: &MigrationsDir, mode: Mode, _targets: usize) -> io::Result<()> {
+        let found_inside = dir.found_inside.as_ref().map(|p| p.display().to_string());
+        write!(
+            self.out,
+            "{{\n  \"directory\": {},\n  \"found_inside\": {},\n  \"mode\": {},\n  \"migrations\": [",
+            serde_json::to_string(&dir.path.display().to_string())?,
+            serde_json::to_string(&found_inside)?,
+            serde_json::to_string(&mode)?
+        )
+    }
+
+    fn plan(&mut self, plan: &MigrationPlan) -> io::Result<()> {
+        let element = JsonPlan {
+            plan,
+            changes_anything: plan.changes_anything(),
+            diff: plan_diffs(plan).concat(),
+        };
+        write!(
+            self.out,
+            "{}\n    ",
+            if self.first { "\n    " } else { "," }
+        )?;
+        self.first = false;
+        serde_json::to_writer(&mut *self.out, &element)?;
+        Ok(())
+    }
+
+    fn finish(&mut self, report: &Report) -> io::Result<()> {
+        let verification = report
             .verification
             .map(|(server, results)| JsonVerification {
                 server,
                 proven: results.iter().all(|v| v.proven()),
                 migrations: results,
-            }),
-    };
-    serde_json::to_writer_pretty(&mut *out, &json)?;
-    writeln!(out)
+            });
+        writeln!(
+            self.out,
+            "\n  ],\n  \"needs_rewrite\": {},\n  \"written\": {},\n  \"verification\": {}\n}}",
+            report.needs_rewrite(),
+            report.written,
+            serde_json::to_string(&verification)?
+        )
+    }
 }

@@ -17,9 +17,13 @@ pub enum Mode {
     Check,
 }
 
+/// What is known once every plan has been streamed out.
 pub struct Report<'a> {
     pub dir: &'a MigrationsDir,
+    /// The plans that change something (the others were printed and dropped).
     pub plans: &'a [MigrationPlan],
+    /// How many migrations were analysed.
+    pub targets: usize,
     pub mode: Mode,
     /// Files were written.
     pub written: bool,
@@ -31,6 +35,13 @@ impl Report<'_> {
     pub fn needs_rewrite(&self) -> bool {
         self.plans.iter().any(|p| p.changes_anything())
     }
+}
+
+/// Plans are printed as they are made, so a long history is never held in memory whole.
+pub trait Sink {
+    fn begin(&mut self, dir: &MigrationsDir, mode: Mode, targets: usize) -> std::io::Result<()>;
+    fn plan(&mut self, plan: &MigrationPlan) -> std::io::Result<()>;
+    fn finish(&mut self, report: &Report) -> std::io::Result<()>;
 }
 
 /// A unified diff of one file, `a/` and `b/` paths relative to the migrations directory.

@@ -2,80 +2,97 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use super::{Mode, Report, plan_diffs};
+use super::{Mode, Report, Sink, plan_diffs};
 use crate::fix::plan::MigrationPlan;
+use crate::source::discover::MigrationsDir;
 
 /// Colour only on a terminal, and never with NO_COLOR set.
 pub fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
 }
 
-pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
-    let dir = report.dir;
-    match &dir.found_inside {
-        Some(root) => writeln!(
-            out,
-            "Migrations directory: {} (found inside {}), {} migrations",
-            dir.path.display(),
-            root.display(),
-            dir.migrations.len()
-        )?,
-        None => writeln!(
-            out,
-            "Migrations directory: {}, {} migrations",
-            dir.path.display(),
-            dir.migrations.len()
-        )?,
+pub struct TextSink<'a> {
+    pub out: &'a mut dyn Write,
+    pub color: bool,
+    pub mode: Mode,
+}
+
+impl Sink for TextSink<'_> {
+    fn begin(&mut self, dir: &MigrationsDir, mode: Mode, targets: usize) -> io::Result<()> {
+        self.mode = mode;
+        let out = &mut *self.out;
+        match &dir.found_inside {
+            Some(root) => writeln!(
+                out,
+                "Migrations directory: {} (found inside {}), {} migrations",
+                dir.path.display(),
+                root.display(),
+                dir.migrations.len()
+            )?,
+            None => writeln!(
+                out,
+                "Migrations directory: {}, {} migrations",
+                dir.path.display(),
+                dir.migrations.len()
+            )?,
+        }
+        if targets == 0 {
+            writeln!(
+                out,
+                "No migration to rewrite: only baselines (0_*) and folders written by migrate-safe."
+            )?;
+        }
+        Ok(())
     }
-    if report.plans.is_empty() {
-        writeln!(
-            out,
-            "No migration to rewrite: only baselines (0_*) and folders written by migrate-safe."
-        )?;
-        return Ok(());
-    }
-    for plan in report.plans {
-        write_plan(plan, out)?;
-    }
-    if report.mode == Mode::DryRun {
-        for plan in report.plans {
+
+    fn plan(&mut self, plan: &MigrationPlan) -> io::Result<()> {
+        write_plan(plan, self.out)?;
+        if self.mode == Mode::DryRun {
             for diff in plan_diffs(plan) {
-                write_diff(&diff, out, color)?;
+                write_diff(&diff, self.out, self.color)?;
             }
         }
+        Ok(())
     }
-    if let Some((server, results)) = report.verification {
-        writeln!(out)?;
-        writeln!(out, "Verified on {server}:")?;
-        for result in results {
-            if result.proven() {
-                writeln!(
-                    out,
-                    "  {}: original and rewritten sequence build the same schema; no INVALID index, no NOT VALID constraint left",
-                    result.migration
-                )?;
-                continue;
-            }
-            writeln!(out, "  {}: NOT PROVEN", result.migration)?;
-            if let Some(failure) = &result.failure {
-                writeln!(out, "    {failure}")?;
-            }
-            if !result.differences.is_empty() {
-                writeln!(
-                    out,
-                    "    the catalogs differ (- only after the original, + only after the rewrite):"
-                )?;
-                for line in &result.differences {
-                    writeln!(out, "      {line}")?;
+
+    fn finish(&mut self, report: &Report) -> io::Result<()> {
+        if report.targets == 0 {
+            return Ok(());
+        }
+        let out = &mut *self.out;
+        if let Some((server, results)) = report.verification {
+            writeln!(out)?;
+            writeln!(out, "Verified on {server}:")?;
+            for result in results {
+                if result.proven() {
+                    writeln!(
+                        out,
+                        "  {}: original and rewritten sequence build the same schema; no INVALID index, no NOT VALID constraint left",
+                        result.migration
+                    )?;
+                    continue;
+                }
+                writeln!(out, "  {}: NOT PROVEN", result.migration)?;
+                if let Some(failure) = &result.failure {
+                    writeln!(out, "    {failure}")?;
+                }
+                if !result.differences.is_empty() {
+                    writeln!(
+                        out,
+                        "    the catalogs differ (- only after the original, + only after the rewrite):"
+                    )?;
+                    for line in &result.differences {
+                        writeln!(out, "      {line}")?;
+                    }
+                }
+                for hazard in &result.hazards {
+                    writeln!(out, "    left behind: {hazard}")?;
                 }
             }
-            for hazard in &result.hazards {
-                writeln!(out, "    left behind: {hazard}")?;
-            }
         }
+        writeln!(out)?;
+        write_summary(report, out)
     }
-    writeln!(out)?;
-    write_summary(report, out)
 }
 
 fn write_plan(plan: &MigrationPlan, out: &mut dyn Write) -> io::Result<()> {
