@@ -62,7 +62,10 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
             &mut json_sink
         }
     };
-    // Printed as they come; only the plans that change something are kept (to verify and write).
+    // Printed as they come; only the plans that change something are kept, and only when they are to be
+    // verified or written.
+    let keep = mode == Mode::Write || args.verify;
+    let (mut changed, mut new_folders) = (0, 0);
     // The header waits for the first plan, so input errors found while planning it print nothing.
     let mut started = false;
     let mut plans = Vec::new();
@@ -72,11 +75,15 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
         }
         stdout(sink.plan(&plan))?;
         if plan.changes_anything() {
-            plans.push(plan);
+            changed += 1;
+            new_folders += plan.new_migrations.len();
+            if keep {
+                plans.push(plan);
+            }
         }
         Ok(())
     })?;
-    let needs_rewrite = !plans.is_empty();
+    let needs_rewrite = changed > 0;
     let verification = if args.verify && needs_rewrite {
         let server = provision(args.verify_url.as_deref(), &args.pg_version)
             .map_err(|e| Error::Database(e.to_string()))?;
@@ -115,7 +122,8 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     }
     let report = Report {
         dir: &dir,
-        plans: &plans,
+        changed,
+        new_folders,
         targets: target_names.len(),
         mode,
         written,

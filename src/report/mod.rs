@@ -20,8 +20,9 @@ pub enum Mode {
 /// What is known once every plan has been streamed out.
 pub struct Report<'a> {
     pub dir: &'a MigrationsDir,
-    /// The plans that change something (the others were printed and dropped).
-    pub plans: &'a [MigrationPlan],
+    /// How many migrations need a rewrite, and how many new folders that makes.
+    pub changed: usize,
+    pub new_folders: usize,
     /// How many migrations were analysed.
     pub targets: usize,
     pub mode: Mode,
@@ -33,7 +34,7 @@ pub struct Report<'a> {
 
 impl Report<'_> {
     pub fn needs_rewrite(&self) -> bool {
-        self.plans.iter().any(|p| p.changes_anything())
+        self.changed > 0
     }
 }
 

@@ -151,17 +151,11 @@ fn write_diff(diff: &str, out: &mut dyn Write, color: bool) -> io::Result<()> {
 }
 
 fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let changed: Vec<&MigrationPlan> = report
-        .plans
-        .iter()
-        .filter(|p| p.changes_anything())
-        .collect();
-    let new_count: usize = changed.iter().map(|p| p.new_migrations.len()).sum();
-    if changed.is_empty() {
+    if report.changed == 0 {
         return writeln!(out, "Nothing to rewrite: the migrations are already safe.");
     }
-    let migrations = plural(changed.len(), "migration");
-    let folders = plural(new_count, "new migration folder");
+    let migrations = plural(report.changed, "migration");
+    let folders = plural(report.new_folders, "new migration folder");
     if report
         .verification
         .is_some_and(|(_, results)| results.iter().any(|r| !r.proven()))
