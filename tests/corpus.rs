@@ -133,3 +133,54 @@ fn check_applies_the_whole_corpus_in_order_and_reports_every_migration() {
     assert_eq!(output.status.code(), Some(1));
     assert!(json["findings"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn verify_proves_a_sample_of_corpus_migrations_that_touch_existing_tables() {
+    let Some(corpus) = corpus() else { return };
+    let Some(server) = server_url() else { return };
+    let plan = run(&[
+        "rewrite",
+        corpus.to_str().unwrap(),
+        "--all",
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let changed: Vec<String> = json["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["changes_anything"] == true)
+        .map(|m| m["migration"].as_str().unwrap().to_string())
+        .collect();
+    // Every tenth: early, middle and late in the history.
+    let sample: Vec<&String> = changed.iter().step_by(10).collect();
+    assert!(sample.len() >= 4, "{sample:?}");
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    copy_tree(&corpus, &dir);
+    let mut args = vec![
+        "rewrite",
+        dir.to_str().unwrap(),
+        "--verify",
+        "--verify-url",
+        &server,
+        "--dry-run",
+    ];
+    for name in &sample {
+        args.push("--migration");
+        args.push(name);
+    }
+    let output = run(&args);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
+    for name in &sample {
+        assert!(
+            text.contains(&format!(
+                "  {name}: original and rewritten sequence build the same schema"
+            )),
+            "{name}: {text}"
+        );
+    }
+}

@@ -251,6 +251,8 @@ fn a_concurrent_index_sharing_its_file_fails_with_25001_and_names_file_and_line(
         text.contains("must be alone in its migration.sql"),
         "{text}"
     );
+    // A failed proof leaves no scratch database behind either.
+    assert_eq!(scratch_databases(&server), Vec::<String>::new());
 }
 
 #[test]
