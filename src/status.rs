@@ -150,18 +150,7 @@ fn write_text(report: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
         }
     }
     writeln!(out)?;
-    if report.hazards.is_empty() {
-        writeln!(
-            out,
-            "Every index is valid and every constraint is validated."
-        )?;
-    }
-    for hazard in &report.hazards {
-        writeln!(out, "{} [{}]", hazard.problem, hazard.kind)?;
-        for (i, step) in hazard.recovery.iter().enumerate() {
-            writeln!(out, "  {}. {step}", i + 1)?;
-        }
-    }
+    crate::check::report::write_hazards(&report.hazards, out)?;
     if !report.needs_rewrite.is_empty() {
         writeln!(
             out,

@@ -127,18 +127,7 @@ pub fn write_text(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(out)?;
-    if report.hazards.is_empty() {
-        writeln!(
-            out,
-            "Every index is valid and every constraint is validated."
-        )?;
-    }
-    for hazard in &report.hazards {
-        writeln!(out, "{} [{}]", hazard.problem, hazard.kind)?;
-        for (i, step) in hazard.recovery.iter().enumerate() {
-            writeln!(out, "  {}. {step}", i + 1)?;
-        }
-    }
+    write_hazards(&report.hazards, out)?;
     writeln!(out)?;
     if report.proven {
         writeln!(out, "Proven: no findings.")
@@ -150,4 +139,21 @@ pub fn write_text(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
             if report.findings == 1 { "" } else { "s" }
         )
     }
+}
+
+/// The database's hazards, each with its numbered recovery steps (shared with `status`).
+pub fn write_hazards(hazards: &[super::HazardReport], out: &mut dyn Write) -> io::Result<()> {
+    if hazards.is_empty() {
+        writeln!(
+            out,
+            "Every index is valid and every constraint is validated."
+        )?;
+    }
+    for hazard in hazards {
+        writeln!(out, "{} [{}]", hazard.problem, hazard.kind)?;
+        for (i, step) in hazard.recovery.iter().enumerate() {
+            writeln!(out, "  {}. {step}", i + 1)?;
+        }
+    }
+    Ok(())
 }
