@@ -105,9 +105,11 @@ pub struct SplitError {
 
 /// Split `text` into statements without losing a byte.
 pub fn split(text: &str) -> Result<SplitFile, SplitError> {
-    let raw = Tokenizer::new(&PostgreSqlDialect {}, text)
+    // About one token per four bytes in migration SQL: sized once instead of grown.
+    let mut raw = Vec::with_capacity(text.len() / 4 + 16);
+    Tokenizer::new(&PostgreSqlDialect {}, text)
         .with_unescape(false)
-        .tokenize_with_location()
+        .tokenize_with_location_into_buf(&mut raw)
         .map_err(|e| SplitError {
             message: e.message,
             line: e.location.line as usize,
@@ -123,6 +125,18 @@ pub fn split(text: &str) -> Result<SplitFile, SplitError> {
 /// move forward, so one cursor walks the text once.
 fn attach_byte_ranges(text: &str, raw: Vec<TokenWithSpan>) -> Vec<Tok> {
     let mut starts = Vec::with_capacity(raw.len());
+    if text.is_ascii() {
+        // Columns count characters: in ASCII they are bytes, so a line table answers directly.
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        for token in &raw {
+            let line = (token.span.start.line as usize).clamp(1, line_starts.len());
+            let at = line_starts[line - 1] + (token.span.start.column as usize).saturating_sub(1);
+            starts.push(at.min(text.len()));
+        }
+        return into_toks(text, raw, &starts);
+    }
     let (mut byte, mut line, mut column) = (0usize, 1u64, 1u64);
     let mut chars = text.char_indices().peekable();
     for token in &raw {
@@ -142,6 +156,10 @@ fn attach_byte_ranges(text: &str, raw: Vec<TokenWithSpan>) -> Vec<Tok> {
         }
         starts.push(byte.min(text.len()));
     }
+    into_toks(text, raw, &starts)
+}
+
+fn into_toks(text: &str, raw: Vec<TokenWithSpan>, starts: &[usize]) -> Vec<Tok> {
     raw.into_iter()
         .enumerate()
         .map(|(i, t)| {
