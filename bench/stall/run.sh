@@ -147,10 +147,17 @@ run() {  # run NAME (A|B) MIGRATION_DIR...
 }
 
 START=$(now)
-run A "$FIXTURE/migrations/$TARGET" || { echo "run A failed" >&2; exit 1; }
+# Under load the original can fail outright (e.g. a deadlock with the writers: it locks several busy
+# tables one after another). That is a result, not a benchmark error: report it and go on with B.
+A_NOTE=
+if ! run A "$FIXTURE/migrations/$TARGET"; then
+  A_NOTE=$(grep -m1 -E '^ERROR' "$OUT/A.psql.log" 2>/dev/null || true)
+  [ -n "$A_NOTE" ] || { echo "run A failed" >&2; exit 1; }
+fi
 B_DIRS=()
 for d in "$FIXTURE"/expected/"$TARGET"*/; do B_DIRS+=("${d%/}"); done   # glob order = folder-name order
 run B "${B_DIRS[@]}" || { echo "run B failed" >&2; exit 1; }
 
 python3 "$HERE/analyze.py" "$OUT" "$ROWS" "$RATE"
+[ -z "$A_NOTE" ] || printf '\nNote: under this load the ORIGINAL migration failed (Prisma would stop with P3018): %s\n' "$A_NOTE"
 printf '\ntotal benchmark time %.0f s\n' "$(echo "$(now) - $START" | bc)"
