@@ -137,6 +137,27 @@ fn classify_statement(split: &SplitFile, piece: &Piece, tokens: &[&Tok]) -> Fact
                 return fact;
             }
         }
+        // Prisma's enums, schemas and extensions: nothing to act on.
+        (Some("CREATE"), Some("TYPE" | "SCHEMA" | "EXTENSION")) => return Fact::Other,
+        // Prisma's most common statement, `ALTER TABLE .. ADD COLUMN ..`: only foreign keys, renames,
+        // schema moves and validations matter, and only those need the parser.
+        (Some("ALTER"), Some("TABLE"))
+            if !tokens.iter().any(|t| {
+                t.is_keyword("FOREIGN")
+                    || t.is_keyword("REFERENCES")
+                    || t.is_keyword("RENAME")
+                    || t.is_keyword("SCHEMA")
+                    || t.is_keyword("VALIDATE")
+            }) =>
+        {
+            let (rest, _) = skip_keywords(&tokens[2..], &["IF", "EXISTS", "ONLY"]);
+            if let Some((table, _)) = name_at(rest) {
+                return Fact::AlterTable {
+                    table,
+                    changes: vec![TableChange::Other],
+                };
+            }
+        }
         _ => {}
     }
     match parse(split, piece) {
@@ -520,6 +541,17 @@ mod tests {
             panic!()
         };
         assert_eq!(index.table, QualifiedName::new("public", "t"));
+    }
+
+    #[test]
+    fn add_column_is_read_from_tokens_and_still_names_its_table() {
+        assert_eq!(
+            one(r#"ALTER TABLE "app"."Team" ADD COLUMN "plan" TEXT, ADD COLUMN "seats" INTEGER;"#),
+            Fact::AlterTable {
+                table: QualifiedName::new("app", "Team"),
+                changes: vec![TableChange::Other]
+            }
+        );
     }
 
     #[test]
