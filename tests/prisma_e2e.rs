@@ -220,6 +220,53 @@ impl Project {
         sql
     }
 
+    /// What `prisma migrate dev --create-only` writes for `to` after `from`: the real command, run by
+    /// tools/gen-fixtures.sh (under a pseudo-terminal, against its own scratch dev database), so the
+    /// file carries Prisma's `/* Warnings */` header and exact layout. Written as `<name>/migration.sql`.
+    fn generate_with_migrate_dev(
+        &self,
+        server: &str,
+        name: &str,
+        from: &Path,
+        to: &Path,
+    ) -> String {
+        let root = tempfile::tempdir().unwrap();
+        let scenario = format!("e2e_{}_{}", std::process::id(), name);
+        let schema_dir = root.path().join(&scenario).join("schema");
+        fs::create_dir_all(&schema_dir).unwrap();
+        fs::copy(from, schema_dir.join("v1.prisma")).unwrap();
+        fs::copy(to, schema_dir.join("v2.prisma")).unwrap();
+        fs::write(
+            schema_dir.join("names.txt"),
+            format!("0_init baseline\n{name} dev\n"),
+        )
+        .unwrap();
+        let started = Instant::now();
+        let output = Command::new(project_root().join("tools/gen-fixtures.sh"))
+            .args(["--no-check", "-j", "1", &scenario])
+            .env("FIXTURES_DIR", root.path())
+            .env("FIXTURES_PG_URL", server)
+            .current_dir(&self.root)
+            .output()
+            .expect("run tools/gen-fixtures.sh");
+        let ran = Ran::from(format!("gen-fixtures.sh {scenario}"), output);
+        eprintln!(
+            "migrate dev --create-only via gen-fixtures.sh: {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+        ran.expect(0, &[]);
+        let sql = fs::read_to_string(
+            root.path()
+                .join(&scenario)
+                .join("migrations")
+                .join(name)
+                .join("migration.sql"),
+        )
+        .unwrap_or_else(|e| panic!("no migration written: {e}\n{ran}"));
+        self.write_migration(name, &sql);
+        sql
+    }
+
     fn migrate_safe(&self, args: &[&str]) -> Ran {
         let started = Instant::now();
         let output = run(args);
@@ -332,15 +379,10 @@ fn prisma_deploys_a_rewritten_migration_with_data() {
     // v2: indexes on existing models, a new related model, @unique on an existing column, a new FK.
     let v1 = schema("v1.prisma");
     let v2 = schema("v2.prisma");
-    let generated = project.generate(
-        &database.url,
-        "20250101000000_v2",
-        &[
-            "--from-schema-datamodel",
-            path(&v1),
-            "--to-schema-datamodel",
-            path(&v2),
-        ],
+    let generated = project.generate_with_migrate_dev(&server, "20250101000000_v2", &v1, &v2);
+    assert!(
+        generated.starts_with("/*\n  Warnings:"),
+        "migrate dev writes its warnings header\n{generated}"
     );
     for needle in [
         "CREATE TABLE \"Invite\"",
@@ -545,15 +587,11 @@ fn failure_drill_unique_on_duplicates() {
         .unwrap();
 
     // v3: a new column and @unique on User.email.
-    let generated = project.generate(
-        &database.url,
+    let generated = project.generate_with_migrate_dev(
+        &server,
         "20250201000000_v3",
-        &[
-            "--from-schema-datamodel",
-            path(&schema("v1.prisma")),
-            "--to-schema-datamodel",
-            path(&schema("v3.prisma")),
-        ],
+        &schema("v1.prisma"),
+        &schema("v3.prisma"),
     );
     assert!(
         generated.contains("ADD COLUMN")
