@@ -135,7 +135,7 @@ with open(os.path.join(OUT, "summary.json"), "w") as fh:
 
 # ---------------------------------------------------------------- SVG
 W, PH, ML, MR, MT, GAP = 1000, 300, 70, 20, 50, 70
-H = MT + 2 * PH + GAP + 50
+H = MT + 2 * PH + GAP + 70
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
 lat_max = max(A["max_all"], B["max_all"], 10.0)
 y_lo, y_hi = 0.1, 10 ** math.ceil(math.log10(lat_max))
@@ -157,7 +157,7 @@ for idx, S in enumerate((A, B)):
     span = max(xs1 - xs0, 1e-3)
     xmap = lambda x: ML + (x - xs0) / span * (W - ML - MR)
     title = ("A: original migration (one implicit transaction)" if S["run"] == "A"
-             else "B: migrate-safe rewrite (edited original + 5 CREATE INDEX CONCURRENTLY + VALIDATE)")
+             else "B: migrate-safe rewrite")
     out.append(f'<text x="{ML}" y="{top-8}" font-size="13" font-weight="bold">{html.escape(title)} — '
                f'migration {S["mig_s"]:.2f} s, longest no-write stretch {S["stall_ms"]:.0f} ms, '
                f'max latency {S["max_all"]:.0f} ms</text>')
