@@ -244,6 +244,9 @@ impl Project {
         let started = Instant::now();
         let output = Command::new(project_root().join("tools/gen-fixtures.sh"))
             .args(["--no-check", "-j", "1", &scenario])
+            // `migrate dev` refuses to run where it detects CI; this is fixture making, not a deploy.
+            .env_remove("CI")
+            .env_remove("CONTINUOUS_INTEGRATION")
             .env("FIXTURES_DIR", root.path())
             .env("FIXTURES_PG_URL", server)
             .current_dir(&self.root)

@@ -230,7 +230,10 @@ gen_scenario() {
         fi
         local before after new rc=0
         before=$(cd "$out" && find . -mindepth 1 -maxdepth 1 -type d | sort)
-        PRISMA_SCHEMA=$schema python3 -c "$PTY_DRIVER" "$PRISMA" "$out" migrate dev --create-only \
+        # Prisma refuses `migrate dev` when it thinks it runs in CI (ci-info reads these variables),
+        # even on a terminal: this script is how fixtures are made, in CI too.
+        env -u CI -u CONTINUOUS_INTEGRATION -u BUILD_NUMBER -u RUN_ID \
+          PRISMA_SCHEMA="$schema" python3 -c "$PTY_DRIVER" "$PRISMA" "$out" migrate dev --create-only \
           --name "${folder#*_}" >"$log/$i.log" 2>&1 || rc=$?
         after=$(cd "$out" && find . -mindepth 1 -maxdepth 1 -type d | sort)
         new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed 's|^\./||')
