@@ -133,7 +133,7 @@ pub fn analyse_each(
     options: RuleOptions,
     mut each: impl FnMut(MigrationPlan) -> Result<()>,
 ) -> Result<()> {
-    let order = FolderOrder::new(dir.migrations.iter().map(|m| m.name.clone()));
+    let order = FolderOrder::new(dir.migrations.iter().map(|m| m.name.as_str()));
     let targets: HashSet<&str> = targets.iter().map(String::as_str).collect();
     let mut model = SchemaModel::default();
     let last_target = dir

@@ -24,7 +24,6 @@ pub enum Origin {
 #[derive(Debug, Clone)]
 pub struct Migration {
     pub name: String,
-    pub dir: PathBuf,
     pub sql_path: PathBuf,
     pub sql: String,
     pub origin: Origin,
@@ -159,7 +158,6 @@ fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {
         };
         migrations.push(Migration {
             name,
-            dir: folder,
             sql_path,
             sql,
             origin,

@@ -36,15 +36,15 @@ pub fn byte_cmp(a: &str, b: &str) -> Ordering {
     a.as_bytes().cmp(b.as_bytes())
 }
 
-/// Existing folder names, sorted under both orders, to check where new folders would land.
-pub struct FolderOrder {
-    by_bytes: Vec<String>,
-    by_collation: Vec<String>,
+/// Existing folder names (borrowed), sorted under both orders, to check where new folders would land.
+pub struct FolderOrder<'a> {
+    by_bytes: Vec<&'a str>,
+    by_collation: Vec<&'a str>,
 }
 
-impl FolderOrder {
-    pub fn new(names: impl IntoIterator<Item = String>) -> Self {
-        let mut by_bytes: Vec<String> = names.into_iter().collect();
+impl<'a> FolderOrder<'a> {
+    pub fn new(names: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut by_bytes: Vec<&'a str> = names.into_iter().collect();
         by_bytes.sort_by(|a, b| byte_cmp(a, b));
         let mut by_collation = by_bytes.clone();
         by_collation.sort_by(|a, b| collation_cmp(a, b));
@@ -75,7 +75,7 @@ impl FolderOrder {
                 .get(position)
                 .filter(|next| cmp(previous, next) != Ordering::Less)
             {
-                return Err(next.clone());
+                return Err(next.to_string());
             }
             if new
                 .iter()
@@ -113,16 +113,12 @@ mod tests {
 
     #[test]
     fn insertion_is_refused_when_an_existing_folder_gets_in_the_way() {
-        let order = FolderOrder::new([
-            "1_a".to_string(),
-            "1_a_00_mine".to_string(),
-            "2_b".to_string(),
-        ]);
+        let order = FolderOrder::new(["1_a", "1_a_00_mine", "2_b"]);
         assert_eq!(
             order.check_insertion("1_a", &["1_a_01_x".to_string()]),
             Err("1_a_00_mine".to_string())
         );
-        let order = FolderOrder::new(["1_a".to_string(), "2_b".to_string()]);
+        let order = FolderOrder::new(["1_a", "2_b"]);
         assert_eq!(
             order.check_insertion("1_a", &["1_a_01_x".to_string(), "1_a_02_y".to_string()]),
             Ok(())
