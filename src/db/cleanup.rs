@@ -89,15 +89,7 @@ fn clean_all() {
     }
     for resource in resources.iter().rev() {
         if let Resource::LocalServer { bin, data, run_as } = resource {
-            let mut command = match run_as {
-                Some(user) => {
-                    let mut c = std::process::Command::new("runuser");
-                    c.args(["-u", user, "--"]).arg(bin.join("pg_ctl"));
-                    c
-                }
-                None => std::process::Command::new(bin.join("pg_ctl")),
-            };
-            let _ = command
+            let _ = super::provision::pg_command(bin, "pg_ctl", run_as.as_deref())
                 .arg("-D")
                 .arg(data)
                 .args(["-m", "immediate", "-w", "stop"])

@@ -270,7 +270,8 @@ fn unprivileged_user() -> Result<Option<(String, u32, u32)>, String> {
     )
 }
 
-fn pg_command(bin: &Path, program: &str, run_as: Option<&str>) -> Command {
+/// A PostgreSQL binary, run as `run_as` (through runuser) when given.
+pub(crate) fn pg_command(bin: &Path, program: &str, run_as: Option<&str>) -> Command {
     match run_as {
         Some(user) => {
             let mut command = Command::new("runuser");
