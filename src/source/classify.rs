@@ -137,6 +137,12 @@ fn classify_statement(split: &SplitFile, piece: &Piece, tokens: &[&Tok]) -> Fact
                 return fact;
             }
         }
+        // Index builds: everything the rules need is in the tokens.
+        (Some("CREATE"), Some("INDEX" | "UNIQUE")) => {
+            if let Some(fact) = create_index_from_tokens(tokens) {
+                return fact;
+            }
+        }
         // Prisma's enums, schemas and extensions: nothing to act on.
         (Some("CREATE"), Some("TYPE" | "SCHEMA" | "EXTENSION")) => return Fact::Other,
         // Prisma's most common statement, `ALTER TABLE .. ADD COLUMN ..`: only foreign keys, renames,
@@ -446,17 +452,57 @@ fn create_index_from_tokens(tokens: &[&Tok]) -> Option<Fact> {
         rest = &rest[len..];
     }
     let (rest, _) = skip_keywords(rest.get(1..)?, &["ONLY"]);
-    let (table, _) = name_at(rest)?;
+    let (table, len) = name_at(rest)?;
     Some(Fact::CreateIndex(CreateIndex {
         name: name.map(|n| table.sibling(n)),
         unique: flags.iter().any(|f| f == "UNIQUE"),
         concurrently: more.iter().any(|f| f == "CONCURRENTLY"),
         if_not_exists: more.iter().any(|f| f == "EXISTS"),
-        columns: None,
+        columns: key_columns(&rest[len..]),
         partial: tokens.iter().any(|t| t.is_keyword("WHERE")),
         concurrently_at: index_keyword_end(tokens)?,
         table,
     }))
+}
+
+/// The key list `[USING method] (key, ...)` of an index, when every key is a plain column (optionally
+/// with an operator class and ASC/DESC/NULLS ...); `None` for expressions.
+fn key_columns(tokens: &[&Tok]) -> Option<Vec<String>> {
+    let mut rest = tokens;
+    if rest.first()?.is_keyword("USING") {
+        rest = rest.get(2..)?;
+    }
+    if rest.first()?.token != Token::LParen {
+        return None;
+    }
+    let mut columns = Vec::new();
+    let mut key: Vec<&Tok> = Vec::new();
+    for token in &rest[1..] {
+        match token.token {
+            Token::Comma | Token::RParen => {
+                let (first, modifiers) = key.split_first()?;
+                let plain = modifiers.iter().all(|t| matches!(t.token, Token::Word(_)));
+                let Token::Word(word) = &first.token else {
+                    return None;
+                };
+                if !plain {
+                    return None;
+                }
+                columns.push(if word.quote_style.is_some() {
+                    word.value.clone()
+                } else {
+                    word.value.to_lowercase()
+                });
+                if token.token == Token::RParen {
+                    return Some(columns);
+                }
+                key.clear();
+            }
+            Token::LParen => return None, // an expression key
+            _ => key.push(token),
+        }
+    }
+    None
 }
 
 fn create_table_from_tokens(tokens: &[&Tok]) -> Option<Fact> {
@@ -541,6 +587,26 @@ mod tests {
             panic!()
         };
         assert_eq!(index.table, QualifiedName::new("public", "t"));
+    }
+
+    #[test]
+    fn index_keys_from_tokens() {
+        let columns = |sql: &str| match one(sql) {
+            Fact::CreateIndex(index) => index.columns,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            columns(r#"CREATE INDEX "i" ON "T"("a" DESC, b NULLS LAST);"#),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            columns(r#"CREATE INDEX "i" ON "T" USING GIN ("data" jsonb_path_ops);"#),
+            Some(vec!["data".into()])
+        );
+        assert_eq!(
+            columns(r#"CREATE UNIQUE INDEX "i" ON "T"(lower("email"));"#),
+            None
+        );
     }
 
     #[test]
