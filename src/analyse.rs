@@ -6,10 +6,9 @@ use crate::error::{Error, Result};
 use crate::fix::plan::{MigrationPlan, plan_migration};
 use crate::model::SchemaModel;
 use crate::rules::{RuleOptions, check_migration};
-use crate::source::classify::classify;
 use crate::source::discover::{MigrationsDir, Origin};
 use crate::source::order::FolderOrder;
-use crate::source::split::split;
+use crate::source::read_statements;
 
 /// Which migrations to rewrite.
 #[derive(Debug, Clone)]
@@ -20,6 +19,19 @@ pub enum Targets {
     Named(Vec<String>),
     /// Every migration that is not a baseline or written by this tool.
     All,
+}
+
+impl Targets {
+    /// From the command line: `--all`, else `--migration NAME...`, else the newest.
+    pub fn from_flags(all: bool, migrations: &[String]) -> Self {
+        if all {
+            Targets::All
+        } else if migrations.is_empty() {
+            Targets::Newest
+        } else {
+            Targets::Named(migrations.to_vec())
+        }
+    }
 }
 
 /// Targets to report on live (`check`): any folder may be named; by default the newest migration and
@@ -144,13 +156,7 @@ pub fn analyse_each(
         return Ok(());
     };
     for migration in &dir.migrations[..=last_target] {
-        let split = split(&migration.sql).map_err(|e| Error::Sql {
-            path: migration.sql_path.clone(),
-            line: e.line,
-            column: e.column,
-            message: e.message,
-        })?;
-        let statements = classify(&split);
+        let (split, statements) = read_statements(migration)?;
         if targets.contains(migration.name.as_str()) {
             // Applies the migration's statements to `model` as it checks them.
             let findings = check_migration(&migration.name, &statements, &mut model, options);

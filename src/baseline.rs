@@ -44,20 +44,7 @@ pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> Result<Outcome> {
     let url = crate::status::database_url(args.database_url.as_deref())?;
     check_url(&url).map_err(db)?;
     let mut client = connect(&url).map_err(db)?;
-    let recorded: i64 = {
-        let exists: bool = client
-            .query_one("SELECT to_regclass('_prisma_migrations') IS NOT NULL", &[])
-            .map_err(db)?
-            .get(0);
-        if exists {
-            client
-                .query_one("SELECT count(*) FROM _prisma_migrations", &[])
-                .map_err(db)?
-                .get(0)
-        } else {
-            0
-        }
-    };
+    let recorded = recorded_rows(&mut client, None)?;
     let report = match &args.mark_applied {
         Some(name) => mark_applied(args, &dir, &url, &mut client, name)?,
         None => {
@@ -77,7 +64,7 @@ pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> Result<Outcome> {
             .and_then(|_| writeln!(out)),
         Format::Text => write_text(&report, out),
     };
-    written.map_err(|e| Error::io("<stdout>", e))?;
+    crate::report::stdout(written)?;
     Ok(Outcome::Clean)
 }
 
@@ -221,23 +208,7 @@ fn mark_applied(
 ) -> Result<BaselineReport> {
     let file = dir.join(name).join("migration.sql");
     let sql = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-    let done: i64 = {
-        let exists: bool = client
-            .query_one("SELECT to_regclass('_prisma_migrations') IS NOT NULL", &[])
-            .map_err(db)?
-            .get(0);
-        if exists {
-            client
-                .query_one(
-                    "SELECT count(*) FROM _prisma_migrations WHERE migration_name = $1 AND rolled_back_at IS NULL",
-                    &[&name],
-                )
-                .map_err(db)?
-                .get(0)
-        } else {
-            0
-        }
-    };
+    let done = recorded_rows(client, Some(name))?;
     if done > 0 {
         return Err(Error::Usage(format!(
             "{name} is already recorded in {}",
@@ -260,6 +231,26 @@ fn mark_applied(
         verified_on: None,
         written: !args.dry_run,
     })
+}
+
+/// Rows in `_prisma_migrations` (0 when the table does not exist yet): all of them, or the live ones of
+/// one migration.
+fn recorded_rows(client: &mut postgres::Client, migration: Option<&str>) -> Result<i64> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('_prisma_migrations') IS NOT NULL", &[])
+        .map_err(db)?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    let row = match migration {
+        None => client.query_one("SELECT count(*) FROM _prisma_migrations", &[]),
+        Some(name) => client.query_one(
+            "SELECT count(*) FROM _prisma_migrations WHERE migration_name = $1 AND rolled_back_at IS NULL",
+            &[&name],
+        ),
+    };
+    Ok(row.map_err(db)?.get(0))
 }
 
 /// What `prisma migrate resolve --applied` records.
@@ -308,27 +299,15 @@ fn schema_sql(url: &str) -> Result<String> {
     Ok(clean_dump(&String::from_utf8_lossy(&output.stdout)))
 }
 
+/// The newest pg_dump: Debian's versioned directories first (pg_dump must be at least the server's
+/// version), then PATH.
 fn pg_dump_binary() -> Option<PathBuf> {
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+    let path = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
+    crate::db::provision::debian_bin_dirs()
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            Some((
-                e.file_name().to_str()?.parse::<u32>().ok()?,
-                e.path().join("bin/pg_dump"),
-            ))
-        })
-        .filter(|(_, p)| p.is_file())
-        .collect();
-    versions.sort_by_key(|v| std::cmp::Reverse(v.0));
-    versions.into_iter().map(|(_, p)| p).next().or_else(|| {
-        std::env::var_os("PATH")
-            .into_iter()
-            .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-            .map(|d| d.join("pg_dump"))
-            .find(|p| p.is_file())
-    })
+        .chain(path.into_iter().flatten())
+        .map(|d| d.join("pg_dump"))
+        .find(|p| p.is_file())
 }
 
 /// Keep the DDL; drop psql meta-commands (`\restrict`), session settings (a Prisma migration runs in a

@@ -10,7 +10,7 @@ use crate::db::provision::provision;
 use crate::error::{Error, Result};
 use crate::fix::write::{FileChange, NewFolder, write_atomically};
 use crate::history::{State, read_history};
-use crate::report::{self, Mode, Report, Sink};
+use crate::report::{self, Mode, Report, Sink, stdout};
 use crate::rules::RuleOptions;
 use crate::source::discover::{MigrationsDir, Origin, discover};
 
@@ -21,13 +21,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
         ));
     }
     let dir = discover(&args.dir)?;
-    let targets = if args.all {
-        Targets::All
-    } else if args.migrations.is_empty() {
-        Targets::Newest
-    } else {
-        Targets::Named(args.migrations.clone())
-    };
+    let targets = Targets::from_flags(args.all, &args.migrations);
     let mut target_names = resolve_targets(&dir, &targets)?;
     if let (Some(url), false) = (&args.database_url, args.all) {
         target_names = pending_targets(&dir, url, &targets, target_names)?;
@@ -184,12 +178,4 @@ fn pending_targets(
         }
     }
     Ok(resolved)
-}
-
-/// `| head` closing the pipe is not an error worth a message.
-fn stdout(result: std::io::Result<()>) -> Result<()> {
-    match result {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(|e| Error::io("<stdout>", e)),
-    }
 }

@@ -80,10 +80,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
             .and_then(|_| writeln!(out)),
         Format::Text => write_text(&report, out),
     };
-    match written {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.map_err(|e| Error::io("<stdout>", e))?,
-    }
+    crate::report::stdout(written)?;
     Ok(if report.needs_attention {
         Outcome::Findings
     } else {

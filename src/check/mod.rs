@@ -18,9 +18,7 @@ use crate::db::apply::apply_migration;
 use crate::db::catalog::{Hazard, hazards};
 use crate::db::provision::{Server, provision};
 use crate::error::{Error, Result};
-use crate::source::classify::classify;
 use crate::source::discover::{Migration, MigrationsDir, discover};
-use crate::source::split::split;
 use trace::{StatementLocks, TraceFailure, trace};
 
 #[derive(Debug, Serialize)]
@@ -83,13 +81,7 @@ pub struct CheckReport {
 
 pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
     let dir = discover(&args.dir)?;
-    let targets = if args.all {
-        Targets::All
-    } else if args.migrations.is_empty() {
-        Targets::Newest
-    } else {
-        Targets::Named(args.migrations.clone())
-    };
+    let targets = Targets::from_flags(args.all, &args.migrations);
     let targets = resolve_check_targets(&dir, &targets)?;
     let server = provision(args.server.database_url.as_deref(), &args.server.pg_version)
         .map_err(|e| Error::Database(e.to_string()))?;
@@ -98,10 +90,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
         crate::cli::Format::Text => report::write_text(&report, out),
         crate::cli::Format::Json => report::write_json(&report, out),
     };
-    match written {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.map_err(|e| Error::io("<stdout>", e))?,
-    }
+    crate::report::stdout(written)?;
     Ok(if report.proven {
         Outcome::Clean
     } else {
@@ -185,27 +174,11 @@ fn db_error(e: crate::db::DbError) -> Error {
     Error::Database(e.to_string())
 }
 
-fn statements_of(
-    migration: &Migration,
-) -> Result<(
-    crate::source::split::SplitFile,
-    Vec<crate::source::classify::Statement>,
-)> {
-    let split = split(&migration.sql).map_err(|e| Error::Sql {
-        path: migration.sql_path.clone(),
-        line: e.line,
-        column: e.column,
-        message: e.message,
-    })?;
-    let statements = classify(&split);
-    Ok((split, statements))
-}
-
 fn trace_migration(
     client: &mut postgres::Client,
     migration: &Migration,
 ) -> Result<(Vec<StatementLocks>, Option<TraceFailure>)> {
-    let (split, statements) = statements_of(migration)?;
+    let (split, statements) = crate::source::read_statements(migration)?;
     trace(client, &migration.sql, &split, &statements).map_err(db_error)
 }
 
@@ -214,7 +187,7 @@ fn locate_failure(
     client: &mut postgres::Client,
     migration: &Migration,
 ) -> Result<Option<TraceFailure>> {
-    let (split, statements) = statements_of(migration)?;
+    let (split, statements) = crate::source::read_statements(migration)?;
     Ok(trace(client, &migration.sql, &split, &statements)
         .map_err(db_error)?
         .1)

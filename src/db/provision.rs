@@ -226,6 +226,13 @@ fn postgres_bin_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
         .unwrap_or_default();
+    dirs.extend(debian_bin_dirs());
+    dirs.retain(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file());
+    dirs
+}
+
+/// Debian's `/usr/lib/postgresql/<version>/bin` directories, newest version first.
+pub(crate) fn debian_bin_dirs() -> Vec<PathBuf> {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -238,9 +245,7 @@ fn postgres_bin_dirs() -> Vec<PathBuf> {
         })
         .collect();
     versions.sort_by_key(|v| std::cmp::Reverse(v.0));
-    dirs.extend(versions.into_iter().map(|(_, p)| p));
-    dirs.retain(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file());
-    dirs
+    versions.into_iter().map(|(_, p)| p).collect()
 }
 
 /// An unprivileged user to run the server as when we are root (PostgreSQL refuses to run as root).

@@ -76,3 +76,11 @@ pub fn plan_diffs(plan: &MigrationPlan) -> Vec<String> {
     }
     diffs
 }
+
+/// A report written to stdout: `| head` closing the pipe is not an error worth a message.
+pub fn stdout(result: std::io::Result<()>) -> crate::error::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| crate::error::Error::io("<stdout>", e)),
+    }
+}

@@ -4,3 +4,19 @@ pub mod discover;
 pub mod names;
 pub mod order;
 pub mod split;
+
+use crate::error::{Error, Result};
+
+/// A migration's file split and classified; a tokenizer error names the file, line and column.
+pub fn read_statements(
+    migration: &discover::Migration,
+) -> Result<(split::SplitFile, Vec<classify::Statement>)> {
+    let split = split::split(&migration.sql).map_err(|e| Error::Sql {
+        path: migration.sql_path.clone(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })?;
+    let statements = classify::classify(&split);
+    Ok((split, statements))
+}
