@@ -31,7 +31,7 @@ impl SchemaModel {
             Fact::AlterTable { table, changes } => {
                 let mut current = table.clone();
                 for change in changes {
-                    if let TableChange::RenameTo { table: renamed } = change {
+                    if let TableChange::RenameTo { table: renamed } = &change.kind {
                         if let Some(created_by) = self.tables.remove(&current) {
                             self.tables.insert(renamed.clone(), created_by);
                         }

@@ -158,7 +158,7 @@ fn scans(fact: &Fact, text: &str, existing: &Tables) -> bool {
         Fact::AlterTable { table, changes } if is_existing(table) => {
             changes
                 .iter()
-                .any(|c| matches!(c, TableChange::AddForeignKey(fk) if !fk.not_valid))
+                .any(|c| matches!(&c.kind, TableChange::AddForeignKey(fk) if !fk.not_valid))
                 || upper.contains("SET NOT NULL")
                 || (upper.contains("ADD CONSTRAINT")
                     && !upper.contains("NOT VALID")

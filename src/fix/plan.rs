@@ -246,7 +246,7 @@ fn split_moved_foreign_keys(
             continue;
         };
         for change in changes {
-            let TableChange::AddForeignKey(fk) = change else {
+            let TableChange::AddForeignKey(fk) = &change.kind else {
                 continue;
             };
             let (false, Some(name)) = (fk.not_valid, &fk.name) else {
@@ -430,7 +430,7 @@ fn foreign_keys(fact: &Fact) -> Vec<(&QualifiedName, &Vec<String>)> {
     match fact {
         Fact::AlterTable { changes, .. } => changes
             .iter()
-            .filter_map(|c| match c {
+            .filter_map(|c| match &c.kind {
                 TableChange::AddForeignKey(fk) => {
                     Some((&fk.referenced_table, &fk.referenced_columns))
                 }
@@ -448,7 +448,7 @@ fn defined_names(fact: &Fact) -> Vec<String> {
         Fact::CreateIndex(index) => index.name.iter().map(|n| n.name.clone()).collect(),
         Fact::AlterTable { changes, .. } => changes
             .iter()
-            .filter_map(|c| match c {
+            .filter_map(|c| match &c.kind {
                 TableChange::AddForeignKey(fk) => fk.name.clone(),
                 _ => None,
             })

@@ -23,7 +23,7 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
     };
     let mut findings = Vec::new();
     for change in changes {
-        let TableChange::AddForeignKey(fk) = change else {
+        let TableChange::AddForeignKey(fk) = &change.kind else {
             continue;
         };
         if fk.not_valid {

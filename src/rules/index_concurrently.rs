@@ -92,7 +92,7 @@ fn drops_or_renames(fact: &Fact, table: &crate::source::names::QualifiedName) ->
             altered == table
                 && changes
                     .iter()
-                    .any(|c| matches!(c, TableChange::RenameTo { .. }))
+                    .any(|c| matches!(c.kind, TableChange::RenameTo { .. }))
         }
         _ => false,
     }

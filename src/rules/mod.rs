@@ -158,7 +158,7 @@ fn track_new_tables(new_tables: &mut HashSet<QualifiedName>, fact: &Fact) {
         Fact::AlterTable { table, changes } => {
             let mut current = table.clone();
             for change in changes {
-                if let TableChange::RenameTo { table: renamed } = change {
+                if let TableChange::RenameTo { table: renamed } = &change.kind {
                     if new_tables.remove(&current) {
                         new_tables.insert(renamed.clone());
                     }

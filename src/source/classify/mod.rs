@@ -4,10 +4,15 @@
 //! early); a few shapes it rejects (`DROP INDEX CONCURRENTLY`, `CREATE INDEX .. ON ONLY`, `ALTER TABLE ..
 //! SET SCHEMA`) are recognised from tokens. Anything else is `Unanalysed`, never guessed.
 
+mod alter_table;
+mod tokens;
+
+use std::ops::Range;
+
 use serde::Serialize;
 use sqlparser::ast::{
     AlterIndexOperation, AlterTableOperation, Expr, ObjectType, RenameTableNameKind,
-    Statement as Ast, TableConstraint,
+    Statement as Ast,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -15,6 +20,7 @@ use sqlparser::tokenizer::{Token, TokenWithSpan};
 
 use super::names::{QualifiedName, fold};
 use super::split::{Piece, SplitFile, Tok};
+use tokens::{name_at, skip_keywords};
 
 /// What a statement does, as far as lock safety is concerned.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -28,13 +34,27 @@ pub enum Fact {
     },
     AlterTable {
         table: QualifiedName,
-        changes: Vec<TableChange>,
+        changes: Vec<Change>,
     },
     CreateIndex(CreateIndex),
     DropIndexes {
         indexes: Vec<QualifiedName>,
         concurrently: bool,
+        /// Byte offset right after the `INDEX` keyword, where ` CONCURRENTLY` belongs.
+        #[serde(skip)]
+        concurrently_at: usize,
+        /// `CASCADE` (which DROP INDEX CONCURRENTLY does not allow).
+        cascade: bool,
     },
+    /// `CREATE TYPE name AS ENUM (...)`.
+    CreateEnum {
+        name: QualifiedName,
+    },
+    Truncate {
+        tables: Vec<QualifiedName>,
+    },
+    /// `VACUUM FULL`, `CLUSTER`, `REINDEX`: maintenance that may lock a whole table.
+    Maintenance(Maintenance),
     RenameIndex {
         from: QualifiedName,
         to: QualifiedName,
@@ -51,13 +71,84 @@ pub enum Fact {
     },
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Maintenance {
+    VacuumFull,
+    Cluster,
+    Reindex { concurrently: bool },
+}
+
+/// One operation of an `ALTER TABLE`, with where it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// Bytes of the operation (from its first token to its last, no trailing comma).
+    #[serde(skip)]
+    pub bytes: Range<usize>,
+    #[serde(skip)]
+    pub line: usize,
+    #[serde(skip)]
+    pub column: usize,
+    #[serde(flatten)]
+    pub kind: TableChange,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum TableChange {
-    RenameTo { table: QualifiedName },
+    RenameTo {
+        table: QualifiedName,
+    },
     AddForeignKey(ForeignKey),
-    ValidateConstraint { name: String },
+    ValidateConstraint {
+        name: String,
+    },
+    AddColumn(AddColumn),
+    DropColumn {
+        column: String,
+    },
+    RenameColumn {
+        from: String,
+        to: String,
+    },
+    AlterColumnType {
+        column: String,
+        /// The new type, normalised (`VARCHAR(100)`, `BIGINT`, `"Role_new"`).
+        data_type: String,
+        using: bool,
+    },
+    SetNotNull {
+        column: String,
+    },
+    AddCheck {
+        name: Option<String>,
+        not_valid: bool,
+        #[serde(skip)]
+        not_valid_at: usize,
+    },
+    /// `ADD [CONSTRAINT c] UNIQUE|PRIMARY KEY (columns)` or `.. USING INDEX i`.
+    AddKey {
+        name: Option<String>,
+        primary: bool,
+        columns: Option<Vec<String>>,
+        using_index: Option<String>,
+    },
+    DropConstraint {
+        name: String,
+    },
     Other,
+}
+
+/// `ADD COLUMN` (and the columns of `CREATE TABLE`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AddColumn {
+    pub column: String,
+    /// Normalised type text.
+    pub data_type: String,
+    pub default: Option<String>,
+    pub not_null: bool,
+    /// Why adding it rewrites the table (a volatile default, a serial or identity column, ...).
+    pub rewrites: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -93,6 +184,8 @@ pub struct Statement {
     /// Index into [`SplitFile::pieces`].
     pub piece: usize,
     pub line: usize,
+    /// Column (in characters) of the statement's first token.
+    pub column: usize,
     pub fact: Fact,
 }
 
@@ -108,6 +201,7 @@ pub fn classify(split: &SplitFile) -> Vec<Statement> {
             Statement {
                 piece: index,
                 line: tokens.first().map_or(0, |t| t.line()),
+                column: tokens.first().map_or(0, |t| t.column()),
                 fact: classify_statement(split, piece, &tokens),
             }
         })
@@ -143,26 +237,59 @@ fn classify_statement(split: &SplitFile, piece: &Piece, tokens: &[&Tok]) -> Fact
                 return fact;
             }
         }
-        // Prisma's enums, schemas and extensions: nothing to act on.
-        (Some("CREATE"), Some("TYPE" | "SCHEMA" | "EXTENSION")) => return Fact::Other,
-        // Prisma's most common statement, `ALTER TABLE .. ADD COLUMN ..`: only foreign keys, renames,
-        // schema moves and validations matter, and only those need the parser.
-        (Some("ALTER"), Some("TABLE"))
-            if !tokens.iter().any(|t| {
-                t.is_keyword("FOREIGN")
-                    || t.is_keyword("REFERENCES")
-                    || t.is_keyword("RENAME")
-                    || t.is_keyword("SCHEMA")
-                    || t.is_keyword("VALIDATE")
-            }) =>
-        {
-            let (rest, _) = skip_keywords(&tokens[2..], &["IF", "EXISTS", "ONLY"]);
-            if let Some((table, _)) = name_at(rest) {
-                return Fact::AlterTable {
-                    table,
-                    changes: vec![TableChange::Other],
-                };
+        (Some("CREATE"), Some("TYPE")) => {
+            let name = name_at(&tokens[2..]);
+            return match name {
+                Some((name, len))
+                    if tokens.get(2 + len).is_some_and(|t| t.is_keyword("AS"))
+                        && tokens.get(3 + len).is_some_and(|t| t.is_keyword("ENUM")) =>
+                {
+                    Fact::CreateEnum { name }
+                }
+                _ => Fact::Other,
+            };
+        }
+        // Prisma's schemas and extensions: nothing to act on.
+        (Some("CREATE"), Some("SCHEMA" | "EXTENSION")) => return Fact::Other,
+        // Prisma's most common statement: the operations are read from tokens.
+        (Some("ALTER"), Some("TABLE")) => {
+            if let Some(fact) = alter_table::read(tokens) {
+                return fact;
             }
+        }
+        (Some("TRUNCATE"), _) => {
+            let (mut rest, _) = skip_keywords(&tokens[1..], &["TABLE", "ONLY"]);
+            let mut tables = Vec::new();
+            while let Some((name, len)) = name_at(rest) {
+                tables.push(name);
+                rest = &rest[len..];
+                if rest.first().is_some_and(|t| t.token == Token::Mul) {
+                    rest = &rest[1..];
+                }
+                match rest.first() {
+                    Some(t) if t.token == Token::Comma => {
+                        rest = skip_keywords(&rest[1..], &["ONLY"]).0;
+                    }
+                    _ => break,
+                }
+            }
+            if !tables.is_empty() {
+                return Fact::Truncate { tables };
+            }
+        }
+        (Some("VACUUM"), _) => {
+            // `VACUUM FULL` or `VACUUM (FULL, ...)`; a plain VACUUM takes no blocking lock.
+            let full = tokens.iter().take(8).any(|t| t.is_keyword("FULL"));
+            return if full {
+                Fact::Maintenance(Maintenance::VacuumFull)
+            } else {
+                Fact::Other
+            };
+        }
+        (Some("CLUSTER"), _) => return Fact::Maintenance(Maintenance::Cluster),
+        (Some("REINDEX"), _) => {
+            let concurrently = tokens.iter().take(8).any(|t| t.is_keyword("CONCURRENTLY"));
+            return Fact::Maintenance(Maintenance::Reindex { concurrently });
         }
         _ => {}
     }
@@ -210,6 +337,7 @@ fn from_ast(ast: &Ast, tokens: &[&Tok]) -> Option<Fact> {
         Ast::Drop {
             object_type: ObjectType::Index,
             names,
+            cascade,
             ..
         } => Fact::DropIndexes {
             indexes: names
@@ -217,6 +345,8 @@ fn from_ast(ast: &Ast, tokens: &[&Tok]) -> Option<Fact> {
                 .map(QualifiedName::from_object_name)
                 .collect::<Option<_>>()?,
             concurrently: false,
+            concurrently_at: index_keyword_end(tokens)?,
+            cascade: *cascade,
         },
         Ast::CreateIndex(create) => {
             let table = QualifiedName::from_object_name(&create.table_name)?;
@@ -251,17 +381,32 @@ fn from_ast(ast: &Ast, tokens: &[&Tok]) -> Option<Fact> {
             let to = from.sibling(QualifiedName::from_object_name(index_name)?.name);
             Fact::RenameIndex { from, to }
         }
+        // Operations the token reader does not know: only renames matter here, the rest is `Other`.
         Ast::AlterTable(alter) => {
             let table = QualifiedName::from_object_name(&alter.name)?;
-            let segments = operation_segments(tokens)?;
-            if segments.len() != alter.operations.len() {
-                return None;
-            }
+            let first = tokens.first()?;
+            let last = tokens.last()?;
             let changes = alter
                 .operations
                 .iter()
-                .zip(&segments)
-                .map(|(operation, segment)| table_change(&table, operation, segment))
+                .map(|operation| {
+                    let kind = match operation {
+                        AlterTableOperation::RenameTable { table_name } => {
+                            let (RenameTableNameKind::To(name) | RenameTableNameKind::As(name)) =
+                                table_name;
+                            TableChange::RenameTo {
+                                table: table.sibling(QualifiedName::from_object_name(name)?.name),
+                            }
+                        }
+                        _ => TableChange::Other,
+                    };
+                    Some(Change {
+                        bytes: first.bytes.start..last.bytes.end,
+                        line: first.line(),
+                        column: first.column(),
+                        kind,
+                    })
+                })
                 .collect::<Option<_>>()?;
             Fact::AlterTable { table, changes }
         }
@@ -271,124 +416,12 @@ fn from_ast(ast: &Ast, tokens: &[&Tok]) -> Option<Fact> {
     })
 }
 
-fn table_change(
-    table: &QualifiedName,
-    operation: &AlterTableOperation,
-    segment: &[&Tok],
-) -> Option<TableChange> {
-    Some(match operation {
-        AlterTableOperation::RenameTable { table_name } => {
-            let (RenameTableNameKind::To(name) | RenameTableNameKind::As(name)) = table_name;
-            TableChange::RenameTo {
-                table: table.sibling(QualifiedName::from_object_name(name)?.name),
-            }
-        }
-        AlterTableOperation::AddConstraint {
-            constraint: TableConstraint::ForeignKey(fk),
-            not_valid,
-        } => {
-            // ` NOT VALID` goes after the constraint itself, before a `NOT VALID` the parser saw.
-            let last = segment.last()?;
-            TableChange::AddForeignKey(ForeignKey {
-                name: fk.name.as_ref().map(fold),
-                columns: fk.columns.iter().map(fold).collect(),
-                referenced_table: QualifiedName::from_object_name(&fk.foreign_table)?,
-                referenced_columns: fk.referred_columns.iter().map(fold).collect(),
-                not_valid: *not_valid,
-                not_valid_at: last.bytes.end,
-            })
-        }
-        AlterTableOperation::ValidateConstraint { name } => {
-            TableChange::ValidateConstraint { name: fold(name) }
-        }
-        _ => TableChange::Other,
-    })
-}
-
-/// The tokens of each comma-separated operation of `ALTER TABLE [IF EXISTS] [ONLY] name [*] op, op, ...`.
-fn operation_segments<'a>(tokens: &[&'a Tok]) -> Option<Vec<Vec<&'a Tok>>> {
-    let mut rest = tokens.get(2..)?; // ALTER TABLE
-    while rest
-        .first()
-        .is_some_and(|t| t.is_keyword("IF") || t.is_keyword("EXISTS") || t.is_keyword("ONLY"))
-    {
-        rest = &rest[1..];
-    }
-    let name_len = qualified_name_len(rest)?;
-    rest = &rest[name_len..];
-    if rest.first().is_some_and(|t| t.token == Token::Mul) {
-        rest = &rest[1..];
-    }
-    let mut segments = vec![Vec::new()];
-    let mut depth = 0i32;
-    for token in rest {
-        match token.token {
-            Token::LParen => depth += 1,
-            Token::RParen => depth -= 1,
-            Token::Comma if depth == 0 => {
-                segments.push(Vec::new());
-                continue;
-            }
-            _ => {}
-        }
-        segments.last_mut()?.push(*token);
-    }
-    Some(segments)
-}
-
-/// How many tokens a possibly-qualified name takes: `a`, `a.b`.
-fn qualified_name_len(tokens: &[&Tok]) -> Option<usize> {
-    if !matches!(tokens.first()?.token, Token::Word(_)) {
-        return None;
-    }
-    if tokens.get(1).is_some_and(|t| t.token == Token::Period)
-        && matches!(tokens.get(2)?.token, Token::Word(_))
-    {
-        Some(3)
-    } else {
-        Some(1)
-    }
-}
-
-fn name_at(tokens: &[&Tok]) -> Option<(QualifiedName, usize)> {
-    let len = qualified_name_len(tokens)?;
-    let ident = |t: &Tok| match &t.token {
-        Token::Word(w) => Some(fold(&sqlparser::ast::Ident {
-            value: w.value.clone(),
-            quote_style: w.quote_style,
-            span: t.span,
-        })),
-        _ => None,
-    };
-    let name = if len == 3 {
-        QualifiedName::new(ident(tokens[0])?, ident(tokens[2])?)
-    } else {
-        QualifiedName::new(super::names::DEFAULT_SCHEMA, ident(tokens[0])?)
-    };
-    Some((name, len))
-}
-
 /// Byte offset right after the first `INDEX` keyword.
 fn index_keyword_end(tokens: &[&Tok]) -> Option<usize> {
     tokens
         .iter()
         .find(|t| t.is_keyword("INDEX"))
         .map(|t| t.bytes.end)
-}
-
-fn skip_keywords<'a, 'b>(
-    mut tokens: &'a [&'b Tok],
-    keywords: &[&str],
-) -> (&'a [&'b Tok], Vec<String>) {
-    let mut seen = Vec::new();
-    while let Some(keyword) = tokens.first().and_then(|t| t.keyword()) {
-        if !keywords.contains(&keyword.as_str()) {
-            break;
-        }
-        seen.push(keyword);
-        tokens = &tokens[1..];
-    }
-    (tokens, seen)
 }
 
 /// Token patterns for statements sqlparser rejects or under-describes.
@@ -417,23 +450,9 @@ fn from_tokens(tokens: &[&Tok]) -> Option<Fact> {
             (!indexes.is_empty()).then(|| Fact::DropIndexes {
                 indexes,
                 concurrently: flags.iter().any(|f| f == "CONCURRENTLY"),
+                concurrently_at: tokens[1].bytes.end,
+                cascade: rest.first().is_some_and(|t| t.is_keyword("CASCADE")),
             })
-        }
-        ["ALTER", "TABLE"] => {
-            let (rest, _) = skip_keywords(&tokens[2..], &["IF", "EXISTS", "ONLY"]);
-            let (table, len) = name_at(rest)?;
-            let rest = &rest[len..];
-            let set_schema =
-                rest.len() == 3 && rest[0].is_keyword("SET") && rest[1].is_keyword("SCHEMA");
-            set_schema.then(|| {
-                let (schema, _) = name_at(&rest[2..])?;
-                Some(Fact::AlterTable {
-                    changes: vec![TableChange::RenameTo {
-                        table: QualifiedName::new(schema.name, table.name.clone()),
-                    }],
-                    table,
-                })
-            })?
         }
         _ => None,
     }
@@ -550,7 +569,7 @@ mod tests {
             panic!()
         };
         assert_eq!(table, QualifiedName::new("public", "Sub"));
-        let TableChange::AddForeignKey(fk) = &changes[0] else {
+        let TableChange::AddForeignKey(fk) = &changes[0].kind else {
             panic!()
         };
         assert_eq!(fk.name.as_deref(), Some("Sub_memberId_fkey"));
@@ -573,16 +592,22 @@ mod tests {
 
     #[test]
     fn token_patterns_cover_what_the_parser_rejects() {
+        let Fact::DropIndexes {
+            indexes,
+            concurrently,
+            ..
+        } = one(r#"DROP INDEX CONCURRENTLY IF EXISTS "a", b;"#)
+        else {
+            panic!()
+        };
         assert_eq!(
-            facts(r#"DROP INDEX CONCURRENTLY IF EXISTS "a", b;"#),
-            vec![Fact::DropIndexes {
-                indexes: vec![
-                    QualifiedName::new("public", "a"),
-                    QualifiedName::new("public", "b")
-                ],
-                concurrently: true
-            }]
+            indexes,
+            vec![
+                QualifiedName::new("public", "a"),
+                QualifiedName::new("public", "b")
+            ]
         );
+        assert!(concurrently);
         let Fact::CreateIndex(index) = one(r#"CREATE INDEX "i" ON ONLY "t" ("x");"#) else {
             panic!()
         };
@@ -609,13 +634,169 @@ mod tests {
         );
     }
 
+    fn changes(sql: &str) -> Vec<TableChange> {
+        match one(sql) {
+            Fact::AlterTable { changes, .. } => changes.into_iter().map(|c| c.kind).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
-    fn add_column_is_read_from_tokens_and_still_names_its_table() {
+    fn alter_table_operations_from_tokens_with_their_bytes() {
+        let sql = r#"ALTER TABLE "app"."Team" ADD COLUMN "plan" TEXT, ADD COLUMN "seats" INTEGER NOT NULL DEFAULT 1;"#;
+        let Fact::AlterTable { table, changes } = one(sql) else {
+            panic!()
+        };
+        assert_eq!(table, QualifiedName::new("app", "Team"));
+        assert_eq!(&sql[changes[0].bytes.clone()], r#"ADD COLUMN "plan" TEXT"#);
         assert_eq!(
-            one(r#"ALTER TABLE "app"."Team" ADD COLUMN "plan" TEXT, ADD COLUMN "seats" INTEGER;"#),
-            Fact::AlterTable {
-                table: QualifiedName::new("app", "Team"),
-                changes: vec![TableChange::Other]
+            &sql[changes[1].bytes.clone()],
+            r#"ADD COLUMN "seats" INTEGER NOT NULL DEFAULT 1"#
+        );
+        let TableChange::AddColumn(seats) = &changes[1].kind else {
+            panic!()
+        };
+        assert_eq!(seats.data_type, "INTEGER");
+        assert_eq!(seats.default.as_deref(), Some("1"));
+        assert!(seats.not_null && seats.rewrites.is_none());
+    }
+
+    #[test]
+    fn prisma_alter_table_shapes() {
+        assert_eq!(
+            changes(
+                "ALTER TABLE \"User\" DROP COLUMN \"legacyCode\",\nALTER COLUMN \"name\" SET NOT NULL;"
+            ),
+            vec![
+                TableChange::DropColumn {
+                    column: "legacyCode".into()
+                },
+                TableChange::SetNotNull {
+                    column: "name".into()
+                }
+            ]
+        );
+        assert_eq!(
+            changes(
+                r#"ALTER TABLE "Invoice" ALTER COLUMN "reference" SET DATA TYPE VARCHAR(100);"#
+            ),
+            vec![TableChange::AlterColumnType {
+                column: "reference".into(),
+                data_type: "VARCHAR(100)".into(),
+                using: false
+            }]
+        );
+        assert_eq!(
+            changes(
+                r#"ALTER TABLE "Team" ALTER COLUMN "plan" TYPE "Plan_new" USING ("plan"::text::"Plan_new");"#
+            ),
+            vec![TableChange::AlterColumnType {
+                column: "plan".into(),
+                data_type: "\"Plan_new\"".into(),
+                using: true
+            }]
+        );
+        assert_eq!(
+            changes(r#"ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";"#),
+            vec![TableChange::RenameColumn {
+                from: "name".into(),
+                to: "fullName".into()
+            }]
+        );
+        let added = changes(
+            r#"ALTER TABLE "Project" ADD COLUMN     "publicId" UUID NOT NULL DEFAULT gen_random_uuid();"#,
+        );
+        let TableChange::AddColumn(column) = &added[0] else {
+            panic!()
+        };
+        assert!(
+            column
+                .rewrites
+                .as_deref()
+                .unwrap()
+                .contains("gen_random_uuid()")
+        );
+        let added = changes(
+            r#"ALTER TABLE "T" ADD COLUMN "n" SERIAL NOT NULL, ADD COLUMN "at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP;"#,
+        );
+        let [TableChange::AddColumn(serial), TableChange::AddColumn(at)] = added.as_slice() else {
+            panic!()
+        };
+        assert!(serial.rewrites.is_some() && at.rewrites.is_none());
+    }
+
+    #[test]
+    fn constraints_from_tokens() {
+        let sql = r#"ALTER TABLE "T" ADD CONSTRAINT "c" CHECK ("n" > 0), ADD CONSTRAINT "T_pkey" PRIMARY KEY ("id"), ADD CONSTRAINT "u" UNIQUE USING INDEX "u_idx", ADD CONSTRAINT "f" FOREIGN KEY ("a") REFERENCES "U"("id") NOT VALID;"#;
+        let Fact::AlterTable { changes, .. } = one(sql) else {
+            panic!()
+        };
+        let TableChange::AddCheck {
+            name,
+            not_valid,
+            not_valid_at,
+        } = &changes[0].kind
+        else {
+            panic!()
+        };
+        assert_eq!((name.as_deref(), *not_valid), (Some("c"), false));
+        assert_eq!(
+            &sql[..*not_valid_at],
+            r#"ALTER TABLE "T" ADD CONSTRAINT "c" CHECK ("n" > 0)"#
+        );
+        assert_eq!(
+            changes[1].kind,
+            TableChange::AddKey {
+                name: Some("T_pkey".into()),
+                primary: true,
+                columns: Some(vec!["id".into()]),
+                using_index: None
+            }
+        );
+        assert_eq!(
+            changes[2].kind,
+            TableChange::AddKey {
+                name: Some("u".into()),
+                primary: false,
+                columns: None,
+                using_index: Some("u_idx".into())
+            }
+        );
+        let TableChange::AddForeignKey(fk) = &changes[3].kind else {
+            panic!()
+        };
+        assert!(fk.not_valid);
+        assert_eq!(&sql[fk.not_valid_at..fk.not_valid_at + 11], " NOT VALID;");
+    }
+
+    #[test]
+    fn truncate_maintenance_and_enums() {
+        assert_eq!(
+            one(r#"TRUNCATE TABLE "A", ONLY b CASCADE;"#),
+            Fact::Truncate {
+                tables: vec![
+                    QualifiedName::new("public", "A"),
+                    QualifiedName::new("public", "b")
+                ]
+            }
+        );
+        assert_eq!(
+            one("VACUUM (FULL, ANALYZE) t;"),
+            Fact::Maintenance(Maintenance::VacuumFull)
+        );
+        assert_eq!(one("VACUUM t;"), Fact::Other);
+        assert_eq!(
+            one("CLUSTER t USING i;"),
+            Fact::Maintenance(Maintenance::Cluster)
+        );
+        assert_eq!(
+            one("REINDEX INDEX CONCURRENTLY i;"),
+            Fact::Maintenance(Maintenance::Reindex { concurrently: true })
+        );
+        assert_eq!(
+            one(r#"CREATE TYPE "app"."Plan_new" AS ENUM ('FREE', 'PRO');"#),
+            Fact::CreateEnum {
+                name: QualifiedName::new("app", "Plan_new")
             }
         );
     }
@@ -636,10 +817,10 @@ mod tests {
         };
         assert_eq!(table.name, "users");
         assert_eq!(
-            changes,
-            vec![TableChange::RenameTo {
+            changes[0].kind,
+            TableChange::RenameTo {
                 table: QualifiedName::new("public", "People")
-            }]
+            }
         );
     }
 }
