@@ -127,7 +127,7 @@ pub fn resolve_targets(dir: &MigrationsDir, targets: &Targets) -> Result<Vec<Str
 pub fn analyse(
     dir: &MigrationsDir,
     targets: &[String],
-    options: RuleOptions,
+    options: &RuleOptions,
 ) -> Result<Vec<MigrationPlan>> {
     let mut plans = Vec::new();
     analyse_each(dir, targets, options, |plan| {
@@ -142,7 +142,7 @@ pub fn analyse(
 pub fn analyse_each(
     dir: &MigrationsDir,
     targets: &[String],
-    options: RuleOptions,
+    options: &RuleOptions,
     mut each: impl FnMut(MigrationPlan) -> Result<()>,
 ) -> Result<()> {
     let order = FolderOrder::new(dir.migrations.iter().map(|m| m.name.as_str()));
@@ -166,6 +166,7 @@ pub fn analyse_each(
                 &statements,
                 findings,
                 &order,
+                options.folder_naming,
             )?)?;
         } else {
             for statement in &statements {

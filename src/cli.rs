@@ -57,6 +57,79 @@ migrate-safe baseline prisma/migrations --database-url $DATABASE_URL\n  \
 migrate-safe baseline prisma/migrations --database-url $DATABASE_URL --mark-applied 0_init\n\n\
 Exit codes: 0 done, 2 error (refused, not proven, no server) with nothing written.")]
     Baseline(BaselineArgs),
+
+    /// Report every lock hazard and breaking change in pending migrations, with the fix `rewrite`
+    /// applies or the safe alternative: the CI gate for migration pull requests.
+    #[command(after_help = "Examples:\n  \
+migrate-safe lint prisma/migrations                        the newest migration\n  \
+migrate-safe lint prisma/migrations --all                  every migration except baselines\n  \
+migrate-safe lint prisma/migrations/2024_x/migration.sql   one file, against the history before it\n  \
+migrate-safe lint . --format github                        annotations in a GitHub Actions log\n  \
+migrate-safe lint . --format sarif > migrate-safe.sarif    for code scanning\n\n\
+Suppress one finding with a comment on the line before the statement:\n  \
+-- migrate-safe-ignore: breaking-change the old column is unused since v2.3\n\n\
+Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error.")]
+    Lint(LintArgs),
+
+    /// List the rules with their id, default severity, fix and summary.
+    Rules,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Migrations directories (or project roots), or migration.sql / other .sql files [default: .].
+    pub paths: Vec<PathBuf>,
+
+    /// Migration folder to lint (repeatable). Default: the newest migration, or with --database-url
+    /// every migration pending in that database.
+    #[arg(long = "migration", value_name = "NAME")]
+    pub migrations: Vec<String>,
+
+    /// Lint every migration except baselines and folders migrate-safe wrote.
+    #[arg(long, conflicts_with = "migrations")]
+    pub all: bool,
+
+    /// The deployed database (read only): lint every migration pending there.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+
+    /// Only these rules (comma-separated or repeated).
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Not these rules (comma-separated or repeated).
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Exit 1 when a finding is at or above this severity [default: warning, or `fail-on` in
+    /// migrate-safe.toml].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<crate::rules::Severity>,
+
+    /// Describe fixes as `rewrite --unsafe-fixes` would apply them.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Configuration file [default: the nearest migrate-safe.toml from the migrations directory up to
+    /// the repository root].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Like a compiler: file:line:col, the code, the rule, the fix.
+    Text,
+    /// One JSON document.
+    Json,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
 }
 
 #[derive(Debug, Args)]
@@ -186,9 +259,19 @@ pub struct RewriteArgs {
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
 
-    /// Which foreign keys are split into NOT VALID + VALIDATE.
-    #[arg(long, value_enum, default_value_t = ForeignKeyMode::ExistingTables)]
-    pub foreign_keys: ForeignKeyMode,
+    /// Which foreign keys are split into NOT VALID + VALIDATE [default: existing-tables, or
+    /// `foreign-keys` in migrate-safe.toml].
+    #[arg(long, value_enum)]
+    pub foreign_keys: Option<ForeignKeyMode>,
+
+    /// Also apply fixes that change how the deploy behaves (lock-timeout: fail fast instead of waiting).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Configuration file [default: the nearest migrate-safe.toml from the migrations directory up to
+    /// the repository root].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -49,6 +49,9 @@ pub enum Error {
         message: String,
     },
 
+    #[error("{path}: {message}")]
+    Config { path: PathBuf, message: String },
+
     #[error("{0}")]
     Usage(String),
 

@@ -6,12 +6,12 @@ use crate::Outcome;
 use crate::analyse::{Targets, analyse_each, resolve_targets};
 use crate::check::verify::verify;
 use crate::cli::{Format, RewriteArgs};
+use crate::config::Loaded;
 use crate::db::provision::provision;
 use crate::error::{Error, Result};
 use crate::fix::write::{FileChange, NewFolder, write_atomically};
 use crate::history::{State, read_history};
 use crate::report::{self, Mode, Report, Sink, stdout};
-use crate::rules::RuleOptions;
 use crate::source::discover::{MigrationsDir, Origin, discover};
 
 pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
@@ -26,9 +26,12 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     if let (Some(url), false) = (&args.database_url, args.all) {
         target_names = pending_targets(&dir, url, &targets, target_names)?;
     }
-    let options = RuleOptions {
-        foreign_keys: args.foreign_keys,
-    };
+    let config = Loaded::find(args.config.as_deref(), &dir.path)?;
+    let mut options = config.rule_options();
+    if let Some(mode) = args.foreign_keys {
+        options.foreign_keys = mode;
+    }
+    options.unsafe_fixes |= args.unsafe_fixes;
     let mode = if args.check {
         Mode::Check
     } else if args.dry_run {
@@ -59,15 +62,23 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     // Printed as they come; only the plans that change something are kept, and only when they are to be
     // verified or written.
     let keep = mode == Mode::Write || args.verify;
-    let (mut changed, mut new_folders) = (0, 0);
+    let (mut changed, mut new_folders, mut hazards_left) = (0, 0, 0);
     // The header waits for the first plan, so input errors found while planning it print nothing.
     let mut started = false;
     let mut plans = Vec::new();
-    analyse_each(&dir, &target_names, options, |plan| {
+    analyse_each(&dir, &target_names, &options, |plan| {
         if !std::mem::replace(&mut started, true) {
             stdout(sink.begin(&dir, mode, target_names.len()))?;
         }
         stdout(sink.plan(&plan))?;
+        hazards_left += plan
+            .outcomes
+            .iter()
+            .filter(|o| {
+                o.finding.severity >= Some(crate::rules::Severity::Warning)
+                    && o.resolution.is_none()
+            })
+            .count();
         if plan.changes_anything() {
             changed += 1;
             new_folders += plan.new_migrations.len();
@@ -118,6 +129,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
         dir: &dir,
         changed,
         new_folders,
+        hazards_left,
         targets: target_names.len(),
         mode,
         written,
@@ -137,7 +149,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
 }
 
 /// With a deployed database: by default every migration pending there; never one it has applied.
-fn pending_targets(
+pub(crate) fn pending_targets(
     dir: &MigrationsDir,
     url: &str,
     targets: &Targets,

@@ -53,7 +53,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
         })
         .map(|m| m.migration.clone())
         .collect();
-    let needs_rewrite = analyse(&dir, &pending, RuleOptions::default())?
+    let needs_rewrite = analyse(&dir, &pending, &RuleOptions::default())?
         .into_iter()
         .filter(|p| p.changes_anything())
         .map(|p| p.migration)

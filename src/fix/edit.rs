@@ -16,6 +16,13 @@ impl Edit {
         }
     }
 
+    pub fn replace(range: Range<usize>, text: impl Into<String>) -> Self {
+        Edit {
+            range,
+            replacement: text.into(),
+        }
+    }
+
     pub fn delete(range: Range<usize>) -> Self {
         Edit {
             range,

@@ -9,6 +9,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::edit::{Edit, apply, apply_within};
+use crate::config::FolderNaming;
 use crate::error::{Error, Result};
 use crate::rules::{Action, Finding};
 use crate::source::classify::{Fact, Statement, TableChange};
@@ -79,6 +80,7 @@ pub fn plan_migration(
     statements: &[Statement],
     findings: Vec<Finding>,
     order: &FolderOrder,
+    naming: FolderNaming,
 ) -> Result<MigrationPlan> {
     let text = migration.sql.as_str();
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
@@ -86,24 +88,68 @@ pub fn plan_migration(
     let placement = place(split, statements, &mut findings);
     split_moved_foreign_keys(statements, &placement, &mut findings);
 
-    let mut not_valid: BTreeMap<usize, Vec<Edit>> = BTreeMap::new();
+    // Edits that go wherever their statement goes (the original, or a folder it moves to).
+    let mut statement_edits: BTreeMap<usize, Vec<Edit>> = BTreeMap::new();
     let mut validations = Vec::new();
+    let mut validates_foreign_keys_only = true;
+    let mut set_not_null = Vec::new();
+    let mut lock_timeout = None;
     for finding in &findings {
-        if let Action::SplitForeignKey {
-            table,
-            constraint,
-            not_valid_at,
-            ..
-        } = &finding.action
-        {
-            not_valid
-                .entry(finding.statement)
-                .or_default()
-                .push(Edit::insert(*not_valid_at, " NOT VALID"));
-            validations.push(format!(
-                "ALTER TABLE {table} VALIDATE CONSTRAINT {};",
-                quote(constraint)
-            ));
+        match &finding.action {
+            Action::SplitForeignKey {
+                table,
+                constraint,
+                not_valid_at,
+                ..
+            }
+            | Action::SplitCheck {
+                table,
+                constraint,
+                not_valid_at,
+            } => {
+                statement_edits
+                    .entry(finding.statement)
+                    .or_default()
+                    .push(Edit::insert(*not_valid_at, " NOT VALID"));
+                validations.push(format!(
+                    "ALTER TABLE {table} VALIDATE CONSTRAINT {};",
+                    quote(constraint)
+                ));
+                validates_foreign_keys_only &=
+                    matches!(finding.action, Action::SplitForeignKey { .. });
+            }
+            Action::NotNullViaCheck {
+                table,
+                column,
+                constraint,
+                operation,
+            } => {
+                statement_edits
+                    .entry(finding.statement)
+                    .or_default()
+                    .push(Edit::replace(
+                        operation.clone(),
+                        format!(
+                            "ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
+                            quote(constraint),
+                            quote(column)
+                        ),
+                    ));
+                validations.push(format!(
+                    "ALTER TABLE {table} VALIDATE CONSTRAINT {};",
+                    quote(constraint)
+                ));
+                validates_foreign_keys_only = false;
+                set_not_null.push(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {} SET NOT NULL;{eol}ALTER TABLE {table} DROP CONSTRAINT {};",
+                    quote(column),
+                    quote(constraint)
+                ));
+            }
+            Action::SetLockTimeout { value, locking } => {
+                lock_timeout = Some((value.clone(), locking.clone()));
+            }
+            _ => {}
         }
     }
 
@@ -112,18 +158,17 @@ pub fn plan_migration(
     let mut folders: Vec<(String, String)> = Vec::new(); // (slug, body)
     let mut build_folder: BTreeMap<usize, usize> = BTreeMap::new();
     for &build in &placement.builds {
-        let Fact::CreateIndex(index) = &statements[build].fact else {
-            unreachable!("builds are CREATE INDEX")
-        };
-        let edits = [Edit::insert(index.concurrently_at, " CONCURRENTLY")];
-        let what = index
-            .name
-            .as_ref()
-            .map_or_else(|| format!("on_{}", index.table.name), |n| n.name.clone());
         build_folder.insert(build, folders.len());
         folders.push((
-            format!("create_index_{}", slug(&what)),
-            moved_text(text, split, statements, build, &edits, eol),
+            alone_slug(&statements[build].fact),
+            moved_text(
+                text,
+                split,
+                statements,
+                build,
+                &concurrently_edit(&statements[build].fact),
+                eol,
+            ),
         ));
     }
     let after_folder = (!placement.dependents.is_empty()).then(|| {
@@ -131,7 +176,7 @@ pub fn plan_migration(
             .dependents
             .keys()
             .map(|&d| {
-                let edits = not_valid.get(&d).cloned().unwrap_or_default();
+                let edits = statement_edits.get(&d).cloned().unwrap_or_default();
                 moved_text(text, split, statements, d, &edits, eol)
             })
             .collect();
@@ -139,15 +184,30 @@ pub fn plan_migration(
         folders.len() - 1
     });
     let validate_folder = (!validations.is_empty()).then(|| {
+        let slug = if validates_foreign_keys_only {
+            "validate_foreign_keys"
+        } else {
+            "validate_constraints"
+        };
         folders.push((
-            "validate_foreign_keys".to_string(),
+            slug.to_string(),
             validations.iter().map(|v| format!("{v}{eol}")).collect(),
+        ));
+        folders.len() - 1
+    });
+    let not_null_folder = (!set_not_null.is_empty()).then(|| {
+        folders.push((
+            "set_not_null".to_string(),
+            set_not_null.iter().map(|v| format!("{v}{eol}")).collect(),
         ));
         folders.len() - 1
     });
     let names = folder_names(
         &migration.name,
-        folders.iter().map(|(s, _)| s.as_str()),
+        folders.iter().map(|(s, _)| match naming {
+            FolderNaming::Descriptive => s.as_str(),
+            FolderNaming::Numbered => "",
+        }),
         width,
     )?;
     order
@@ -158,7 +218,12 @@ pub fn plan_migration(
                 "the new folder would not sort right after it: \"{blocker}\" is in the way (Prisma applies folders in name order); rename that folder"
             ),
         })?;
-    let purposes = folder_purposes(statements, &placement, validate_folder.is_some());
+    let purposes = folder_purposes(
+        statements,
+        &placement,
+        validate_folder.map(|_| validates_foreign_keys_only),
+        not_null_folder.is_some(),
+    );
     let new_migrations: Vec<NewMigration> = folders
         .into_iter()
         .zip(&names)
@@ -174,16 +239,13 @@ pub fn plan_migration(
 
     // Edits on the original file.
     let mut edits: Vec<Edit> = Vec::new();
-    for (&statement, inserts) in &not_valid {
+    for (&statement, inserts) in &statement_edits {
         if !placement.dependents.contains_key(&statement) {
             edits.extend(inserts.iter().cloned());
         }
     }
     if let Some(build) = placement.build_in_place {
-        let Fact::CreateIndex(index) = &statements[build].fact else {
-            unreachable!()
-        };
-        edits.push(Edit::insert(index.concurrently_at, " CONCURRENTLY"));
+        edits.extend(concurrently_edit(&statements[build].fact));
     }
     let cut: BTreeSet<usize> = placement
         .builds
@@ -191,6 +253,15 @@ pub fn plan_migration(
         .chain(placement.dependents.keys())
         .copied()
         .collect();
+    let lock_timeout_set = match &lock_timeout {
+        Some((value, locking))
+            if placement.build_in_place.is_none() && locking.iter().any(|s| !cut.contains(s)) =>
+        {
+            edits.extend(lock_timeout_edits(split, statements, &cut, value, eol));
+            true
+        }
+        _ => false,
+    };
     edits.extend(
         merge(
             cut.iter()
@@ -202,17 +273,15 @@ pub fn plan_migration(
     );
     let rewritten_sql = apply(text, &edits);
 
-    let outcomes = resolve(
-        findings,
-        text,
-        split,
-        statements,
-        &placement,
-        &build_folder,
-        after_folder,
-        validate_folder,
-        &names,
-    );
+    let folders = Folders {
+        build: build_folder,
+        after: after_folder,
+        validate: validate_folder,
+        not_null: not_null_folder,
+        lock_timeout_set,
+        names: &names,
+    };
+    let outcomes = resolve(findings, text, split, statements, &placement, &folders);
     let unanalysed = statements
         .iter()
         .filter_map(|s| match &s.fact {
@@ -232,6 +301,79 @@ pub fn plan_migration(
         outcomes,
         unanalysed,
     })
+}
+
+/// Actions that cut their statement out into a folder of its own.
+fn moves_alone(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::BuildIndexConcurrently { .. }
+            | Action::DropIndexConcurrently { .. }
+            | Action::MoveAlone { .. }
+    )
+}
+
+/// ` CONCURRENTLY` for an index build or drop that lacks it; nothing for statements that have it.
+fn concurrently_edit(fact: &Fact) -> Vec<Edit> {
+    match fact {
+        Fact::CreateIndex(index) if !index.concurrently => {
+            vec![Edit::insert(index.concurrently_at, " CONCURRENTLY")]
+        }
+        Fact::DropIndexes {
+            concurrently: false,
+            concurrently_at,
+            ..
+        } => vec![Edit::insert(*concurrently_at, " CONCURRENTLY")],
+        _ => Vec::new(),
+    }
+}
+
+/// The slug of a folder holding one statement alone.
+fn alone_slug(fact: &Fact) -> String {
+    match fact {
+        Fact::CreateIndex(index) => {
+            let what = index
+                .name
+                .as_ref()
+                .map_or_else(|| format!("on_{}", index.table.name), |n| n.name.clone());
+            format!("create_index_{}", slug(&what))
+        }
+        Fact::DropIndexes { indexes, .. } => format!(
+            "drop_index_{}",
+            slug(&indexes.first().map(|i| i.name.clone()).unwrap_or_default())
+        ),
+        _ => "reindex".to_string(),
+    }
+}
+
+/// `SET LOCAL lock_timeout` before the first statement left in the original, and after each COMMIT
+/// that has statements after it (SET LOCAL ends with its transaction).
+fn lock_timeout_edits(
+    split: &SplitFile,
+    statements: &[Statement],
+    cut: &BTreeSet<usize>,
+    value: &str,
+    eol: &str,
+) -> Vec<Edit> {
+    let set = format!("SET LOCAL lock_timeout = '{}';", value.replace('\'', "''"));
+    let remaining: Vec<usize> = (0..statements.len()).filter(|i| !cut.contains(i)).collect();
+    let mut edits = Vec::new();
+    if let Some(&first) = remaining.first() {
+        let piece = &split.pieces[statements[first].piece];
+        let at = piece.block_start().expect("statement piece");
+        edits.push(Edit::insert(
+            at,
+            format!("-- migrate-safe: lock-timeout{eol}{set}{eol}{eol}"),
+        ));
+    }
+    for pair in remaining.windows(2) {
+        if statements[pair[0]].fact == Fact::Commit {
+            let piece = &split.pieces[statements[pair[0]].piece];
+            let end = piece.statement.as_ref().expect("statement piece").end;
+            edits.push(Edit::insert(end, format!("{eol}{set}")));
+        }
+    }
+    edits
 }
 
 /// A foreign key that moves to a later migration lands where its table already exists (it was created
@@ -262,9 +404,12 @@ fn split_moved_foreign_keys(
             findings
                 .retain(|f| f.statement != dependent || !matches!(f.action, Action::LeaveAlone));
             findings.push(Finding {
-                rule: crate::rules::foreign_key_not_valid::RULE,
+                rule: crate::rules::foreign_key_not_valid::RULE.id,
+                severity: Some(crate::rules::foreign_key_not_valid::RULE.severity),
                 statement: dependent,
                 line: statements[dependent].line,
+                column: statements[dependent].column,
+                help: None,
                 message: format!(
                     "FOREIGN KEY \"{name}\" on {table} must follow an index into a later migration, where {table} already exists: add it NOT VALID, VALIDATE it later"
                 ),
@@ -287,8 +432,10 @@ fn place(split: &SplitFile, statements: &[Statement], findings: &mut [Finding]) 
     loop {
         let builds: Vec<usize> = findings
             .iter()
-            .filter(|f| matches!(f.action, Action::BuildIndexConcurrently { .. }))
+            .filter(|f| moves_alone(&f.action))
             .map(|f| f.statement)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
             .collect();
         let dependents = dependents(split, statements, findings, &builds);
         // A statement inside BEGIN ... COMMIT cannot follow its index out; keep the index inline then.
@@ -299,10 +446,10 @@ fn place(split: &SplitFile, statements: &[Statement], findings: &mut [Finding]) 
             .collect();
         if !stuck.is_empty() {
             for finding in findings.iter_mut().filter(|f| stuck.contains(&f.statement)) {
-                if matches!(finding.action, Action::BuildIndexConcurrently { .. }) {
+                if moves_alone(&finding.action) {
                     finding.action = Action::LeaveAlone;
                     finding.message.push_str(
-                        ": left alone: a statement inside an explicit BEGIN ... COMMIT block needs it; build it CONCURRENTLY by hand",
+                        ": left alone: a statement inside an explicit BEGIN ... COMMIT block needs it where it is; move it by hand",
                     );
                 }
             }
@@ -351,6 +498,14 @@ fn dependents(
     let mut names: Vec<(String, usize, BTreeSet<usize>)> = Vec::new(); // (name, defined at, needs)
     let mut unique_keys: Vec<(QualifiedName, BTreeSet<String>, usize)> = Vec::new();
     for finding in findings {
+        let defined = match &finding.action {
+            Action::DropIndexConcurrently { index, .. } => Some(index.name.clone()),
+            Action::MoveAlone { defines } => defines.clone(),
+            _ => None,
+        };
+        if let Some(name) = defined {
+            names.push((name, finding.statement, BTreeSet::from([finding.statement])));
+        }
         if let Action::BuildIndexConcurrently {
             index,
             table,
@@ -561,6 +716,9 @@ fn folder_names<'a>(
                     message: format!("its name is too long to add a suffix within Prisma's {MAX_FOLDER_NAME}-byte limit"),
                 });
             }
+            if slug.is_empty() {
+                return Ok(prefix);
+            }
             let room = MAX_FOLDER_NAME - prefix.len();
             let suffix = format!("_{slug}");
             let cut = suffix.len().min(room);
@@ -572,7 +730,8 @@ fn folder_names<'a>(
 fn folder_purposes(
     statements: &[Statement],
     placement: &Placement,
-    validates: bool,
+    validates_foreign_keys_only: Option<bool>,
+    sets_not_null: bool,
 ) -> Vec<String> {
     let mut purposes: Vec<String> = placement
         .builds
@@ -586,52 +745,97 @@ fn folder_purposes(
                     .map_or_else(|| "an index".to_string(), |n| quote(&n.name)),
                 index.table
             ),
-            _ => unreachable!(),
+            Fact::DropIndexes { indexes, .. } => format!(
+                "drops {} without blocking reads or writes (must stay alone in this file)",
+                indexes
+                    .first()
+                    .map_or_else(String::new, ToString::to_string)
+            ),
+            _ => {
+                "runs a CONCURRENTLY statement outside a transaction (must stay alone in this file)"
+                    .to_string()
+            }
         })
         .collect();
     if !placement.dependents.is_empty() {
         purposes.push("statements that need the indexes built before".to_string());
     }
-    if validates {
-        purposes.push(
+    match validates_foreign_keys_only {
+        Some(true) => purposes.push(
             "validates the foreign keys added NOT VALID (scans without blocking writes)"
+                .to_string(),
+        ),
+        Some(false) => purposes.push(
+            "validates the constraints added NOT VALID (scans without blocking writes)".to_string(),
+        ),
+        None => {}
+    }
+    if sets_not_null {
+        purposes.push(
+            "SET NOT NULL without a scan (the validated check proves it), then drops the check"
                 .to_string(),
         );
     }
     purposes
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where things went, for the outcomes.
+struct Folders<'a> {
+    build: BTreeMap<usize, usize>,
+    after: Option<usize>,
+    validate: Option<usize>,
+    not_null: Option<usize>,
+    lock_timeout_set: bool,
+    names: &'a [String],
+}
+
 fn resolve(
     findings: Vec<Finding>,
     text: &str,
     split: &SplitFile,
     statements: &[Statement],
     placement: &Placement,
-    build_folder: &BTreeMap<usize, usize>,
-    after_folder: Option<usize>,
-    validate_folder: Option<usize>,
-    names: &[String],
+    folders: &Folders,
 ) -> Vec<Outcome> {
+    let names = folders.names;
+    let build_folder = &folders.build;
+    let validated = folders
+        .validate
+        .map_or_else(String::new, |f| format!("; validated in {}", names[f]));
+    let moved = |statement: usize| -> Option<String> {
+        placement
+            .dependents
+            .contains_key(&statement)
+            .then(|| names[folders.after.expect("after folder")].clone())
+    };
     let mut outcomes: Vec<Outcome> = findings
         .into_iter()
         .map(|finding| {
             let resolution = match &finding.action {
-                Action::BuildIndexConcurrently { .. } if placement.build_in_place == Some(finding.statement) => {
+                action if moves_alone(action) && placement.build_in_place == Some(finding.statement) => {
                     Some("made CONCURRENTLY in place: it is the only statement left in this migration".to_string())
                 }
                 Action::BuildIndexConcurrently { unique, .. } => build_folder.get(&finding.statement).map(|&f| {
                     let unique = if *unique { "UNIQUE " } else { "" };
                     format!("moved to {} as CREATE {unique}INDEX CONCURRENTLY", names[f])
                 }),
-                Action::SplitForeignKey { .. } => {
-                    let validated = validate_folder.map_or_else(String::new, |f| format!("; validated in {}", names[f]));
-                    if placement.dependents.contains_key(&finding.statement) {
-                        Some(format!("moved NOT VALID to {}{validated}", names[after_folder.expect("after folder")]))
-                    } else {
-                        Some(format!("NOT VALID here{validated}"))
-                    }
+                Action::DropIndexConcurrently { .. } => build_folder
+                    .get(&finding.statement)
+                    .map(|&f| format!("moved to {} as DROP INDEX CONCURRENTLY", names[f])),
+                Action::MoveAlone { .. } => build_folder
+                    .get(&finding.statement)
+                    .map(|&f| format!("moved to {}, alone", names[f])),
+                Action::SplitForeignKey { .. } | Action::SplitCheck { .. } => Some(match moved(finding.statement) {
+                    Some(folder) => format!("moved NOT VALID to {folder}{validated}"),
+                    None => format!("NOT VALID here{validated}"),
+                }),
+                Action::NotNullViaCheck { .. } => {
+                    let set = folders.not_null.map_or_else(String::new, |f| format!("; SET NOT NULL in {}", names[f]));
+                    Some(format!("CHECK NOT VALID here{validated}{set}"))
                 }
+                Action::SetLockTimeout { value, .. } => folders
+                    .lock_timeout_set
+                    .then(|| format!("SET LOCAL lock_timeout = '{value}' at the top of the migration")),
                 Action::LeaveAlone => None,
             };
             Outcome { finding, resolution }
@@ -651,8 +855,11 @@ fn resolve(
         outcomes.push(Outcome {
             finding: Finding {
                 rule: DEPENDENCY_RULE,
+                severity: None,
                 statement: dependent,
                 line: statements[dependent].line,
+                column: statements[dependent].column,
+                help: None,
                 message: format!(
                     "`{}` needs an index that now builds later (in {})",
                     excerpt(text, split, &statements[dependent]),
@@ -662,7 +869,7 @@ fn resolve(
             },
             resolution: Some(format!(
                 "moved to {}",
-                names[after_folder.expect("after folder")]
+                names[folders.after.expect("after folder")]
             )),
         });
     }

@@ -23,6 +23,8 @@ pub struct Report<'a> {
     /// How many migrations need a rewrite, and how many new folders that makes.
     pub changed: usize,
     pub new_folders: usize,
+    /// Hazards `rewrite` has no fix for (warnings and errors left as they are).
+    pub hazards_left: usize,
     /// How many migrations were analysed.
     pub targets: usize,
     pub mode: Mode,

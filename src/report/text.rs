@@ -97,10 +97,14 @@ impl Sink for TextSink<'_> {
 
 fn write_plan(plan: &MigrationPlan, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
-    let status = if plan.changes_anything() {
-        "needs a rewrite"
-    } else {
-        "already safe, nothing to rewrite"
+    let hazards_left = plan
+        .outcomes
+        .iter()
+        .any(|o| o.finding.severity.is_some() && o.resolution.is_none());
+    let status = match (plan.changes_anything(), hazards_left) {
+        (true, _) => "needs a rewrite",
+        (false, false) => "already safe, nothing to rewrite",
+        (false, true) => "nothing to rewrite (hazards without an automatic fix below)",
     };
     writeln!(out, "{}: {status}", plan.migration)?;
     for outcome in plan.outcomes.iter().filter(|o| o.resolution.is_some()) {
@@ -115,12 +119,27 @@ fn write_plan(plan: &MigrationPlan, out: &mut dyn Write) -> io::Result<()> {
             outcome.resolution.as_deref().unwrap_or_default()
         )?;
     }
-    for outcome in plan.outcomes.iter().filter(|o| o.resolution.is_none()) {
-        writeln!(
-            out,
-            "  line {}: {}",
-            outcome.finding.line, outcome.finding.message
-        )?;
+    // Unanalysed statements get their own line below.
+    let left = plan
+        .outcomes
+        .iter()
+        .filter(|o| o.resolution.is_none() && o.finding.rule != crate::rules::unanalysed::RULE.id);
+    for outcome in left {
+        match outcome.finding.severity {
+            Some(severity) => writeln!(
+                out,
+                "  line {}: {}: {} [{}]",
+                outcome.finding.line,
+                severity.as_str(),
+                outcome.finding.message,
+                outcome.finding.rule
+            )?,
+            None => writeln!(
+                out,
+                "  line {}: {}",
+                outcome.finding.line, outcome.finding.message
+            )?,
+        }
     }
     for unanalysed in &plan.unanalysed {
         writeln!(
@@ -151,8 +170,15 @@ fn write_diff(diff: &str, out: &mut dyn Write, color: bool) -> io::Result<()> {
 }
 
 fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    if report.changed == 0 {
+    if report.changed == 0 && report.hazards_left == 0 {
         return writeln!(out, "Nothing to rewrite: the migrations are already safe.");
+    }
+    if report.changed == 0 {
+        return writeln!(
+            out,
+            "Nothing to rewrite; {} without an automatic fix (`migrate-safe lint` shows each with its safe alternative).",
+            plural(report.hazards_left, "hazard")
+        );
     }
     let migrations = plural(report.changed, "migration");
     let folders = plural(report.new_folders, "new migration folder");

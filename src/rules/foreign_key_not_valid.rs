@@ -12,10 +12,15 @@
 //! Foreign keys on tables created in the same migration have nothing to scan and stay as they are,
 //! unless `--foreign-keys all` asks for the split anyway.
 
-use super::{Action, Finding, ForeignKeyMode, StatementContext};
+use super::{Action, Applicability, Finding, ForeignKeyMode, Rule, Severity, StatementContext};
 use crate::source::classify::{Fact, TableChange};
 
-pub const RULE: &str = "foreign-key-not-valid";
+pub const RULE: Rule = Rule {
+    id: "foreign-key-not-valid",
+    severity: Severity::Warning,
+    summary: "ADD FOREIGN KEY on an existing table blocks writes on both tables while it scans",
+    fix: Some(Applicability::Safe),
+};
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
     let Fact::AlterTable { table, changes } = &context.statement.fact else {
@@ -35,21 +40,36 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
         };
         let new_table = context.is_new_table(table);
         if new_table && context.options.foreign_keys == ForeignKeyMode::ExistingTables {
-            findings.push(context.finding(
-                RULE,
+            findings.push(context.explain(
+                &RULE,
                 format!("{label} on {table}: left alone: the table is created in this migration, so there is nothing to scan"),
-                Action::LeaveAlone,
-            ));
+            ).at(change));
             continue;
         }
         let Some(constraint) = &fk.name else {
-            findings.push(context.finding(
-                RULE,
-                format!("{label} on {table}: left alone: a constraint without a name cannot be validated later; name it"),
-                Action::LeaveAlone,
-            ));
+            findings.push(
+                context
+                    .finding(
+                        &RULE,
+                        format!("{label} on {table}: left alone: a constraint without a name cannot be validated later; name it"),
+                        Action::LeaveAlone,
+                    )
+                    .at(change)
+                    .with_help("ADD CONSTRAINT <name> FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT <name> in a later migration"),
+            );
             continue;
         };
+        if let Some(later) = context.undone_later(table, None, Some(constraint)) {
+            findings.push(
+                context
+                    .explain(
+                        &RULE,
+                        format!("{label} on {table}: left alone: line {} drops or renames the table or the constraint later in this migration, so it could not be validated later", later.line),
+                    )
+                    .at(change),
+            );
+            continue;
+        }
         let scanned = if new_table {
             format!(
                 "table {table} (created in this migration; split because of --foreign-keys all)"
@@ -58,7 +78,7 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
             context.describe_existing(table)
         };
         findings.push(context.finding(
-            RULE,
+            &RULE,
             format!(
                 "{label} scans {scanned} while blocking writes on it and on {}: add it NOT VALID, VALIDATE it later",
                 fk.referenced_table
@@ -70,7 +90,7 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                 referenced_columns: fk.referenced_columns.clone(),
                 not_valid_at: fk.not_valid_at,
             },
-        ));
+        ).at(change));
     }
     findings
 }

@@ -13,10 +13,15 @@
 //!
 //! Indexes on tables created in the same migration stay where they are: nobody can write to those yet.
 
-use super::{Action, Finding, StatementContext};
+use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
 use crate::source::classify::{Fact, TableChange};
 
-pub const RULE: &str = "index-concurrently";
+pub const RULE: Rule = Rule {
+    id: "index-concurrently",
+    severity: Severity::Warning,
+    summary: "CREATE INDEX on an existing table blocks writes for the whole build",
+    fix: Some(Applicability::Safe),
+};
 
 pub fn check(context: &StatementContext) -> Option<Finding> {
     let Fact::CreateIndex(index) = &context.statement.fact else {
@@ -37,13 +42,7 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
             index.table
         ),
     };
-    let leave = |why: String| {
-        Some(context.finding(
-            RULE,
-            format!("{what}: left alone: {why}"),
-            Action::LeaveAlone,
-        ))
-    };
+    let leave = |why: String| Some(context.explain(&RULE, format!("{what}: left alone: {why}")));
     if context.is_new_table(&index.table) {
         return leave(format!(
             "table {} is created in this migration",
@@ -51,10 +50,17 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
         ));
     }
     if context.in_transaction_block {
-        return leave(format!(
+        let hazard = |why: String| {
+            context.finding(
+                &RULE,
+                format!("{what}: left alone: {why}"),
+                Action::LeaveAlone,
+            )
+        };
+        return Some(hazard(format!(
             "it blocks writes on {} while it builds, but it sits inside an explicit BEGIN ... COMMIT block, and moving it out would change what that block makes atomic; build it CONCURRENTLY by hand in a migration of its own",
             context.describe_existing(&index.table)
-        ));
+        )).with_help("build it with CREATE INDEX CONCURRENTLY, alone in a migration of its own, before or after the block"));
     }
     if let Some(later) = context
         .later
@@ -67,7 +73,7 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
         ));
     }
     Some(context.finding(
-        RULE,
+        &RULE,
         format!(
             "{what} blocks writes on {} for the whole build: build it CONCURRENTLY in a migration of its own",
             context.describe_existing(&index.table)

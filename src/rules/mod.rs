@@ -1,10 +1,23 @@
 //! Rules: each looks at one statement in its context and says what should happen to it.
 //!
 //! One file per rule. A rule returns [`Finding`]s; the plan (`crate::fix::plan`) turns their actions into
-//! byte edits and new migration folders.
+//! byte edits and new migration folders, and `lint` reports them with their severity.
 
+pub mod blocking_maintenance;
+pub mod breaking_change;
+pub mod check_not_valid;
+pub mod column_type_rewrite;
+pub mod concurrently_alone;
+pub mod concurrently_if_not_exists;
+pub mod drop_index_concurrently;
+pub mod enum_recreation;
 pub mod foreign_key_not_valid;
 pub mod index_concurrently;
+pub mod lock_timeout;
+pub mod not_null_via_check;
+pub mod unanalysed;
+pub mod unique_using_index;
+pub mod volatile_default;
 
 use std::collections::HashSet;
 
@@ -15,7 +28,9 @@ use crate::source::classify::{Fact, Statement, TableChange};
 use crate::source::names::QualifiedName;
 
 /// Which foreign keys get the NOT VALID + VALIDATE split.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ForeignKeyMode {
     /// Only foreign keys added to tables that existed before the migration (the ones that scan data).
@@ -25,9 +40,138 @@ pub enum ForeignKeyMode {
     All,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone)]
 pub struct RuleOptions {
     pub foreign_keys: ForeignKeyMode,
+    /// Apply fixes whose applicability is [`Applicability::Unsafe`].
+    pub unsafe_fixes: bool,
+    /// The value `lock-timeout` sets.
+    pub lock_timeout: String,
+    /// How new folders are named.
+    pub folder_naming: crate::config::FolderNaming,
+}
+
+impl Default for RuleOptions {
+    fn default() -> Self {
+        RuleOptions {
+            foreign_keys: ForeignKeyMode::default(),
+            unsafe_fixes: false,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT.to_string(),
+            folder_naming: crate::config::FolderNaming::default(),
+        }
+    }
+}
+
+impl RuleOptions {
+    pub fn allows(&self, rule: &Rule) -> bool {
+        match rule.fix {
+            Some(Applicability::Safe) => true,
+            Some(Applicability::Unsafe) => self.unsafe_fixes,
+            None => false,
+        }
+    }
+}
+
+/// lock_timeout set by the `lock-timeout` fix unless configured otherwise.
+pub const DEFAULT_LOCK_TIMEOUT: &str = "5s";
+
+/// How bad a finding is. A finding without a severity only explains what `rewrite` left alone.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; never fails the gate by default.
+    Note,
+    /// A lock hazard or a breaking change: fails the gate by default.
+    Warning,
+    /// Will fail or stall the deploy.
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Whether `rewrite` applies a rule's fix by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// Same schema, no behaviour change: applied by default.
+    Safe,
+    /// Changes how the deploy behaves (it may now fail fast): applied with `--unsafe-fixes`.
+    Unsafe,
+}
+
+/// A rule's identity, for selection, configuration and documentation.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    /// One line: what it catches.
+    pub summary: &'static str,
+    /// What `rewrite` does about it, if anything.
+    pub fix: Option<Applicability>,
+}
+
+/// Every rule, in the order their findings are explained.
+pub const RULES: &[Rule] = &[
+    index_concurrently::RULE,
+    foreign_key_not_valid::RULE,
+    unique_using_index::RULE,
+    drop_index_concurrently::RULE,
+    not_null_via_check::RULE,
+    check_not_valid::RULE,
+    concurrently_alone::RULE,
+    concurrently_if_not_exists::RULE,
+    lock_timeout::RULE,
+    column_type_rewrite::RULE,
+    volatile_default::RULE,
+    breaking_change::RULE,
+    enum_recreation::RULE,
+    blocking_maintenance::RULE,
+    unanalysed::RULE,
+];
+
+/// `migrate-safe rules`: the table of rules.
+pub fn list(out: &mut dyn std::io::Write) -> crate::error::Result<crate::Outcome> {
+    let mut text = String::new();
+    for rule in RULES {
+        let fix = match rule.fix {
+            Some(Applicability::Safe) => "fix",
+            Some(Applicability::Unsafe) => "fix (unsafe)",
+            None => "-",
+        };
+        text.push_str(&format!(
+            "{:<28} {:<8} {:<13} {}\n",
+            rule.id,
+            rule.severity.as_str(),
+            fix,
+            rule.summary
+        ));
+    }
+    crate::report::stdout(out.write_all(text.as_bytes()))?;
+    Ok(crate::Outcome::Clean)
+}
+
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
 }
 
 /// What a statement needs.
@@ -43,6 +187,41 @@ pub enum Action {
         key_columns: Option<Vec<String>>,
         #[serde(skip)]
         concurrently_at: usize,
+    },
+    /// Drop it `CONCURRENTLY`, alone, in a migration of its own.
+    DropIndexConcurrently {
+        index: QualifiedName,
+        #[serde(skip)]
+        concurrently_at: usize,
+    },
+    /// Cut it out, unchanged, into a migration of its own (a CONCURRENTLY statement sharing a file).
+    MoveAlone {
+        /// A name later statements may refer to (so they follow it).
+        defines: Option<String>,
+    },
+    /// Add ` NOT VALID` here and `VALIDATE CONSTRAINT` in a later migration.
+    SplitCheck {
+        table: QualifiedName,
+        constraint: String,
+        #[serde(skip)]
+        not_valid_at: usize,
+    },
+    /// Replace `SET NOT NULL` by a NOT VALID check, validate it later, then SET NOT NULL (which uses
+    /// the validated check instead of scanning) and drop the check.
+    NotNullViaCheck {
+        table: QualifiedName,
+        column: String,
+        constraint: String,
+        /// The `ALTER COLUMN .. SET NOT NULL` operation's bytes.
+        #[serde(skip)]
+        operation: std::ops::Range<usize>,
+    },
+    /// `SET LOCAL lock_timeout` at the top of the migration (and after each COMMIT).
+    SetLockTimeout {
+        value: String,
+        /// The statements that lock existing tables (the SET is added only if one stays in the file).
+        #[serde(skip)]
+        locking: Vec<usize>,
     },
     /// Add ` NOT VALID` here and `VALIDATE CONSTRAINT` in a later migration.
     SplitForeignKey {
@@ -60,13 +239,38 @@ pub enum Action {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub rule: &'static str,
+    /// `None`: an explanation of what `rewrite` left alone, not a hazard.
+    pub severity: Option<Severity>,
     /// Index into the migration's statements.
     #[serde(skip)]
     pub statement: usize,
     pub line: usize,
+    pub column: usize,
     pub message: String,
+    /// The safe alternative when `rewrite` does not apply one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
     #[serde(flatten)]
     pub action: Action,
+}
+
+impl Finding {
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Point at one operation of an ALTER TABLE rather than the statement's start.
+    pub fn at(mut self, change: &crate::source::classify::Change) -> Self {
+        self.line = change.line;
+        self.column = change.column;
+        self
+    }
+
+    /// Whether `rewrite` does something about it.
+    pub fn is_fixed(&self) -> bool {
+        !matches!(self.action, Action::LeaveAlone)
+    }
 }
 
 /// A statement with what is known where it runs.
@@ -81,7 +285,11 @@ pub struct StatementContext<'a> {
     pub new_tables: &'a HashSet<QualifiedName>,
     /// Tables known before this statement.
     pub model: &'a SchemaModel,
-    pub options: RuleOptions,
+    /// Enum types created earlier in the same migration.
+    pub new_enums: &'a HashSet<QualifiedName>,
+    /// Statements before this one in the same migration.
+    pub earlier: &'a [Statement],
+    pub options: &'a RuleOptions,
 }
 
 impl StatementContext<'_> {
@@ -101,14 +309,55 @@ impl StatementContext<'_> {
         }
     }
 
-    pub fn finding(&self, rule: &'static str, message: String, action: Action) -> Finding {
+    /// A hazard of `rule`, with what `rewrite` does about it.
+    pub fn finding(&self, rule: &Rule, message: String, action: Action) -> Finding {
         Finding {
-            rule,
+            rule: rule.id,
+            severity: Some(rule.severity),
             statement: self.index,
             line: self.statement.line,
+            column: self.statement.column,
             message,
+            help: None,
             action,
         }
+    }
+
+    /// Not a hazard: why `rewrite` leaves a statement the rule looked at alone.
+    pub fn explain(&self, rule: &Rule, message: String) -> Finding {
+        Finding {
+            severity: None,
+            ..self.finding(rule, message, Action::LeaveAlone)
+        }
+    }
+
+    /// A later statement of this migration that drops or renames `table`, or (when given) its
+    /// `column` or `constraint`: a fix that finishes in a later migration would find them gone.
+    pub fn undone_later(
+        &self,
+        table: &QualifiedName,
+        column: Option<&str>,
+        constraint: Option<&str>,
+    ) -> Option<&Statement> {
+        self.later.iter().find(|s| match &s.fact {
+            Fact::DropTables { tables } => tables.contains(table),
+            Fact::AlterTable { table: t, changes } if t == table => {
+                changes.iter().any(|c| match &c.kind {
+                    TableChange::RenameTo { .. } => true,
+                    TableChange::DropColumn { column: c }
+                    | TableChange::RenameColumn { from: c, .. }
+                    | TableChange::AlterColumnType { column: c, .. } => column == Some(c.as_str()),
+                    TableChange::DropConstraint { name } => constraint == Some(name.as_str()),
+                    _ => false,
+                })
+            }
+            _ => false,
+        })
+    }
+
+    /// Whether `table` existed before this migration (the tables whose locks matter).
+    pub fn is_existing_table(&self, table: &QualifiedName) -> bool {
+        !self.is_new_table(table)
     }
 }
 
@@ -117,24 +366,46 @@ pub fn check_migration(
     migration: &str,
     statements: &[Statement],
     model: &mut SchemaModel,
-    options: RuleOptions,
+    options: &RuleOptions,
 ) -> Vec<Finding> {
     let mut new_tables = HashSet::new();
+    let mut new_enums = HashSet::new();
     let mut in_transaction_block = false;
+    let mut locking = Vec::new();
     let mut findings = Vec::new();
     for (index, statement) in statements.iter().enumerate() {
         let context = StatementContext {
             index,
             statement,
             later: &statements[index + 1..],
+            earlier: &statements[..index],
             in_transaction_block,
             new_tables: &new_tables,
+            new_enums: &new_enums,
             model: &*model,
             options,
         };
         findings.extend(index_concurrently::check(&context));
         findings.extend(foreign_key_not_valid::check(&context));
+        findings.extend(unique_using_index::check(&context));
+        findings.extend(drop_index_concurrently::check(&context));
+        findings.extend(not_null_via_check::check(&context));
+        findings.extend(check_not_valid::check(&context));
+        findings.extend(concurrently_alone::check(&context, statements.len()));
+        findings.extend(concurrently_if_not_exists::check(&context));
+        findings.extend(column_type_rewrite::check(&context));
+        findings.extend(enum_recreation::check(&context));
+        findings.extend(volatile_default::check(&context));
+        findings.extend(breaking_change::check(&context));
+        findings.extend(blocking_maintenance::check(&context));
+        findings.extend(unanalysed::check(&context));
+        if lock_timeout::locks_existing_table(&context) {
+            locking.push(index);
+        }
         track_new_tables(&mut new_tables, &statement.fact);
+        if let Fact::CreateEnum { name } = &statement.fact {
+            new_enums.insert(name.clone());
+        }
         match statement.fact {
             Fact::Begin => in_transaction_block = true,
             Fact::Commit => in_transaction_block = false,
@@ -142,12 +413,13 @@ pub fn check_migration(
         }
         model.apply(&statement.fact, migration);
     }
+    findings.extend(lock_timeout::check(statements, locking, options));
     findings
 }
 
 fn track_new_tables(new_tables: &mut HashSet<QualifiedName>, fact: &Fact) {
     match fact {
-        Fact::CreateTable { table } => {
+        Fact::CreateTable { table, .. } => {
             new_tables.insert(table.clone());
         }
         Fact::DropTables { tables } => {

@@ -138,17 +138,7 @@ fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {
             }
             Err(e) => return Err(Error::io(sql_path, e)),
         };
-        let sql = String::from_utf8(bytes).map_err(|e| {
-            let offset = e.utf8_error().valid_up_to();
-            let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
-            let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
-            Error::NotUtf8 {
-                path: sql_path.clone(),
-                line: valid.matches('\n').count() + 1,
-                column: valid[line_start..].chars().count() + 1,
-                offset,
-            }
-        })?;
+        let sql = decode(&sql_path, bytes)?;
         let origin = if sql.starts_with(GENERATED_MARKER) {
             Origin::Generated
         } else if name.starts_with("0_") {
@@ -165,4 +155,19 @@ fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {
     }
     migrations.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     Ok(migrations)
+}
+
+/// A file's text; invalid UTF-8 is an error naming the line and column.
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
+        let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+        Error::NotUtf8 {
+            path: path.to_path_buf(),
+            line: valid.matches('\n').count() + 1,
+            column: valid[line_start..].chars().count() + 1,
+            offset,
+        }
+    })
 }

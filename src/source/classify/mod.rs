@@ -28,6 +28,9 @@ use tokens::{name_at, skip_keywords};
 pub enum Fact {
     CreateTable {
         table: QualifiedName,
+        /// (column, normalised type), when the column list could be read from tokens.
+        #[serde(skip)]
+        columns: Vec<(String, String)>,
     },
     DropTables {
         tables: Vec<QualifiedName>,
@@ -55,6 +58,8 @@ pub enum Fact {
     },
     /// `VACUUM FULL`, `CLUSTER`, `REINDEX`: maintenance that may lock a whole table.
     Maintenance(Maintenance),
+    /// `SET [LOCAL] lock_timeout ...`.
+    SetLockTimeout,
     RenameIndex {
         from: QualifiedName,
         to: QualifiedName,
@@ -213,6 +218,9 @@ fn classify_statement(split: &SplitFile, piece: &Piece, tokens: &[&Tok]) -> Fact
     match (keyword(0).as_deref(), keyword(1).as_deref()) {
         // Data and session statements: nothing here acts on them, and they pass through untouched, so
         // the full parse is not worth its time on a long history.
+        (Some("SET"), _) if tokens.iter().take(3).any(|t| t.is_keyword("lock_timeout")) => {
+            return Fact::SetLockTimeout;
+        }
         (
             Some(
                 "INSERT" | "UPDATE" | "DELETE" | "SELECT" | "WITH" | "COPY" | "SET" | "RESET"
@@ -323,6 +331,7 @@ fn from_ast(ast: &Ast, tokens: &[&Tok]) -> Option<Fact> {
     Some(match ast {
         Ast::CreateTable(create) => Fact::CreateTable {
             table: QualifiedName::from_object_name(&create.name)?,
+            columns: Vec::new(),
         },
         Ast::Drop {
             object_type: ObjectType::Table,
@@ -540,8 +549,33 @@ fn create_table_from_tokens(tokens: &[&Tok]) -> Option<Fact> {
         return None;
     }
     let (rest, _) = skip_keywords(&rest[1..], &["IF", "NOT", "EXISTS"]);
-    let (table, _) = name_at(rest)?;
-    Some(Fact::CreateTable { table })
+    let (table, len) = name_at(rest)?;
+    // Column types, for `column-type-rewrite`; table constraints and LIKE clauses are skipped.
+    let body = &rest[len..];
+    let columns = match tokens::group_len(body) {
+        Some(group) => tokens::split_top_level(&body[1..group - 1])
+            .into_iter()
+            .filter(|element| {
+                !element.first().is_some_and(|t| {
+                    [
+                        "CONSTRAINT",
+                        "PRIMARY",
+                        "UNIQUE",
+                        "CHECK",
+                        "FOREIGN",
+                        "EXCLUDE",
+                        "LIKE",
+                    ]
+                    .iter()
+                    .any(|k| t.is_keyword(k))
+                })
+            })
+            .filter_map(alter_table::column_definition)
+            .map(|column| (column.column, column.data_type))
+            .collect(),
+        None => Vec::new(),
+    };
+    Some(Fact::CreateTable { table, columns })
 }
 
 #[cfg(test)]

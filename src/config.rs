@@ -1,0 +1,224 @@
+//! `migrate-safe.toml`: rule selection and severities, the lock_timeout value, the foreign-key mode and
+//! folder naming. Found in the migrations directory or a folder above it (up to the repository root),
+//! or given with `--config`. Unknown keys and bad values are errors naming the file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::rules::{self, ForeignKeyMode, RuleOptions, Severity};
+
+pub const FILE_NAME: &str = "migrate-safe.toml";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Only these rules (default: all).
+    pub select: Option<Vec<String>>,
+    /// Never these rules.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Per-rule severity overrides: `rule-id = "error" | "warning" | "note"`.
+    #[serde(default)]
+    pub severity: BTreeMap<String, Severity>,
+    /// `lint` exits 1 when a finding is at or above this severity (default: warning).
+    pub fail_on: Option<Severity>,
+    /// The value the `lock-timeout` fix sets (default 5s).
+    pub lock_timeout: Option<String>,
+    /// Which foreign keys `rewrite` splits (default: existing-tables).
+    pub foreign_keys: Option<ForeignKeyMode>,
+    /// Apply unsafe fixes in `rewrite` without `--unsafe-fixes`.
+    pub unsafe_fixes: Option<bool>,
+    /// How new folders are named after their number: descriptive (`_01_create_index_x`) or numbered
+    /// (`_01`).
+    pub folder_naming: Option<FolderNaming>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FolderNaming {
+    #[default]
+    Descriptive,
+    Numbered,
+}
+
+/// A loaded configuration and where it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub config: Config,
+    pub path: Option<PathBuf>,
+}
+
+impl Loaded {
+    /// `--config PATH`, else the nearest migrate-safe.toml from `start` upwards, else defaults.
+    pub fn find(explicit: Option<&Path>, start: &Path) -> Result<Self> {
+        let path = match explicit {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(Error::Missing {
+                        path: path.to_path_buf(),
+                    });
+                }
+                Some(path.to_path_buf())
+            }
+            None => search(start),
+        };
+        match path {
+            Some(path) => Ok(Loaded {
+                config: load(&path)?,
+                path: Some(path),
+            }),
+            None => Ok(Loaded::default()),
+        }
+    }
+
+    pub fn rule_options(&self) -> RuleOptions {
+        let config = &self.config;
+        RuleOptions {
+            foreign_keys: config.foreign_keys.unwrap_or_default(),
+            unsafe_fixes: config.unsafe_fixes.unwrap_or(false),
+            lock_timeout: config
+                .lock_timeout
+                .clone()
+                .unwrap_or_else(|| rules::DEFAULT_LOCK_TIMEOUT.to_string()),
+            folder_naming: config.folder_naming.unwrap_or_default(),
+        }
+    }
+}
+
+fn search(start: &Path) -> Option<PathBuf> {
+    let start = start.canonicalize().ok()?;
+    for dir in start.ancestors() {
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() {
+            break; // the repository root: a config above it belongs to something else
+        }
+    }
+    None
+}
+
+pub fn load(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse(&text).map_err(|message| Error::Config {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+/// Parse and validate; the error is one line (toml's own message is several).
+pub fn parse(text: &str) -> std::result::Result<Config, String> {
+    let config: Config = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| text[..span.start].matches('\n').count() + 1);
+        let message = e.message().trim().replace('\n', " ");
+        match line {
+            Some(line) => format!("line {line}: {message}"),
+            None => message,
+        }
+    })?;
+    let ids = config
+        .select
+        .iter()
+        .flatten()
+        .map(|id| ("select", id))
+        .chain(config.ignore.iter().map(|id| ("ignore", id)))
+        .chain(config.severity.keys().map(|id| ("severity", id)));
+    for (key, id) in ids {
+        if rules::rule(id).is_none() {
+            return Err(format!(
+                "{key}: unknown rule \"{id}\" (known: {})",
+                known_rules()
+            ));
+        }
+    }
+    if let Some(value) = &config.lock_timeout
+        && !valid_duration(value)
+    {
+        return Err(format!(
+            "lock-timeout: \"{value}\" is not a PostgreSQL duration like \"5s\", \"500ms\" or \"1min\""
+        ));
+    }
+    Ok(config)
+}
+
+pub fn known_rules() -> String {
+    rules::RULES
+        .iter()
+        .map(|r| r.id)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `500`, `500ms`, `5s`, `1min`, `1h` (what `SET lock_timeout` accepts, without a zero that disables it).
+pub fn valid_duration(value: &str) -> bool {
+    let digits = value.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &value[digits.len()..];
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.parse::<u64>().is_ok_and(|n| n > 0)
+        && matches!(unit, "" | "us" | "ms" | "s" | "min" | "h" | "d")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_config_parses() {
+        let config = parse(
+            r#"
+select = ["index-concurrently", "lock-timeout"]
+ignore = ["breaking-change"]
+fail-on = "error"
+lock-timeout = "2s"
+foreign-keys = "all"
+unsafe-fixes = true
+folder-naming = "numbered"
+
+[severity]
+lock-timeout = "note"
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.severity["lock-timeout"], Severity::Note);
+        assert_eq!(config.fail_on, Some(Severity::Error));
+        assert_eq!(config.foreign_keys, Some(ForeignKeyMode::All));
+        assert_eq!(config.folder_naming, Some(FolderNaming::Numbered));
+    }
+
+    #[test]
+    fn unknown_keys_rules_and_bad_values_are_errors_with_a_line() {
+        let error = parse("selct = []\n").unwrap_err();
+        assert!(
+            error.starts_with("line 1:") && error.contains("selct"),
+            "{error}"
+        );
+        let error = parse("ignore = [\"no-such-rule\"]").unwrap_err();
+        assert!(error.contains("unknown rule \"no-such-rule\""), "{error}");
+        let error = parse("\n[severity]\nlock-timeout = \"fatal\"\n").unwrap_err();
+        assert!(error.starts_with("line 3:"), "{error}");
+        assert!(
+            parse("lock-timeout = \"soon\"")
+                .unwrap_err()
+                .contains("duration")
+        );
+        assert!(parse("lock-timeout = \"0\"").is_err());
+        assert!(parse("fail-on = \"warning\"").is_ok());
+    }
+
+    #[test]
+    fn durations() {
+        for good in ["5s", "500ms", "1min", "100"] {
+            assert!(valid_duration(good), "{good}");
+        }
+        for bad in ["", "s", "5 s", "-1s", "5sec", "0s"] {
+            assert!(!valid_duration(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! One JSON document: every diagnostic, counts per severity and per rule, and whether the gate fails.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Diagnostic, LintReport};
+use crate::rules::Severity;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    tool: &'static str,
+    version: &'static str,
+    directories: &'a [std::path::PathBuf],
+    migrations_linted: usize,
+    fail_on: Severity,
+    failed: bool,
+    summary: Summary,
+    by_rule: BTreeMap<&'static str, usize>,
+    diagnostics: &'a [Diagnostic],
+}
+
+#[derive(Serialize)]
+struct Summary {
+    error: usize,
+    warning: usize,
+    note: usize,
+    fixable: usize,
+    suppressed: usize,
+}
+
+pub fn write(report: &LintReport, out: &mut dyn Write) -> io::Result<()> {
+    let document = Document {
+        tool: "migrate-safe",
+        version: env!("CARGO_PKG_VERSION"),
+        directories: &report.directories,
+        migrations_linted: report.migrations_linted,
+        fail_on: report.fail_on,
+        failed: report.failed(),
+        summary: Summary {
+            error: report.count(Severity::Error),
+            warning: report.count(Severity::Warning),
+            note: report.count(Severity::Note),
+            fixable: report
+                .diagnostics
+                .iter()
+                .filter(|d| d.fix.is_some())
+                .count(),
+            suppressed: report.suppressed,
+        },
+        by_rule: report.by_rule(),
+        diagnostics: &report.diagnostics,
+    };
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}

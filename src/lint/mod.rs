@@ -1,0 +1,349 @@
+//! `lint`: every finding of every rule on the target migrations, as a CI gate.
+//!
+//! The same pipeline as `rewrite` (history replay, rules, plan), so each finding's fix says exactly what
+//! `rewrite` would do. Findings are filtered by rule selection and inline suppressions, get their
+//! configured severity, and go to one of four formats.
+
+pub mod github;
+pub mod json;
+pub mod sarif;
+pub mod suppress;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::analyse::{Targets, analyse_each, resolve_targets};
+use crate::cli::{LintArgs, LintFormat};
+use crate::config::Loaded;
+use crate::error::{Error, Result};
+use crate::fix::plan::MigrationPlan;
+use crate::report::stdout;
+use crate::rules::{self, Applicability, Severity};
+use crate::source::discover::{Migration, MigrationsDir, Origin, discover};
+use crate::source::split::SplitFile;
+
+/// One finding, located.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnostic {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub migration: String,
+    /// The file, as a path from where migrate-safe runs.
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// Where the statement ends.
+    pub end_line: usize,
+    pub end_column: usize,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    pub fix: Option<Fix>,
+    /// The statement's lines, for the code frame.
+    #[serde(skip)]
+    pub code: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fix {
+    pub applicability: Applicability,
+    /// What `rewrite` does.
+    pub description: String,
+}
+
+/// The whole result, for the formats.
+#[derive(Debug, Serialize)]
+pub struct LintReport {
+    pub directories: Vec<PathBuf>,
+    pub migrations_linted: usize,
+    pub fail_on: Severity,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Findings silenced by `-- migrate-safe-ignore:` comments.
+    pub suppressed: usize,
+}
+
+impl LintReport {
+    pub fn failed(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity >= self.fail_on)
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+
+    pub fn by_rule(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        for d in &self.diagnostics {
+            *counts.entry(d.rule).or_default() += 1;
+        }
+        counts
+    }
+}
+
+/// Which rules run, and at which severity.
+struct Selection {
+    select: Option<Vec<String>>,
+    ignore: Vec<String>,
+    severity: BTreeMap<String, Severity>,
+}
+
+impl Selection {
+    fn severity(&self, rule: &str, default: Severity) -> Option<Severity> {
+        if self.ignore.iter().any(|r| r == rule) {
+            return None;
+        }
+        if let Some(select) = &self.select
+            && !select.iter().any(|r| r == rule)
+        {
+            return None;
+        }
+        Some(self.severity.get(rule).copied().unwrap_or(default))
+    }
+}
+
+pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
+    for id in args.select.iter().chain(&args.ignore) {
+        if rules::rule(id).is_none() {
+            return Err(Error::Usage(format!(
+                "unknown rule \"{id}\" (known: {}; `migrate-safe rules` lists them)",
+                crate::config::known_rules()
+            )));
+        }
+    }
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let mut report = LintReport {
+        directories: Vec::new(),
+        migrations_linted: 0,
+        fail_on: Severity::Warning,
+        diagnostics: Vec::new(),
+        suppressed: 0,
+    };
+    for input in group_inputs(&paths)? {
+        let config = Loaded::find(args.config.as_deref(), input.config_start())?;
+        let mut options = config.rule_options();
+        options.unsafe_fixes |= args.unsafe_fixes;
+        let selection = Selection {
+            select: if args.select.is_empty() {
+                config.config.select.clone()
+            } else {
+                Some(args.select.clone())
+            },
+            ignore: config
+                .config
+                .ignore
+                .iter()
+                .chain(&args.ignore)
+                .cloned()
+                .collect(),
+            severity: config.config.severity.clone(),
+        };
+        report.fail_on = args
+            .fail_on
+            .or(config.config.fail_on)
+            .unwrap_or(Severity::Warning);
+        let (dir, targets) = match input {
+            Input::Dir { dir, names } => {
+                let targets = if names.is_empty() {
+                    Targets::from_flags(args.all, &args.migrations)
+                } else {
+                    Targets::Named(names)
+                };
+                let mut target_names = resolve_targets(&dir, &targets)?;
+                if let (Some(url), false) = (&args.database_url, args.all) {
+                    target_names =
+                        crate::rewrite::pending_targets(&dir, url, &targets, target_names)?;
+                }
+                (dir, target_names)
+            }
+            Input::Loose(dir) => {
+                let names = dir.migrations.iter().map(|m| m.name.clone()).collect();
+                (dir, names)
+            }
+        };
+        report.directories.push(dir.path.clone());
+        analyse_each(&dir, &targets, &options, |plan| {
+            report.migrations_linted += 1;
+            let migration = dir.get(&plan.migration).expect("planned migration exists");
+            collect(&plan, migration, &selection, &mut report)
+        })?;
+    }
+    let written = match args.format {
+        LintFormat::Text => text::write(&report, out, crate::report::text::use_color()),
+        LintFormat::Json => json::write(&report, out),
+        LintFormat::Github => github::write(&report, out),
+        LintFormat::Sarif => sarif::write(&report, out),
+    };
+    stdout(written)?;
+    Ok(if report.failed() {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// Turn a plan's outcomes into diagnostics.
+fn collect(
+    plan: &MigrationPlan,
+    migration: &Migration,
+    selection: &Selection,
+    report: &mut LintReport,
+) -> Result<()> {
+    let hazards: Vec<_> = plan
+        .outcomes
+        .iter()
+        .filter_map(|o| Some((o, o.finding.severity?)))
+        .collect();
+    if hazards.is_empty() {
+        return Ok(());
+    }
+    // Split again only for migrations with findings: the plan keeps no tokens.
+    let (split, statements) = crate::source::read_statements(migration)?;
+    let suppressions = suppress::Suppressions::read(&migration.sql, &split, &statements);
+    report.diagnostics.extend(suppressions.problems(migration));
+    for (outcome, default) in hazards {
+        let finding = &outcome.finding;
+        let Some(severity) = selection.severity(finding.rule, default) else {
+            continue;
+        };
+        if suppressions.silences(finding.statement, finding.rule) {
+            report.suppressed += 1;
+            continue;
+        }
+        let statement = &statements[finding.statement];
+        let (end_line, end_column) = statement_end(&split, statement.piece);
+        let fix = outcome.resolution.as_ref().map(|description| Fix {
+            applicability: rules::rule(finding.rule)
+                .and_then(|r| r.fix)
+                .unwrap_or(Applicability::Safe),
+            description: description.clone(),
+        });
+        report.diagnostics.push(Diagnostic {
+            rule: finding.rule,
+            severity,
+            migration: plan.migration.clone(),
+            file: migration.sql_path.clone(),
+            line: finding.line,
+            column: finding.column,
+            end_line,
+            end_column,
+            message: finding.message.clone(),
+            help: finding.help.clone(),
+            fix,
+            code: code_lines(&migration.sql, finding.line, end_line),
+        });
+    }
+    Ok(())
+}
+
+fn statement_end(split: &SplitFile, piece: usize) -> (usize, usize) {
+    let piece = &split.pieces[piece];
+    let last = split.tokens[piece.tokens.clone()]
+        .iter()
+        .rev()
+        .find(|t| !t.is_trivia());
+    last.map_or((0, 0), |t| {
+        (t.span.end.line as usize, t.span.end.column as usize)
+    })
+}
+
+/// The lines `from..=to` (1-based) of `text`.
+fn code_lines(text: &str, from: usize, to: usize) -> Vec<String> {
+    text.lines()
+        .skip(from.saturating_sub(1))
+        .take(to.saturating_sub(from) + 1)
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect()
+}
+
+/// What the command line names: migrations directories (with the migrations picked by file), or
+/// loose .sql files linted on their own.
+enum Input {
+    Dir {
+        dir: MigrationsDir,
+        names: Vec<String>,
+    },
+    Loose(MigrationsDir),
+}
+
+impl Input {
+    fn config_start(&self) -> &Path {
+        match self {
+            Input::Dir { dir, .. } | Input::Loose(dir) => &dir.path,
+        }
+    }
+}
+
+fn group_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
+    let mut inputs: Vec<Input> = Vec::new();
+    for path in paths {
+        let metadata = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if metadata.is_dir() {
+            inputs.push(Input::Dir {
+                dir: discover(path)?,
+                names: Vec::new(),
+            });
+            continue;
+        }
+        // `<migrations>/<name>/migration.sql`: lint it against the history before it.
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let in_migrations = folder.and_then(|folder| {
+            let root = folder
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let name = folder.file_name()?.to_str()?.to_string();
+            let dir = discover(root).ok()?;
+            dir.get(&name).is_some().then_some((dir, name))
+        });
+        match in_migrations {
+            Some((dir, name)) => {
+                if let Some(Input::Dir { dir: known, names }) = inputs
+                    .iter_mut()
+                    .find(|i| matches!(i, Input::Dir { dir: d, .. } if d.path == dir.path))
+                {
+                    let _ = known;
+                    names.push(name);
+                } else {
+                    inputs.push(Input::Dir {
+                        dir,
+                        names: vec![name],
+                    });
+                }
+            }
+            None => inputs.push(Input::Loose(loose_file(path)?)),
+        }
+    }
+    Ok(inputs)
+}
+
+/// A .sql file outside a migrations directory: linted alone, every table it does not create counts as
+/// existing.
+fn loose_file(path: &Path) -> Result<MigrationsDir> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let sql = crate::source::discover::decode(path, bytes)?;
+    let name = path.display().to_string();
+    Ok(MigrationsDir {
+        path: path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        found_inside: None,
+        migrations: vec![Migration {
+            name,
+            sql_path: path.to_path_buf(),
+            sql,
+            origin: Origin::Prisma,
+        }],
+    })
+}

@@ -1,0 +1,97 @@
+//! Inline suppression: `-- migrate-safe-ignore: <rule-id>[,<rule-id>...] <reason>` in the comment lines
+//! directly above a statement (Prisma's `-- StepName` header may sit between). The reason is required:
+//! a suppression without one, or naming an unknown rule, is reported instead of obeyed.
+
+use std::collections::HashMap;
+
+use super::Diagnostic;
+use crate::rules::{self, Severity};
+use crate::source::classify::Statement;
+use crate::source::discover::Migration;
+use crate::source::split::SplitFile;
+
+pub const DIRECTIVE: &str = "migrate-safe-ignore:";
+
+pub struct Suppressions {
+    /// Statement index → rule ids silenced there.
+    silenced: HashMap<usize, Vec<String>>,
+    /// (line, column, message) of directives that were not obeyed.
+    problems: Vec<(usize, usize, String)>,
+}
+
+impl Suppressions {
+    pub fn read(text: &str, split: &SplitFile, statements: &[Statement]) -> Self {
+        let mut silenced: HashMap<usize, Vec<String>> = HashMap::new();
+        let mut problems = Vec::new();
+        for (index, statement) in statements.iter().enumerate() {
+            let piece = &split.pieces[statement.piece];
+            let Some(start) = piece.statement.as_ref().map(|s| s.start) else {
+                continue;
+            };
+            let above = &text[piece.bytes.start..start];
+            // The contiguous comment lines right above the statement, nearest first.
+            let mut line = statement.line;
+            for comment in above.lines().rev().skip_while(|l| l.trim().is_empty()) {
+                let comment = comment.trim();
+                if !comment.starts_with("--") {
+                    break;
+                }
+                line -= 1;
+                let body = comment.trim_start_matches('-').trim();
+                let Some(rest) = body.strip_prefix(DIRECTIVE) else {
+                    continue;
+                };
+                let rest = rest.trim();
+                let (ids, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+                if reason.trim().is_empty() {
+                    problems.push((line, 1, format!("`{DIRECTIVE} {ids}` has no reason, so it is not obeyed: say why the finding is acceptable")));
+                    continue;
+                }
+                for id in ids.split(',').filter(|id| !id.is_empty()) {
+                    if rules::rule(id).is_none() {
+                        problems.push((
+                            line,
+                            1,
+                            format!("`{DIRECTIVE}` names an unknown rule \"{id}\""),
+                        ));
+                    } else {
+                        silenced.entry(index).or_default().push(id.to_string());
+                    }
+                }
+            }
+        }
+        Suppressions { silenced, problems }
+    }
+
+    pub fn silences(&self, statement: usize, rule: &str) -> bool {
+        self.silenced
+            .get(&statement)
+            .is_some_and(|ids| ids.iter().any(|id| id == rule))
+    }
+
+    /// Directives that were not obeyed, as warnings.
+    pub fn problems(&self, migration: &Migration) -> Vec<Diagnostic> {
+        self.problems
+            .iter()
+            .map(|(line, column, message)| Diagnostic {
+                rule: "suppression",
+                severity: Severity::Warning,
+                migration: migration.name.clone(),
+                file: migration.sql_path.clone(),
+                line: *line,
+                column: *column,
+                end_line: *line,
+                end_column: *column,
+                message: message.clone(),
+                help: Some(format!("-- {DIRECTIVE} <rule-id> <reason>")),
+                fix: None,
+                code: migration
+                    .sql
+                    .lines()
+                    .nth(line.saturating_sub(1))
+                    .map(|l| vec![l.trim_end_matches('\r').to_string()])
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+}

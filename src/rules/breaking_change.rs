@@ -1,0 +1,62 @@
+//! `breaking-change`: statements that break the application version still running during a deploy.
+//!
+//! **What**: `DROP TABLE`, `DROP COLUMN`, `RENAME` of a table or column, `TRUNCATE` of a table that
+//! existed before the migration.
+//!
+//! **Why**: during a rolling deploy the old application version keeps running against the migrated
+//! database; its queries name the dropped or renamed objects and fail (Prisma selects every column of a
+//! model by name). TRUNCATE also takes ACCESS EXCLUSIVE and empties the table at once.
+//!
+//! **Safe alternative**: deploy in two steps (expand/contract): first ship code that no longer uses the
+//! table or column (or reads both names), then drop or rename in a later migration.
+
+use super::{Action, Finding, Rule, Severity, StatementContext};
+use crate::source::classify::{Fact, TableChange};
+
+pub const RULE: Rule = Rule {
+    id: "breaking-change",
+    severity: Severity::Warning,
+    summary: "DROP TABLE / DROP COLUMN / RENAME / TRUNCATE breaks the application version still running",
+    fix: None,
+};
+
+const HELP: &str = "deploy in two steps: first ship code that no longer uses it, then drop or rename it in a later migration";
+
+pub fn check(context: &StatementContext) -> Vec<Finding> {
+    let hazard = |message: String| {
+        context
+            .finding(&RULE, message, Action::LeaveAlone)
+            .with_help(HELP)
+    };
+    match &context.statement.fact {
+        Fact::DropTables { tables } => tables
+            .iter()
+            .filter(|t| context.is_existing_table(t))
+            .map(|t| hazard(format!("DROP TABLE {t}: the running application version still queries it")))
+            .collect(),
+        Fact::Truncate { tables } => tables
+            .iter()
+            .filter(|t| context.is_existing_table(t))
+            .map(|t| hazard(format!("TRUNCATE {t} empties it under ACCESS EXCLUSIVE")))
+            .collect(),
+        Fact::AlterTable { table, changes } if context.is_existing_table(table) => changes
+            .iter()
+            .filter_map(|change| {
+                let message = match &change.kind {
+                    TableChange::DropColumn { column } => format!(
+                        "DROP COLUMN \"{column}\" on {table}: the running application version still reads and writes it"
+                    ),
+                    TableChange::RenameColumn { from, to } => format!(
+                        "RENAME COLUMN \"{from}\" TO \"{to}\" on {table}: the running application version still uses the old name"
+                    ),
+                    TableChange::RenameTo { table: renamed } => format!(
+                        "RENAME {table} TO {renamed}: the running application version still uses the old name"
+                    ),
+                    _ => return None,
+                };
+                Some(hazard(message).at(change))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}

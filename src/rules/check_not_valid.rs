@@ -1,0 +1,77 @@
+//! `check-not-valid`: add CHECK constraints without a write-blocking scan.
+//!
+//! **What**: `ALTER TABLE t ADD CONSTRAINT c CHECK (...)` without `NOT VALID` on a table that existed
+//! before the migration.
+//!
+//! **Why**: adding a CHECK takes ACCESS EXCLUSIVE on `t` and scans every row to validate it: reads and
+//! writes wait for the whole scan.
+//!
+//! **Fix** (safe): ` NOT VALID` is added (metadata only; new rows are checked from then on) and a later
+//! migration runs `ALTER TABLE t VALIDATE CONSTRAINT c;`, which scans under SHARE UPDATE EXCLUSIVE.
+
+use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
+use crate::source::classify::{Fact, TableChange};
+
+pub const RULE: Rule = Rule {
+    id: "check-not-valid",
+    severity: Severity::Warning,
+    summary: "ADD CONSTRAINT .. CHECK on an existing table scans it under ACCESS EXCLUSIVE",
+    fix: Some(Applicability::Safe),
+};
+
+pub fn check(context: &StatementContext) -> Vec<Finding> {
+    let Fact::AlterTable { table, changes } = &context.statement.fact else {
+        return Vec::new();
+    };
+    if context.is_new_table(table) {
+        return Vec::new();
+    }
+    changes
+        .iter()
+        .filter_map(|change| {
+            let TableChange::AddCheck {
+                name,
+                not_valid: false,
+                not_valid_at,
+            } = &change.kind
+            else {
+                return None;
+            };
+            let existing = context.describe_existing(table);
+            if let Some(later) = context.undone_later(table, None, name.as_deref()) {
+                return Some(
+                    context
+                        .finding(
+                            &RULE,
+                            format!("CHECK scans {existing} under ACCESS EXCLUSIVE: left alone: line {} drops or renames the table or the constraint later in this migration", later.line),
+                            Action::LeaveAlone,
+                        )
+                        .at(change),
+                );
+            }
+            Some(match name {
+                Some(constraint) => context
+                    .finding(
+                        &RULE,
+                        format!(
+                            "CHECK \"{constraint}\" scans {existing} under ACCESS EXCLUSIVE: add it NOT VALID, VALIDATE it later"
+                        ),
+                        Action::SplitCheck {
+                            table: table.clone(),
+                            constraint: constraint.clone(),
+                            not_valid_at: *not_valid_at,
+                        },
+                    )
+                    .at(change),
+                None => context
+                    .finding(
+                        &RULE,
+                        format!("unnamed CHECK scans {existing} under ACCESS EXCLUSIVE: left alone: a constraint without a name cannot be validated later"),
+                        Action::LeaveAlone,
+                    )
+                    .at(change)
+                    .with_help("ADD CONSTRAINT <name> CHECK (...) NOT VALID, then VALIDATE CONSTRAINT <name> in a later migration"),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,94 @@
+//! `drop-index-concurrently`: drop indexes without blocking reads and writes.
+//!
+//! **What**: `DROP INDEX i` (not CONCURRENTLY) of an index that existed before the migration.
+//!
+//! **Why**: DROP INDEX takes ACCESS EXCLUSIVE on the index's table. It is quick once granted, but it
+//! queues behind every running query on the table, and every query after it queues behind it.
+//!
+//! **Fix** (safe): `DROP INDEX CONCURRENTLY i;` alone in a migration of its own (it cannot run inside
+//! Prisma's implicit transaction). Only when nothing else in the migration alters or drops that table
+//! or names the index (a DROP COLUMN would already drop it; a CREATE INDEX of the same name needs it
+//! gone), the drop drops one index, and has no CASCADE.
+
+use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
+use crate::source::classify::Fact;
+use crate::source::names::QualifiedName;
+
+pub const RULE: Rule = Rule {
+    id: "drop-index-concurrently",
+    severity: Severity::Warning,
+    summary: "DROP INDEX takes ACCESS EXCLUSIVE on its table; DROP INDEX CONCURRENTLY does not",
+    fix: Some(Applicability::Safe),
+};
+
+pub fn check(context: &StatementContext) -> Option<Finding> {
+    let Fact::DropIndexes {
+        indexes,
+        concurrently: false,
+        concurrently_at,
+        cascade,
+    } = &context.statement.fact
+    else {
+        return None;
+    };
+    let index = indexes.first()?;
+    let table = context.model.table_of_index(index)?.clone();
+    if context.is_new_table(&table) {
+        return None;
+    }
+    let what = format!(
+        "DROP INDEX {} takes ACCESS EXCLUSIVE on {}",
+        index,
+        context.describe_existing(&table)
+    );
+    let leave = |why: &str| {
+        Some(
+            context
+                .finding(
+                    &RULE,
+                    format!("{what}: left alone: {why}"),
+                    Action::LeaveAlone,
+                )
+                .with_help("DROP INDEX CONCURRENTLY, alone in a migration of its own"),
+        )
+    };
+    if indexes.len() > 1 {
+        return leave("it drops several indexes (CONCURRENTLY drops one at a time)");
+    }
+    if *cascade {
+        return leave("CASCADE is not allowed with CONCURRENTLY");
+    }
+    if context.in_transaction_block {
+        return leave("it sits inside an explicit BEGIN ... COMMIT block");
+    }
+    let others = context.earlier.iter().chain(context.later);
+    if let Some(other) = others.clone().find(|s| touches(&s.fact, &table, index)) {
+        return leave(&format!(
+            "the statement at line {} also uses {table} or the index, so the drop stays where it is",
+            other.line
+        ));
+    }
+    Some(context.finding(
+        &RULE,
+        format!("{what}, and queues every query on it behind the lock: drop it CONCURRENTLY in a migration of its own"),
+        Action::DropIndexConcurrently {
+            index: index.clone(),
+            concurrently_at: *concurrently_at,
+        },
+    ))
+}
+
+fn touches(fact: &Fact, table: &QualifiedName, index: &QualifiedName) -> bool {
+    match fact {
+        Fact::AlterTable { table: t, .. } => t == table,
+        // Another index on the table does not need this one gone, unless it takes its name.
+        Fact::CreateIndex(created) => created.name.as_ref() == Some(index),
+        Fact::DropTables { tables } | Fact::Truncate { tables } => tables.contains(table),
+        Fact::RenameIndex { from, to } => from == index || to == index,
+        Fact::DropIndexes { .. } | Fact::Other | Fact::CreateEnum { .. } => false,
+        Fact::SetLockTimeout | Fact::Begin | Fact::Commit => false,
+        Fact::CreateTable { table: t, .. } => t == table,
+        // Unknown effects: assume the worst.
+        Fact::Unanalysed { .. } | Fact::Maintenance(_) => true,
+    }
+}

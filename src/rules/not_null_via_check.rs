@@ -1,0 +1,94 @@
+//! `not-null-via-check`: make a column NOT NULL without a long ACCESS EXCLUSIVE scan.
+//!
+//! **What**: `ALTER TABLE t ALTER COLUMN c SET NOT NULL` on a table that existed before the migration
+//! (Prisma writes it when an optional field becomes required).
+//!
+//! **Why**: SET NOT NULL takes ACCESS EXCLUSIVE and scans every row: reads and writes wait for the scan.
+//!
+//! **Fix** (safe): the operation becomes `ADD CONSTRAINT "t_c_not_null" CHECK ("c" IS NOT NULL) NOT
+//! VALID`; a later migration validates it (SHARE UPDATE EXCLUSIVE: no reads or writes blocked); a last
+//! one runs `SET NOT NULL` — which, since PostgreSQL 12, trusts the validated check instead of
+//! scanning — and drops the check.
+
+use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
+use crate::source::classify::{Fact, TableChange};
+
+pub const RULE: Rule = Rule {
+    id: "not-null-via-check",
+    severity: Severity::Warning,
+    summary: "SET NOT NULL on an existing table scans it under ACCESS EXCLUSIVE",
+    fix: Some(Applicability::Safe),
+};
+
+pub fn check(context: &StatementContext) -> Vec<Finding> {
+    let Fact::AlterTable { table, changes } = &context.statement.fact else {
+        return Vec::new();
+    };
+    if context.is_new_table(table) {
+        return Vec::new();
+    }
+    changes
+        .iter()
+        .filter_map(|change| {
+            let TableChange::SetNotNull { column } = &change.kind else {
+                return None;
+            };
+            let message = format!(
+                "SET NOT NULL on \"{column}\" scans {} under ACCESS EXCLUSIVE",
+                context.describe_existing(table)
+            );
+            let constraint = constraint_name(&table.name, column);
+            if let Some(later) = context.undone_later(table, Some(column), Some(&constraint)) {
+                return Some(
+                    context
+                        .finding(
+                            &RULE,
+                            format!("{message}: left alone: line {} changes the column or table later in this migration, so a later SET NOT NULL would not find it", later.line),
+                            Action::LeaveAlone,
+                        )
+                        .at(change),
+                );
+            }
+            if context.in_transaction_block {
+                return Some(
+                    context
+                        .finding(
+                            &RULE,
+                            format!("{message}: left alone: it sits inside an explicit BEGIN ... COMMIT block"),
+                            Action::LeaveAlone,
+                        )
+                        .at(change)
+                        .with_help("CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, SET NOT NULL, DROP CONSTRAINT, in that order"),
+                );
+            }
+            Some(
+                context
+                    .finding(
+                        &RULE,
+                        format!("{message}: add a NOT VALID check, validate it later, then SET NOT NULL without a scan"),
+                        Action::NotNullViaCheck {
+                            table: table.clone(),
+                            column: column.clone(),
+                            constraint,
+                            operation: change.bytes.clone(),
+                        },
+                    )
+                    .at(change),
+            )
+        })
+        .collect()
+}
+
+/// `<table>_<column>_not_null`, within PostgreSQL's 63-byte identifier limit.
+fn constraint_name(table: &str, column: &str) -> String {
+    let mut name = format!("{table}_{column}_not_null");
+    if name.len() > 63 {
+        let mut cut = 63 - "_not_null".len();
+        let base = format!("{table}_{column}");
+        while !base.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name = format!("{}_not_null", &base[..cut]);
+    }
+    name
+}
