@@ -95,7 +95,8 @@ fn level(severity: Severity) -> &'static str {
 fn uri(path: &std::path::Path) -> String {
     let text = path.to_string_lossy().replace('\\', "/");
     let text = text.strip_prefix("./").unwrap_or(&text);
-    let mut out = String::new();
+    // An absolute path becomes a file: URI; a relative one stays relative to where the tool ran.
+    let mut out = String::from(if text.starts_with('/') { "file://" } else { "" });
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
             out.push(byte as char);
@@ -117,5 +118,6 @@ mod tests {
             uri(Path::new("./prisma/migrations/2024 add x/migration.sql")),
             "prisma/migrations/2024%20add%20x/migration.sql"
         );
+        assert_eq!(uri(Path::new("/tmp/m/x.sql")), "file:///tmp/m/x.sql");
     }
 }

@@ -46,7 +46,8 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                             format!("CHECK scans {existing} under ACCESS EXCLUSIVE: left alone: line {} drops or renames the table or the constraint later in this migration", later.line),
                             Action::LeaveAlone,
                         )
-                        .at(change),
+                        .at(change)
+                        .with_help("ADD CONSTRAINT .. CHECK (...) NOT VALID, then VALIDATE CONSTRAINT in a later migration"),
                 );
             }
             Some(match name {

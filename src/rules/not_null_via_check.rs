@@ -20,6 +20,8 @@ pub const RULE: Rule = Rule {
     fix: Some(Applicability::Safe),
 };
 
+const HELP: &str = "CHECK (col IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT, SET NOT NULL and DROP CONSTRAINT in later migrations";
+
 pub fn check(context: &StatementContext) -> Vec<Finding> {
     let Fact::AlterTable { table, changes } = &context.statement.fact else {
         return Vec::new();
@@ -46,7 +48,8 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                             format!("{message}: left alone: line {} changes the column or table later in this migration, so a later SET NOT NULL would not find it", later.line),
                             Action::LeaveAlone,
                         )
-                        .at(change),
+                        .at(change)
+                        .with_help(HELP),
                 );
             }
             if context.in_transaction_block {
@@ -58,7 +61,7 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                             Action::LeaveAlone,
                         )
                         .at(change)
-                        .with_help("CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, SET NOT NULL, DROP CONSTRAINT, in that order"),
+                        .with_help(HELP),
                 );
             }
             Some(
