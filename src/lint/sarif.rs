@@ -24,7 +24,7 @@ pub fn document(report: &LintReport) -> Value {
                 "name": rule.id,
                 "shortDescription": { "text": rule.summary },
                 "defaultConfiguration": { "level": level(rule.severity) },
-                "helpUri": format!("https://github.com/migrate-safe/migrate-safe#rule-{}", rule.id),
+                "help": { "text": format!("See src/rules/{}.rs in migrate-safe, or `migrate-safe rules`.", rule.id.replace('-', "_")) },
             })
         })
         .collect();
@@ -72,7 +72,6 @@ pub fn document(report: &LintReport) -> Value {
                 "driver": {
                     "name": "migrate-safe",
                     "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": "https://github.com/migrate-safe/migrate-safe",
                     "rules": rules,
                 }
             },
