@@ -3,10 +3,13 @@
 
     python3 bench/check_output.py TOOL MIGRATIONS EXIT_STATUS OUTPUT_FILE
 
+TOOL: migrate-safe-rewrite (or migrate-safe), migrate-safe-lint, squawk, eugene.
+
 Prints one line: `ok: ...` when the output shows every migration was read, else `INVALID: ...`
 (the tool's time is then not comparable). Exit status is always 0.
 """
 
+import json
 import os
 import re
 import sys
@@ -29,6 +32,28 @@ def migrate_safe(count, rc, text):
         return "INVALID: read %d, planned %d of %d migrations" % (seen, len(plans), count)
     return "ok: planned %d/%d migrations; %d need a rewrite (%s new folders)" % (
         len(plans), count, rewrite, folders)
+
+
+def migrate_safe_lint(count, rc, text):
+    # `lint --all --format json`: exit 1 is "findings at or above --fail-on", 2 a usage or input error.
+    if rc not in (0, 1):
+        return "INVALID: exit status %d (expected 0 or 1)" % rc
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        return "INVALID: output is not one JSON document (%s)" % e
+    linted = doc.get("migrations_linted")
+    if linted != count:
+        return "INVALID: linted %s of %d migrations" % (linted, count)
+    if bool(doc.get("failed")) != (rc == 1):
+        return "INVALID: exit status %d but failed=%s" % (rc, doc.get("failed"))
+    s = doc.get("summary", {})
+    diags = doc.get("diagnostics", [])
+    unanalysed = doc.get("by_rule", {}).get("unanalysed", 0)
+    return "ok: linted %d/%d migrations; %d findings (error %d, warning %d, note %d) in %d migrations%s" % (
+        linted, count, len(diags), s.get("error", 0), s.get("warning", 0), s.get("note", 0),
+        len({d.get("migration") for d in diags}),
+        "; unanalysed statements: %d" % unanalysed if unanalysed else "")
 
 
 def squawk(count, rc, text):
@@ -67,7 +92,8 @@ def eugene(count, rc, text):
 def main():
     tool, count, rc, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     text = ANSI.sub("", open(path, encoding="utf-8", errors="replace").read())
-    check = {"migrate-safe": migrate_safe, "squawk": squawk, "eugene": eugene}[tool]
+    check = {"migrate-safe": migrate_safe, "migrate-safe-rewrite": migrate_safe,
+             "migrate-safe-lint": migrate_safe_lint, "squawk": squawk, "eugene": eugene}[tool]
     print(check(count, rc, text))
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Benchmark: `migrate-safe rewrite <dir> --all --dry-run` against squawk and eugene, on the same files.
+# Benchmark: `migrate-safe rewrite <dir> --all --dry-run` (or `lint <dir> --all`) against squawk and
+# eugene, on the same files.
 #
 #   bench/run.sh                  documenso (if present) + synthetic 1k, 5k and 10k histories
+#   bench/run.sh --command lint   time `migrate-safe lint <dir> --all --format json` instead
 #   bench/run.sh --quick          documenso + synthetic 1k only, fewer runs
 #   bench/run.sh --sizes "1000 2000"   other synthetic sizes
 #   bench/run.sh --no-install     do not install missing tools (benchmark what is there)
@@ -11,6 +13,7 @@
 # MIGRATE_SAFE_BIN (default target/release/migrate-safe, implies --skip-build),
 # BENCH_TIMER=loop (time with the script's own loop even when hyperfine is there).
 #
+# Results go to bench/.work/results/ (rewrite) or bench/.work/results-lint/ (lint).
 # Prints figures; it is not a test. Exit status is 0 whenever the benchmark ran, whatever the
 # PASS/FAIL lines say. See bench/README.md.
 
@@ -22,8 +25,8 @@ cd "$ROOT" || exit 2
 
 TOOLS=$HERE/.tools
 WORK=$HERE/.work
-RESULTS=$WORK/results
 LOGS=$WORK/logs
+COMMAND=rewrite
 SQUAWK_VERSION=2.70.0
 EUGENE_VERSION=0.8.3
 SIZES="1000 5000 10000"
@@ -40,11 +43,24 @@ while [ $# -gt 0 ]; do
         --sizes) SIZES="$2"; shift ;;
         --no-install) INSTALL=0 ;;
         --skip-build) BUILD=0 ;;
-        -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --command) COMMAND="$2"; shift ;;
+        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
+
+# The migrate-safe command under test: `migrate-safe $COMMAND <dir> ${MS_ARGS[@]}`. Each command has
+# its own results directory, so a lint run leaves the last rewrite figures in place (and the other
+# way round).
+case "$COMMAND" in
+    rewrite) TAG=""; MS_ARGS=(--all --dry-run) ;;
+    # JSON, so that the check can read `migrations_linted`; the timed runs use the same command
+    # (the text output takes the same time). lint exits 1 when it has findings.
+    lint) TAG="-lint"; MS_ARGS=(--all --format json) ;;
+    *) echo "bench/run.sh: --command must be rewrite or lint, not: $COMMAND" >&2; exit 2 ;;
+esac
+RESULTS=$WORK/results$TAG
 
 # Same conditions for every tool: no Rust backtrace capture on error exits (eugene exits through
 # anyhow when it has findings).
@@ -205,7 +221,7 @@ TOOL_LIST=(migrate-safe)
 cmd_for() {
     local dir=${DIR[$2]} flat=${FLAT[$2]}
     case "$1" in
-        migrate-safe) CMD=("$MS" rewrite "$dir" --all --dry-run) ;;
+        migrate-safe) CMD=("$MS" "$COMMAND" "$dir" "${MS_ARGS[@]}") ;;
         # One invocation: squawk expands the quoted pattern itself (no shell glob, no xargs split).
         squawk) CMD=("$SQUAWK" "$dir/*/migration.sql") ;;
         # eugene lints a directory of scripts with leading sequence numbers, in order.
@@ -229,6 +245,7 @@ max_rss_kb() { # outfile cmd... -> prints KB ("" without GNU time)
     fi
 }
 
+echo "$COMMAND" >"$RESULTS/command"
 printf 'history\tmigrations\ttool\trss_kb\texit\tcheck\n' >"$RESULTS/runs.tsv"
 for h in "${HISTORIES[@]}"; do
     for t in "${TOOL_LIST[@]}"; do
@@ -237,7 +254,9 @@ for h in "${HISTORIES[@]}"; do
         say "$h: $t (checking run)"
         rss=$(max_rss_kb "$out" "${CMD[@]}")
         rc=$(cat "$RESULTS/.rc")
-        check=$(python3 "$HERE/check_output.py" "$t" "${COUNT[$h]}" "$rc" "$out")
+        check_tool=$t
+        [ "$t" = migrate-safe ] && check_tool=migrate-safe-$COMMAND
+        check=$(python3 "$HERE/check_output.py" "$check_tool" "${COUNT[$h]}" "$rc" "$out")
         printf '    %s\n' "$check"
         printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$h" "${COUNT[$h]}" "$t" "$rss" "$rc" "$check" >>"$RESULTS/runs.tsv"
     done
@@ -288,9 +307,9 @@ for h in "${HISTORIES[@]}"; do
         done
         # -N: no intermediate shell; -i: linters exit non-zero when they find something.
         hyperfine -N -i --style basic --warmup "$warmup" --min-runs "$runs" \
-            --export-json "$json" "${args[@]}" >"$LOGS/hyperfine-$h.log" 2>&1 \
-            || { tail -20 "$LOGS/hyperfine-$h.log"; warn "hyperfine failed on $h"; }
-        grep -E '^(Benchmark|  Time)' "$LOGS/hyperfine-$h.log" | sed 's/^/    /'
+            --export-json "$json" "${args[@]}" >"$LOGS/hyperfine$TAG-$h.log" 2>&1 \
+            || { tail -20 "$LOGS/hyperfine$TAG-$h.log"; warn "hyperfine failed on $h"; }
+        grep -E '^(Benchmark|  Time)' "$LOGS/hyperfine$TAG-$h.log" | sed 's/^/    /'
     else
         rm -f "$json"
         for t in "${TOOL_LIST[@]}"; do
@@ -310,6 +329,7 @@ done
     else
         echo "migrate-safe: $("$MS" --version 2>/dev/null) (built from $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || echo ' + uncommitted changes'))"
     fi
+    echo "command: migrate-safe $COMMAND <dir> ${MS_ARGS[*]}"
     [ "$HAVE_SQUAWK" = 1 ] && echo "squawk: $("$SQUAWK" --version 2>/dev/null) (PyPI squawk-cli)"
     [ "$HAVE_EUGENE" = 1 ] && echo "eugene: $("$EUGENE" --version 2>/dev/null) (crates.io)"
     [ "$HAVE_HYPERFINE" = 1 ] && echo "timing: $(hyperfine --version)" || echo "timing: shell loop (no hyperfine)"
@@ -321,4 +341,4 @@ cat "$RESULTS/versions.txt"
 echo
 python3 "$HERE/report.py" "$RESULTS" | tee "$RESULTS/table.txt"
 echo
-echo "Raw results: bench/.work/results/ (hyperfine JSON per history, runs.tsv, tool outputs in out/)"
+echo "Raw results: bench/.work/results$TAG/ (hyperfine JSON per history, runs.tsv, tool outputs in out/)"
