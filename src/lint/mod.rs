@@ -205,7 +205,9 @@ fn collect(
         .iter()
         .filter_map(|o| Some((o, o.finding.severity?)))
         .collect();
-    if hazards.is_empty() {
+    // Suppression comments are checked even in a migration without findings (cheaply: only when the
+    // text has one).
+    if hazards.is_empty() && !migration.sql.contains(suppress::DIRECTIVE) {
         return Ok(());
     }
     // Split again only for migrations with findings: the plan keeps no tokens.

@@ -30,13 +30,21 @@ impl Suppressions {
             };
             let above = &text[piece.bytes.start..start];
             // The contiguous comment lines right above the statement, nearest first.
+            // `above` ends at the statement's first token: its last "line" is the statement line's indent.
+            let mut lines = above.split('\n').rev();
+            lines.next();
             let mut line = statement.line;
-            for comment in above.lines().rev().skip_while(|l| l.trim().is_empty()) {
+            let mut seen_comment = false;
+            for comment in lines {
+                line -= 1;
                 let comment = comment.trim();
+                if comment.is_empty() && !seen_comment {
+                    continue; // blank lines between the comments and the statement
+                }
                 if !comment.starts_with("--") {
                     break;
                 }
-                line -= 1;
+                seen_comment = true;
                 let body = comment.trim_start_matches('-').trim();
                 let Some(rest) = body.strip_prefix(DIRECTIVE) else {
                     continue;

@@ -101,6 +101,14 @@ pub fn rewrites(old: &str, new: &str) -> bool {
 
 /// `VARCHAR(50)` → (`VARCHAR`, [50]), with PostgreSQL's synonyms folded.
 fn parse(text: &str) -> (String, Vec<u32>) {
+    // pg_dump spells `timestamp(3) without time zone`: the zone words go after the precision.
+    let (text, with_zone) = match text {
+        t if t.ends_with(" WITHOUT TIME ZONE") => (&t[..t.len() - 18], false),
+        t if t.ends_with(" WITH TIME ZONE") && t.starts_with("TIMESTAMP(") => {
+            (&t[..t.len() - 15], true)
+        }
+        t => (t, false),
+    };
     let (base, args) = match text.split_once('(') {
         Some((base, rest)) if rest.ends_with(')') => (
             base.trim(),
@@ -121,6 +129,7 @@ fn parse(text: &str) -> (String, Vec<u32>) {
         "INT2" => "SMALLINT",
         "BOOL" => "BOOLEAN",
         "FLOAT8" => "DOUBLE PRECISION",
+        "TIMESTAMP" if with_zone => "TIMESTAMPTZ",
         other => other,
     };
     (base.to_string(), args)
@@ -141,6 +150,8 @@ mod tests {
             ("NUMERIC(12,2)", "NUMERIC"),
             ("TIMESTAMPTZ(3)", "TIMESTAMPTZ(6)"),
             ("CHARACTER VARYING(5)", "VARCHAR(5)"),
+            ("TIMESTAMP(3) WITHOUT TIME ZONE", "TIMESTAMP(6)"),
+            ("TIMESTAMP(3) WITH TIME ZONE", "TIMESTAMPTZ(3)"),
         ] {
             assert!(!rewrites(old, new), "{old} -> {new}");
         }

@@ -29,7 +29,17 @@ pub fn locks_existing_table(context: &StatementContext) -> bool {
     match &context.statement.fact {
         Fact::AlterTable { table, .. } => context.is_existing_table(table),
         Fact::CreateIndex(index) => !index.concurrently && context.is_existing_table(&index.table),
-        Fact::DropIndexes { concurrently, .. } => !concurrently,
+        // An index no earlier statement created counts as being on an existing table.
+        Fact::DropIndexes {
+            indexes,
+            concurrently: false,
+            ..
+        } => indexes.iter().any(|index| {
+            context
+                .model
+                .table_of_index(index)
+                .is_none_or(|table| context.is_existing_table(table))
+        }),
         Fact::DropTables { tables } | Fact::Truncate { tables } => {
             tables.iter().any(|t| context.is_existing_table(t))
         }

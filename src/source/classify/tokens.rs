@@ -110,7 +110,8 @@ pub fn normal_text(tokens: &[&Tok]) -> String {
     let mut last_was_word = false;
     for token in tokens {
         let is_word = matches!(token.token, Token::Word(_) | Token::Number(..));
-        if is_word && last_was_word {
+        // `TIMESTAMP(3) WITHOUT TIME ZONE`: a word after a closing parenthesis is spaced too.
+        if is_word && (last_was_word || text.ends_with(')')) {
             text.push(' ');
         }
         match &token.token {
