@@ -24,14 +24,18 @@ def migrate_safe(count, rc, text):
     if not header:
         return "INVALID: no 'Migrations directory' header"
     seen = int(header.group(1))
-    plans = re.findall(r"^\S.*: (needs a rewrite|already safe, nothing to rewrite)$", text, re.M)
+    # One plan line per migration (src/report/text.rs): needs a rewrite, already safe, or nothing to
+    # rewrite with hazards left for the reader (no automatic fix).
+    plans = re.findall(r"^\S.*: (needs a rewrite|already safe, nothing to rewrite"
+                       r"|nothing to rewrite \(hazards without an automatic fix below\))$", text, re.M)
     rewrite = sum(1 for p in plans if p == "needs a rewrite")
+    left = sum(1 for p in plans if p.startswith("nothing to rewrite ("))
     summary = re.search(r"^Dry run: would rewrite (\d+) migrations? and add (\d+) new", text, re.M)
     folders = summary.group(2) if summary else "0"
     if seen != count or len(plans) != count:
         return "INVALID: read %d, planned %d of %d migrations" % (seen, len(plans), count)
-    return "ok: planned %d/%d migrations; %d need a rewrite (%s new folders)" % (
-        len(plans), count, rewrite, folders)
+    return "ok: planned %d/%d migrations; %d need a rewrite (%s new folders), %d with hazards left" % (
+        len(plans), count, rewrite, folders, left)
 
 
 def migrate_safe_lint(count, rc, text):
