@@ -349,7 +349,7 @@ fn assert_converged(scenario: &Scenario, rewrite_args: &[&str]) {
 const COVERED: &[(&str, &str, Option<&str>)] = &[
     ("index-concurrently", "warning", Some("safe")),
     ("foreign-key-not-valid", "warning", Some("safe")),
-    ("unique-using-index", "warning", None),
+    ("unique-using-index", "warning", Some("safe")),
     ("drop-index-concurrently", "warning", Some("safe")),
     ("not-null-via-check", "warning", Some("safe")),
     ("check-not-valid", "warning", Some("safe")),
@@ -511,13 +511,59 @@ fn foreign_key_not_valid() {
     case.check();
 }
 
+/// The constraint's index built concurrently, attached with USING INDEX before the foreign key that
+/// relies on it (which moves along, NOT VALID, and is validated last).
+const UNIQUE_USING_INDEX: FixCase = FixCase {
+    rule: "unique-using-index",
+    change: r#"-- AlterTable
+ALTER TABLE "User" ADD CONSTRAINT "User_name_key" UNIQUE ("name");
+
+-- CreateTable
+CREATE TABLE "Profile" ("id" TEXT NOT NULL, "userName" TEXT NOT NULL);
+
+-- AddForeignKey
+ALTER TABLE "Profile" ADD CONSTRAINT "Profile_userName_fkey" FOREIGN KEY ("userName") REFERENCES "User"("name");
+"#,
+    rewrite_args: &[],
+    expected: &[
+        (
+            "20240201000000_change",
+            r#"-- CreateTable
+CREATE TABLE "Profile" ("id" TEXT NOT NULL, "userName" TEXT NOT NULL);
+"#,
+        ),
+        (
+            "20240201000000_change_01_create_index_user_name_key",
+            r#"-- migrate-safe: from migration "20240201000000_change": builds a constraint's unique index on "User" without blocking writes (must stay alone in this file)
+-- AlterTable
+CREATE UNIQUE INDEX CONCURRENTLY "User_name_key" ON "User"("name");
+"#,
+        ),
+        (
+            "20240201000000_change_02_after_indexes",
+            r#"-- migrate-safe: from migration "20240201000000_change": attaches constraints to the indexes built before (metadata only), and what needs them
+ALTER TABLE "User" ADD CONSTRAINT "User_name_key" UNIQUE USING INDEX "User_name_key";
+-- AddForeignKey
+ALTER TABLE "Profile" ADD CONSTRAINT "Profile_userName_fkey" FOREIGN KEY ("userName") REFERENCES "User"("name") NOT VALID;
+"#,
+        ),
+        (
+            "20240201000000_change_03_validate_foreign_keys",
+            r#"-- migrate-safe: from migration "20240201000000_change": validates the foreign keys added NOT VALID (scans without blocking writes)
+ALTER TABLE "Profile" VALIDATE CONSTRAINT "Profile_userName_fkey";
+"#,
+        ),
+    ],
+    original_applies: true,
+};
+
 #[test]
 fn unique_using_index() {
     let rule = "unique-using-index";
     let change =
         "-- AlterTable\nALTER TABLE \"User\" ADD CONSTRAINT \"User_name_key\" UNIQUE (\"name\");\n";
     let lint = Scenario::new(change).lint(&["--select", rule]);
-    lint.assert(1, &[hazard(rule, "warning", 2, 20)]);
+    lint.assert(1, &[fixable(rule, "warning", 2, 20, "safe")]);
     let help = lint.json["diagnostics"][0]["help"].as_str().unwrap();
     assert!(
         help.starts_with(
@@ -525,10 +571,23 @@ fn unique_using_index() {
         ),
         "{help}"
     );
-    // PRIMARY KEY too.
+    // PRIMARY KEY too; sharing its ALTER TABLE with another operation, it is left alone (with help).
     Scenario::new("ALTER TABLE \"Post\" DROP CONSTRAINT \"Post_pkey\", ADD CONSTRAINT \"Post_pkey\" PRIMARY KEY (\"id\", \"authorId\");\n")
         .lint(&["--select", rule])
         .assert(1, &[hazard(rule, "warning", 1, 49)]);
+    // Alone in its file: the build replaces it in place, the constraint is attached after.
+    let alone = Scenario::new(change);
+    let output = alone.rewrite(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let files = alone.files();
+    assert_eq!(
+        files[&format!("{CHANGE_NAME}/migration.sql")],
+        "-- AlterTable\nCREATE UNIQUE INDEX CONCURRENTLY \"User_name_key\" ON \"User\"(\"name\");\n"
+    );
+    assert!(files[&format!("{CHANGE_NAME}_01_after_indexes/migration.sql")].ends_with(
+        "\nALTER TABLE \"User\" ADD CONSTRAINT \"User_name_key\" UNIQUE USING INDEX \"User_name_key\";\n"
+    ));
+    UNIQUE_USING_INDEX.check();
 
     // The safe form: the constraint from an index that already exists.
     assert_not_reported(
@@ -1283,6 +1342,7 @@ fn a_migration_sql_named_on_the_command_line_is_linted_against_its_history() {
 const FIX_CASES: &[FixCase] = &[
     INDEX_CONCURRENTLY,
     FOREIGN_KEY_NOT_VALID,
+    UNIQUE_USING_INDEX,
     DROP_INDEX_CONCURRENTLY,
     NOT_NULL_VIA_CHECK,
     CHECK_NOT_VALID,

@@ -146,8 +146,12 @@ pub fn plan_migration(
                     quote(constraint)
                 ));
             }
-            Action::SetLockTimeout { value, locking } => {
-                lock_timeout = Some((value.clone(), locking.clone()));
+            Action::SetLockTimeout {
+                value,
+                locking,
+                apply,
+            } => {
+                lock_timeout = Some((value.clone(), locking.clone(), *apply));
             }
             _ => {}
         }
@@ -157,11 +161,23 @@ pub fn plan_migration(
     let width = 2.max((placement.builds.len() + 2).to_string().len());
     let mut folders: Vec<(String, String)> = Vec::new(); // (slug, body)
     let mut build_folder: BTreeMap<usize, usize> = BTreeMap::new();
+    // Constraints attached to their concurrently built index, first thing after the builds.
+    let mut attaches = Vec::new();
+    let unique_via_index: BTreeMap<usize, (String, String)> = findings
+        .iter()
+        .filter_map(|f| Some((f.statement, unique_via_index_sql(&f.action)?)))
+        .collect();
     for &build in &placement.builds {
-        build_folder.insert(build, folders.len());
-        folders.push((
-            alone_slug(&statements[build].fact),
-            moved_text(
+        let body = match unique_via_index.get(&build) {
+            Some((create, attach)) => {
+                attaches.push(format!("{attach}{eol}"));
+                let header = split.pieces[statements[build].piece]
+                    .header
+                    .clone()
+                    .map_or("", |h| &text[h]);
+                format!("{header}{create}{eol}")
+            }
+            None => moved_text(
                 text,
                 split,
                 statements,
@@ -169,9 +185,23 @@ pub fn plan_migration(
                 &concurrently_edit(&statements[build].fact),
                 eol,
             ),
-        ));
+        };
+        build_folder.insert(build, folders.len());
+        let slug = match findings.iter().find_map(|f| match &f.action {
+            Action::UniqueViaIndex { constraint, .. } if f.statement == build => Some(constraint),
+            _ => None,
+        }) {
+            Some(constraint) => format!("create_index_{}", slug(constraint)),
+            None => alone_slug(&statements[build].fact),
+        };
+        folders.push((slug, body));
     }
-    let after_folder = (!placement.dependents.is_empty()).then(|| {
+    if let Some(build) = placement.build_in_place
+        && let Some((_, attach)) = unique_via_index.get(&build)
+    {
+        attaches.insert(0, format!("{attach}{eol}"));
+    }
+    let after_folder = (!placement.dependents.is_empty() || !attaches.is_empty()).then(|| {
         let body: Vec<String> = placement
             .dependents
             .keys()
@@ -180,7 +210,10 @@ pub fn plan_migration(
                 moved_text(text, split, statements, d, &edits, eol)
             })
             .collect();
-        folders.push(("after_indexes".to_string(), body.join(eol)));
+        folders.push((
+            "after_indexes".to_string(),
+            format!("{}{}", attaches.concat(), body.join(eol)),
+        ));
         folders.len() - 1
     });
     let validate_folder = (!validations.is_empty()).then(|| {
@@ -221,6 +254,7 @@ pub fn plan_migration(
     let purposes = folder_purposes(
         statements,
         &placement,
+        !attaches.is_empty(),
         validate_folder.map(|_| validates_foreign_keys_only),
         not_null_folder.is_some(),
     );
@@ -245,7 +279,17 @@ pub fn plan_migration(
         }
     }
     if let Some(build) = placement.build_in_place {
-        edits.extend(concurrently_edit(&statements[build].fact));
+        match unique_via_index.get(&build) {
+            // The only statement left: the build replaces it in place.
+            Some((create, _)) => edits.push(Edit::replace(
+                split.pieces[statements[build].piece]
+                    .statement
+                    .clone()
+                    .expect("statement piece"),
+                create.clone(),
+            )),
+            None => edits.extend(concurrently_edit(&statements[build].fact)),
+        }
     }
     let cut: BTreeSet<usize> = placement
         .builds
@@ -253,10 +297,15 @@ pub fn plan_migration(
         .chain(placement.dependents.keys())
         .copied()
         .collect();
+    // The lock-timeout hazard stays only if a statement locking an existing table stays here.
+    let locks_remain = lock_timeout.as_ref().is_some_and(|(_, locking, _)| {
+        placement.build_in_place.is_none() && locking.iter().any(|s| !cut.contains(s))
+    });
+    if !locks_remain {
+        findings.retain(|f| !matches!(f.action, Action::SetLockTimeout { .. }));
+    }
     let lock_timeout_set = match &lock_timeout {
-        Some((value, locking))
-            if placement.build_in_place.is_none() && locking.iter().any(|s| !cut.contains(s)) =>
-        {
+        Some((value, _, true)) if locks_remain => {
             edits.extend(lock_timeout_edits(split, statements, &cut, value, eol));
             true
         }
@@ -310,7 +359,31 @@ fn moves_alone(action: &Action) -> bool {
         Action::BuildIndexConcurrently { .. }
             | Action::DropIndexConcurrently { .. }
             | Action::MoveAlone { .. }
+            | Action::UniqueViaIndex { .. }
     )
+}
+
+/// `UniqueViaIndex`: (the concurrent build, the statement attaching it).
+fn unique_via_index_sql(action: &Action) -> Option<(String, String)> {
+    let Action::UniqueViaIndex {
+        table,
+        constraint,
+        primary,
+        columns,
+    } = action
+    else {
+        return None;
+    };
+    let index = quote(constraint);
+    let columns: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+    let kind = if *primary { "PRIMARY KEY" } else { "UNIQUE" };
+    Some((
+        format!(
+            "CREATE UNIQUE INDEX CONCURRENTLY {index} ON {table}({});",
+            columns.join(", ")
+        ),
+        format!("ALTER TABLE {table} ADD CONSTRAINT {index} {kind} USING INDEX {index};"),
+    ))
 }
 
 /// ` CONCURRENTLY` for an index build or drop that lacks it; nothing for statements that have it.
@@ -501,6 +574,19 @@ fn dependents(
         let defined = match &finding.action {
             Action::DropIndexConcurrently { index, .. } => Some(index.name.clone()),
             Action::MoveAlone { defines } => defines.clone(),
+            Action::UniqueViaIndex {
+                table,
+                constraint,
+                columns,
+                ..
+            } => {
+                unique_keys.push((
+                    table.clone(),
+                    columns.iter().cloned().collect(),
+                    finding.statement,
+                ));
+                Some(constraint.clone())
+            }
             _ => None,
         };
         if let Some(name) = defined {
@@ -730,6 +816,7 @@ fn folder_names<'a>(
 fn folder_purposes(
     statements: &[Statement],
     placement: &Placement,
+    attaches: bool,
     validates_foreign_keys_only: Option<bool>,
     sets_not_null: bool,
 ) -> Vec<String> {
@@ -751,13 +838,21 @@ fn folder_purposes(
                     .first()
                     .map_or_else(String::new, ToString::to_string)
             ),
+            Fact::AlterTable { table, .. } => format!(
+                "builds a constraint's unique index on {table} without blocking writes (must stay alone in this file)"
+            ),
             _ => {
                 "runs a CONCURRENTLY statement outside a transaction (must stay alone in this file)"
                     .to_string()
             }
         })
         .collect();
-    if !placement.dependents.is_empty() {
+    if attaches {
+        purposes.push(
+            "attaches constraints to the indexes built before (metadata only), and what needs them"
+                .to_string(),
+        );
+    } else if !placement.dependents.is_empty() {
         purposes.push("statements that need the indexes built before".to_string());
     }
     match validates_foreign_keys_only {
@@ -811,7 +906,14 @@ fn resolve(
     let mut outcomes: Vec<Outcome> = findings
         .into_iter()
         .map(|finding| {
+            let attached = folders.after.map_or_else(String::new, |f| format!("; attached with ADD CONSTRAINT .. USING INDEX in {}", names[f]));
             let resolution = match &finding.action {
+                Action::UniqueViaIndex { .. } if placement.build_in_place == Some(finding.statement) => {
+                    Some(format!("replaced in place by CREATE UNIQUE INDEX CONCURRENTLY (the only statement left){attached}"))
+                }
+                Action::UniqueViaIndex { .. } => build_folder.get(&finding.statement).map(|&f| {
+                    format!("index built in {} with CREATE UNIQUE INDEX CONCURRENTLY{attached}", names[f])
+                }),
                 action if moves_alone(action) && placement.build_in_place == Some(finding.statement) => {
                     Some("made CONCURRENTLY in place: it is the only statement left in this migration".to_string())
                 }
@@ -833,10 +935,12 @@ fn resolve(
                     let set = folders.not_null.map_or_else(String::new, |f| format!("; SET NOT NULL in {}", names[f]));
                     Some(format!("CHECK NOT VALID here{validated}{set}"))
                 }
-                Action::SetLockTimeout { value, .. } => folders
+                Action::SetLockTimeout {
+                    value, apply: true, ..
+                } => folders
                     .lock_timeout_set
                     .then(|| format!("SET LOCAL lock_timeout = '{value}' at the top of the migration")),
-                Action::LeaveAlone => None,
+                Action::SetLockTimeout { apply: false, .. } | Action::LeaveAlone => None,
             };
             Outcome { finding, resolution }
         })

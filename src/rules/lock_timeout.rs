@@ -64,21 +64,19 @@ pub fn check(
     }
     let statement = &statements[first_lock];
     let message = "no lock_timeout: while this statement waits for its lock, every later query on the table queues behind it";
-    let (message, action) = if options.allows(&RULE) {
-        (
-            format!("{message}: SET LOCAL lock_timeout at the top of the migration"),
-            Action::SetLockTimeout {
-                value: options.lock_timeout.clone(),
-                locking,
-            },
-        )
+    let apply = options.allows(&RULE);
+    let message = if apply {
+        format!("{message}: SET LOCAL lock_timeout at the top of the migration")
     } else {
-        (
-            format!(
-                "{message} (fix with --unsafe-fixes: the deploy then fails fast instead of waiting)"
-            ),
-            Action::LeaveAlone,
+        format!(
+            "{message} (fix with --unsafe-fixes: the deploy then fails fast instead of waiting)"
         )
+    };
+    // Always the action, so the plan can drop the finding when no locking statement stays in the file.
+    let action = Action::SetLockTimeout {
+        value: options.lock_timeout.clone(),
+        locking,
+        apply,
     };
     Some(Finding {
         rule: RULE.id,

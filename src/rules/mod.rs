@@ -194,6 +194,14 @@ pub enum Action {
         #[serde(skip)]
         concurrently_at: usize,
     },
+    /// Build the constraint's unique index CONCURRENTLY in a migration of its own, then attach it with
+    /// `ADD CONSTRAINT .. USING INDEX` (metadata only) in the folder after the builds.
+    UniqueViaIndex {
+        table: QualifiedName,
+        constraint: String,
+        primary: bool,
+        columns: Vec<String>,
+    },
     /// Cut it out, unchanged, into a migration of its own (a CONCURRENTLY statement sharing a file).
     MoveAlone {
         /// A name later statements may refer to (so they follow it).
@@ -222,6 +230,8 @@ pub enum Action {
         /// The statements that lock existing tables (the SET is added only if one stays in the file).
         #[serde(skip)]
         locking: Vec<usize>,
+        /// Applied (`--unsafe-fixes`), or only reported.
+        apply: bool,
     },
     /// Add ` NOT VALID` here and `VALIDATE CONSTRAINT` in a later migration.
     SplitForeignKey {

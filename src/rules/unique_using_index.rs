@@ -6,12 +6,14 @@
 //! **Why**: the constraint builds its unique index under ACCESS EXCLUSIVE (SHARE for the build itself
 //! plus the catalog change): reads and writes on `t` wait for the whole build.
 //!
-//! **Safe alternative**: `CREATE UNIQUE INDEX CONCURRENTLY c ON t (...);` alone in its own migration,
-//! then `ALTER TABLE t ADD CONSTRAINT c UNIQUE USING INDEX c;` (metadata only). A PRIMARY KEY also needs
-//! its columns NOT NULL first (see `not-null-via-check`). `rewrite` does not apply this yet: the finding
-//! says how.
+//! **Fix** (safe): `CREATE UNIQUE INDEX CONCURRENTLY c ON t (...);` alone in its own migration, then
+//! `ALTER TABLE t ADD CONSTRAINT c UNIQUE USING INDEX c;` (metadata only) in the folder after the builds,
+//! before anything that needs it. Applied when the constraint is named, is its statement's only
+//! operation, and sits outside an explicit transaction block; otherwise the finding says how. A PRIMARY
+//! KEY on nullable columns still makes PostgreSQL check them for NULLs when it is attached: make them NOT
+//! NULL first (see `not-null-via-check`).
 
-use super::{Action, Finding, Rule, Severity, StatementContext};
+use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
 use crate::source::classify::{Fact, TableChange};
 use crate::source::names::quote;
 
@@ -19,7 +21,7 @@ pub const RULE: Rule = Rule {
     id: "unique-using-index",
     severity: Severity::Warning,
     summary: "ADD CONSTRAINT .. UNIQUE / PRIMARY KEY on an existing table builds its index under ACCESS EXCLUSIVE",
-    fix: None,
+    fix: Some(Applicability::Safe),
 };
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
@@ -42,6 +44,7 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                 return None;
             };
             let kind = if *primary { "PRIMARY KEY" } else { "UNIQUE" };
+            let key_columns = columns;
             let constraint = name.clone().unwrap_or_else(|| format!("{}_key", table.name));
             let columns = columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
             let help = format!(
@@ -49,16 +52,34 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                 if *primary { " (the columns must already be NOT NULL)" } else { "" },
                 index = quote(&constraint),
             );
+            let message = format!(
+                "{kind} {} builds its index on {} under ACCESS EXCLUSIVE: reads and writes wait for the whole build",
+                quote(&constraint),
+                context.describe_existing(table)
+            );
+            let movable = name.is_some()
+                && changes.len() == 1
+                && !context.in_transaction_block
+                && context.undone_later(table, None, Some(&constraint)).is_none();
+            if !movable {
+                return Some(
+                    context
+                        .finding(&RULE, format!("{message}: left alone: it is unnamed, shares its ALTER TABLE with other operations, sits in a transaction block, or is changed later in this migration"), Action::LeaveAlone)
+                        .at(change)
+                        .with_help(help),
+                );
+            }
             Some(
                 context
                     .finding(
                         &RULE,
-                        format!(
-                            "{kind} {} builds its index on {} under ACCESS EXCLUSIVE: reads and writes wait for the whole build",
-                            quote(&constraint),
-                            context.describe_existing(table)
-                        ),
-                        Action::LeaveAlone,
+                        format!("{message}: build the index CONCURRENTLY first, then attach it"),
+                        Action::UniqueViaIndex {
+                            table: table.clone(),
+                            constraint,
+                            primary: *primary,
+                            columns: key_columns.clone(),
+                        },
                     )
                     .at(change)
                     .with_help(help),
