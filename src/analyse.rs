@@ -6,9 +6,11 @@ use crate::error::{Error, Result};
 use crate::fix::plan::{MigrationPlan, plan_migration};
 use crate::model::SchemaModel;
 use crate::rules::{RuleOptions, check_migration};
-use crate::source::discover::{MigrationsDir, Origin};
+use crate::source::classify::Statement;
+use crate::source::discover::{Migration, MigrationsDir, Origin};
 use crate::source::order::FolderOrder;
 use crate::source::read_statements;
+use crate::source::split::SplitFile;
 
 /// Which migrations to rewrite.
 #[derive(Debug, Clone)]
@@ -130,20 +132,27 @@ pub fn analyse(
     options: &RuleOptions,
 ) -> Result<Vec<MigrationPlan>> {
     let mut plans = Vec::new();
-    analyse_each(dir, targets, options, |plan| {
+    analyse_each(dir, targets, options, |plan, _| {
         plans.push(plan);
         Ok(())
     })?;
     Ok(plans)
 }
 
-/// The same, handing each plan to `each` as soon as it is made (in Prisma's order), so a long history
-/// is never held whole.
+/// A target's file as read: what a reporter needs beyond the plan (token positions, comments).
+pub struct Source<'a> {
+    pub migration: &'a Migration,
+    pub split: &'a SplitFile,
+    pub statements: &'a [Statement],
+}
+
+/// The same, handing each plan (with its source) to `each` as soon as it is made (in Prisma's order),
+/// so a long history is never held whole.
 pub fn analyse_each(
     dir: &MigrationsDir,
     targets: &[String],
     options: &RuleOptions,
-    mut each: impl FnMut(MigrationPlan) -> Result<()>,
+    mut each: impl FnMut(MigrationPlan, &Source) -> Result<()>,
 ) -> Result<()> {
     let order = FolderOrder::new(dir.migrations.iter().map(|m| m.name.as_str()));
     let targets: HashSet<&str> = targets.iter().map(String::as_str).collect();
@@ -160,14 +169,20 @@ pub fn analyse_each(
         if targets.contains(migration.name.as_str()) {
             // Applies the migration's statements to `model` as it checks them.
             let findings = check_migration(&migration.name, &statements, &mut model, options);
-            each(plan_migration(
+            let plan = plan_migration(
                 migration,
                 &split,
                 &statements,
                 findings,
                 &order,
                 options.folder_naming,
-            )?)?;
+            )?;
+            let source = Source {
+                migration,
+                split: &split,
+                statements: &statements,
+            };
+            each(plan, &source)?;
         } else {
             for statement in &statements {
                 model.apply(&statement.fact, &migration.name);

@@ -2,17 +2,26 @@
 //! where each was created, their columns' types (for `column-type-rewrite`) and which table each index
 //! belongs to (for `drop-index-concurrently`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use crate::source::classify::{Fact, TableChange};
 use crate::source::names::QualifiedName;
 
+/// Kept small: a 10,000-migration history holds tens of thousands of columns. Type names repeat
+/// (`TEXT`, `TIMESTAMP(3)`, ...) and are interned; a table's few columns are a short list, not a map.
 #[derive(Debug, Clone, Default)]
 struct Table {
-    /// The migration that created it.
-    created_by: String,
-    /// Column → normalised type.
-    columns: HashMap<String, String>,
+    /// The migration that created it (shared by the tables it created).
+    created_by: Rc<str>,
+    /// Column and normalised type.
+    columns: Vec<(Box<str>, Rc<str>)>,
+}
+
+impl Table {
+    fn column_mut(&mut self, name: &str) -> Option<&mut (Box<str>, Rc<str>)> {
+        self.columns.iter_mut().find(|(c, _)| &**c == name)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -20,19 +29,44 @@ pub struct SchemaModel {
     tables: HashMap<QualifiedName, Table>,
     /// Index → its table.
     indexes: HashMap<QualifiedName, QualifiedName>,
+    /// Interned type names.
+    types: HashSet<Rc<str>>,
+    /// The name of the migration being applied, shared by what it creates.
+    migration: Option<Rc<str>>,
 }
 
 impl SchemaModel {
     pub fn created_by(&self, table: &QualifiedName) -> Option<&str> {
-        self.tables.get(table).map(|t| t.created_by.as_str())
+        self.tables.get(table).map(|t| &*t.created_by)
     }
 
     pub fn column_type(&self, table: &QualifiedName, column: &str) -> Option<&str> {
-        self.tables
-            .get(table)?
+        let table = self.tables.get(table)?;
+        table
             .columns
-            .get(column)
-            .map(String::as_str)
+            .iter()
+            .find(|(c, _)| &**c == column)
+            .map(|(_, t)| &**t)
+    }
+
+    fn intern(&mut self, data_type: &str) -> Rc<str> {
+        if let Some(known) = self.types.get(data_type) {
+            return known.clone();
+        }
+        let new: Rc<str> = data_type.into();
+        self.types.insert(new.clone());
+        new
+    }
+
+    fn migration_name(&mut self, migration: &str) -> Rc<str> {
+        match &self.migration {
+            Some(name) if &**name == migration => name.clone(),
+            _ => {
+                let name: Rc<str> = migration.into();
+                self.migration = Some(name.clone());
+                name
+            }
+        }
     }
 
     pub fn table_of_index(&self, index: &QualifiedName) -> Option<&QualifiedName> {
@@ -43,11 +77,16 @@ impl SchemaModel {
     pub fn apply(&mut self, fact: &Fact, migration: &str) {
         match fact {
             Fact::CreateTable { table, columns } => {
+                let columns = columns
+                    .iter()
+                    .map(|(name, data_type)| (name.as_str().into(), self.intern(data_type)))
+                    .collect();
+                let created_by = self.migration_name(migration);
                 self.tables.insert(
                     table.clone(),
                     Table {
-                        created_by: migration.to_string(),
-                        columns: columns.iter().cloned().collect(),
+                        created_by,
+                        columns,
                     },
                 );
             }
@@ -97,29 +136,37 @@ impl SchemaModel {
                 *current = renamed.clone();
             }
             TableChange::AddColumn(column) => {
+                let data_type = self.intern(&column.data_type);
                 if let Some(table) = self.tables.get_mut(current) {
-                    table
-                        .columns
-                        .insert(column.column.clone(), column.data_type.clone());
+                    match table.column_mut(&column.column) {
+                        Some(existing) => existing.1 = data_type,
+                        None => table
+                            .columns
+                            .push((column.column.as_str().into(), data_type)),
+                    }
                 }
             }
             TableChange::DropColumn { column } => {
                 if let Some(table) = self.tables.get_mut(current) {
-                    table.columns.remove(column);
+                    table.columns.retain(|(c, _)| **c != **column);
                 }
             }
             TableChange::RenameColumn { from, to } => {
                 if let Some(table) = self.tables.get_mut(current)
-                    && let Some(data_type) = table.columns.remove(from)
+                    && let Some(entry) = table.column_mut(from)
                 {
-                    table.columns.insert(to.clone(), data_type);
+                    entry.0 = to.as_str().into();
                 }
             }
             TableChange::AlterColumnType {
                 column, data_type, ..
             } => {
+                let data_type = self.intern(data_type);
                 if let Some(table) = self.tables.get_mut(current) {
-                    table.columns.insert(column.clone(), data_type.clone());
+                    match table.column_mut(column) {
+                        Some(existing) => existing.1 = data_type,
+                        None => table.columns.push((column.as_str().into(), data_type)),
+                    }
                 }
             }
             _ => {}

@@ -66,7 +66,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     // The header waits for the first plan, so input errors found while planning it print nothing.
     let mut started = false;
     let mut plans = Vec::new();
-    analyse_each(&dir, &target_names, &options, |plan| {
+    analyse_each(&dir, &target_names, &options, |plan, _| {
         if !std::mem::replace(&mut started, true) {
             stdout(sink.begin(&dir, mode, target_names.len()))?;
         }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::analyse::{Targets, analyse_each, resolve_targets};
+use crate::analyse::{Source, Targets, analyse_each, resolve_targets};
 use crate::cli::{LintArgs, LintFormat};
 use crate::config::Loaded;
 use crate::error::{Error, Result};
@@ -173,10 +173,9 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
             }
         };
         report.directories.push(dir.path.clone());
-        analyse_each(&dir, &targets, &options, |plan| {
+        analyse_each(&dir, &targets, &options, |plan, source| {
             report.migrations_linted += 1;
-            let migration = dir.get(&plan.migration).expect("planned migration exists");
-            collect(&plan, migration, &selection, &mut report)
+            collect(&plan, source, &selection, &mut report)
         })?;
     }
     let written = match args.format {
@@ -196,10 +195,11 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
 /// Turn a plan's outcomes into diagnostics.
 fn collect(
     plan: &MigrationPlan,
-    migration: &Migration,
+    source: &Source,
     selection: &Selection,
     report: &mut LintReport,
 ) -> Result<()> {
+    let migration = source.migration;
     let hazards: Vec<_> = plan
         .outcomes
         .iter()
@@ -210,9 +210,8 @@ fn collect(
     if hazards.is_empty() && !migration.sql.contains(suppress::DIRECTIVE) {
         return Ok(());
     }
-    // Split again only for migrations with findings: the plan keeps no tokens.
-    let (split, statements) = crate::source::read_statements(migration)?;
-    let suppressions = suppress::Suppressions::read(&migration.sql, &split, &statements);
+    let (split, statements) = (source.split, source.statements);
+    let suppressions = suppress::Suppressions::read(&migration.sql, split, statements);
     report.diagnostics.extend(suppressions.problems(migration));
     for (outcome, default) in hazards {
         let finding = &outcome.finding;
@@ -224,7 +223,7 @@ fn collect(
             continue;
         }
         let statement = &statements[finding.statement];
-        let (end_line, end_column) = statement_end(&split, statement.piece);
+        let (end_line, end_column) = statement_end(split, statement.piece);
         let fix = outcome.resolution.as_ref().map(|description| Fix {
             applicability: rules::rule(finding.rule)
                 .and_then(|r| r.fix)

@@ -118,7 +118,13 @@ fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let folder = entry.path();
-        if !folder.is_dir() {
+        // The directory listing already says what each entry is; only a symlink needs a stat.
+        let is_dir = match entry.file_type() {
+            Ok(kind) if kind.is_symlink() => folder.is_dir(),
+            Ok(kind) => kind.is_dir(),
+            Err(_) => folder.is_dir(),
+        };
+        if !is_dir {
             continue;
         }
         let name = entry
@@ -131,7 +137,7 @@ fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {
             continue; // hidden folders (editors, VCS) are not migrations
         }
         let sql_path = folder.join("migration.sql");
-        let bytes = match fs::read(&sql_path) {
+        let bytes = match read_small_file(&sql_path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::MissingMigrationSql { path: folder });
@@ -170,4 +176,14 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String> {
             offset,
         }
     })
+}
+
+/// `fs::read` without its size query: migration files are small, and on a long history the extra
+/// system call per file shows.
+fn read_small_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(2048);
+    fs::File::open(path)?.read_to_end(&mut bytes)?;
+    bytes.shrink_to_fit(); // the whole history stays in memory: no slack per file
+    Ok(bytes)
 }
