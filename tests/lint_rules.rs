@@ -1335,6 +1335,54 @@ fn a_migration_sql_named_on_the_command_line_is_linted_against_its_history() {
     );
 }
 
+#[test]
+fn a_loose_file_gets_no_folder_names_in_its_fix() {
+    let temp = tempfile::tempdir().unwrap();
+    fs::create_dir(temp.path().join(".git")).unwrap();
+    let file = temp.path().join("change.sql");
+    fs::write(
+        &file,
+        "CREATE INDEX \"User_name_idx\" ON \"User\"(\"name\");\n",
+    )
+    .unwrap();
+    let lint = lint(file.to_str().unwrap(), &[]);
+    let fix = lint.json["diagnostics"][0]["fix"]["description"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(fix.contains("once the file is a migration.sql"), "{fix}");
+    assert!(!fix.contains("change.sql_01"), "{fix}");
+}
+
+#[test]
+fn a_generated_folder_or_a_baseline_named_on_the_command_line_is_skipped_with_a_note() {
+    let scenario = Scenario::new(INDEX_CONCURRENTLY.change);
+    scenario.rewrite(&[]);
+    let generated = scenario
+        .files()
+        .keys()
+        .find(|path| path.contains("_01_"))
+        .unwrap()
+        .clone();
+    let output = binary()
+        .args(["lint", "--format", "json"])
+        .arg(scenario.dir.join(&generated))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("was written by migrate-safe"));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["migrations_linted"], 0);
+}
+
+#[test]
+fn dropping_an_index_no_migration_created_is_reported_without_a_fix() {
+    let lint = Scenario::new("-- DropIndex\nDROP INDEX \"Legacy_idx\";\n")
+        .lint(&["--select", "drop-index-concurrently"]);
+    lint.assert(1, &[hazard("drop-index-concurrently", "warning", 2, 1)]);
+    assert!(lint.messages()[0].contains("assumed to be on an existing table"));
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Live: the fixes apply the way Prisma applies them (skipped without PostgreSQL)
 // ---------------------------------------------------------------------------------------------------

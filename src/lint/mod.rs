@@ -153,6 +153,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
             .fail_on
             .or(config.config.fail_on)
             .unwrap_or(Severity::Warning);
+        let loose = matches!(input, Input::Loose(_));
         let (dir, targets) = match input {
             Input::Dir { dir, names } => {
                 let targets = if names.is_empty() {
@@ -160,7 +161,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
                 } else {
                     Targets::Named(names)
                 };
-                let mut target_names = resolve_targets(&dir, &targets)?;
+                let mut target_names = lint_targets(&dir, &targets)?;
                 if let (Some(url), false) = (&args.database_url, args.all) {
                     target_names =
                         crate::rewrite::pending_targets(&dir, url, &targets, target_names)?;
@@ -175,7 +176,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
         report.directories.push(dir.path.clone());
         analyse_each(&dir, &targets, &options, |plan, source| {
             report.migrations_linted += 1;
-            collect(&plan, source, &selection, &mut report)
+            collect(&plan, source, &selection, loose, &mut report)
         })?;
     }
     let written = match args.format {
@@ -192,11 +193,34 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
     })
 }
 
+/// `rewrite`'s targets, except that naming a baseline or a folder migrate-safe wrote is not an error:
+/// such a folder is skipped with a note (a baseline describes a database that exists; a generated
+/// folder's findings belong to the migration it came from).
+fn lint_targets(dir: &MigrationsDir, targets: &Targets) -> Result<Vec<String>> {
+    let Targets::Named(names) = targets else {
+        return resolve_targets(dir, targets);
+    };
+    let mut kept = Vec::new();
+    for name in names {
+        match dir.get(name).map(|m| m.origin) {
+            Some(Origin::Baseline) => eprintln!(
+                "note: {name} is a baseline (0_* folder): it describes a database that already exists, so it is not linted"
+            ),
+            Some(Origin::Generated) => eprintln!(
+                "note: {name} was written by migrate-safe: its statements are the fixes of the migration it came from, so it is not linted"
+            ),
+            _ => kept.push(name.clone()),
+        }
+    }
+    resolve_targets(dir, &Targets::Named(kept))
+}
+
 /// Turn a plan's outcomes into diagnostics.
 fn collect(
     plan: &MigrationPlan,
     source: &Source,
     selection: &Selection,
+    loose: bool,
     report: &mut LintReport,
 ) -> Result<()> {
     let migration = source.migration;
@@ -228,7 +252,13 @@ fn collect(
             applicability: rules::rule(finding.rule)
                 .and_then(|r| r.fix)
                 .unwrap_or(Applicability::Safe),
-            description: description.clone(),
+            // A file outside a migrations directory has no folders to add: say what would happen.
+            description: if loose {
+                "fixes this once the file is a migration.sql in a Prisma migrations directory"
+                    .to_string()
+            } else {
+                description.clone()
+            },
         });
         report.diagnostics.push(Diagnostic {
             rule: finding.rule,

@@ -32,7 +32,19 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
         return None;
     };
     let index = indexes.first()?;
-    let table = context.model.table_of_index(index)?.clone();
+    let Some(table) = context.model.table_of_index(index).cloned() else {
+        // No earlier statement created it: assume it is on an existing table, the safe assumption,
+        // but without its table the drop cannot be proven independent of the other statements.
+        return Some(
+            context
+                .finding(
+                    &RULE,
+                    format!("DROP INDEX {index} takes ACCESS EXCLUSIVE on its table (an index no earlier migration created: assumed to be on an existing table): left alone"),
+                    Action::LeaveAlone,
+                )
+                .with_help("DROP INDEX CONCURRENTLY, alone in a migration of its own"),
+        );
+    };
     if context.is_new_table(&table) {
         return None;
     }

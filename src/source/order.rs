@@ -32,6 +32,15 @@ pub fn collation_cmp(a: &str, b: &str) -> Ordering {
         .then_with(|| a.cmp(b))
 }
 
+/// The key [`collation_cmp`] compares, for sorting many names.
+fn collation_key(name: &str) -> (Vec<u32>, Vec<bool>, &str) {
+    (
+        name.chars().map(primary_weight).collect(),
+        name.chars().map(|c| c.is_ascii_uppercase()).collect(),
+        name,
+    )
+}
+
 pub fn byte_cmp(a: &str, b: &str) -> Ordering {
     a.as_bytes().cmp(b.as_bytes())
 }
@@ -47,7 +56,8 @@ impl<'a> FolderOrder<'a> {
         let mut by_bytes: Vec<&'a str> = names.into_iter().collect();
         by_bytes.sort_by(|a, b| byte_cmp(a, b));
         let mut by_collation = by_bytes.clone();
-        by_collation.sort_by(|a, b| collation_cmp(a, b));
+        // Each name's weights computed once, not at every comparison of the sort.
+        by_collation.sort_by_cached_key(|name| collation_key(name));
         FolderOrder {
             by_bytes,
             by_collation,
@@ -91,6 +101,27 @@ impl<'a> FolderOrder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sort_key_orders_like_the_comparison() {
+        let names = [
+            "a_b",
+            "a1",
+            "aB",
+            "ab",
+            "ac",
+            "aZ",
+            "1_a",
+            "1_a_00_mine",
+            "2 b",
+            "2_b",
+        ];
+        let mut by_key = names.to_vec();
+        by_key.sort_by_cached_key(|n| collation_key(n));
+        let mut by_cmp = names.to_vec();
+        by_cmp.sort_by(|a, b| collation_cmp(a, b));
+        assert_eq!(by_key, by_cmp);
+    }
 
     #[test]
     fn prefix_sorts_first_in_both_orders() {
