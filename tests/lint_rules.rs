@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::PathBuf;
 use std::process::Output;
@@ -1332,6 +1332,27 @@ fn a_migration_sql_named_on_the_command_line_is_linted_against_its_history() {
         lint.messages()[0].contains("(created in 20240101000000_init)"),
         "{:?}",
         lint.messages()
+    );
+}
+
+#[test]
+fn folder_naming_numbered_in_the_configuration_drops_the_description() {
+    let scenario = Scenario::new(INDEX_CONCURRENTLY.change);
+    scenario.write("migrate-safe.toml", "folder-naming = \"numbered\"\n");
+    let output = scenario.rewrite(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let folders: BTreeSet<String> = scenario
+        .files()
+        .keys()
+        .filter_map(|p| p.split('/').next().map(str::to_string))
+        .collect();
+    assert!(
+        folders.contains(&format!("{CHANGE_NAME}_01")),
+        "{folders:?}"
+    );
+    assert!(
+        !folders.iter().any(|f| f.contains("create_index")),
+        "{folders:?}"
     );
 }
 

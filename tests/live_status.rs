@@ -275,3 +275,56 @@ fn rewrite_with_a_database_targets_what_is_pending_there_and_refuses_what_is_app
             .any(|p| p.starts_with("20240501090000_task_assignees_01"))
     );
 }
+
+#[test]
+fn lint_with_a_database_lints_what_is_pending_there() {
+    let Some(server) = server_url() else { return };
+    let dir = project_root().join("migrations-fixtures/several-pending/migrations");
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let mut client = database.connect().unwrap();
+    for name in ["0_init", "20240501090000_task_assignees"] {
+        let sql = fs::read_to_string(dir.join(name).join("migration.sql")).unwrap();
+        apply_migration(&mut client, name, &sql).unwrap();
+    }
+    let output = run(&[
+        "lint",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &database.url,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["migrations_linted"], 2);
+    let linted: std::collections::BTreeSet<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["migration"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        linted,
+        [
+            "20240508143000_comment_authors",
+            "20240515110000_project_slug_per_org"
+        ]
+        .into()
+    );
+    // Nothing pending: nothing to lint.
+    for name in [
+        "20240508143000_comment_authors",
+        "20240515110000_project_slug_per_org",
+    ] {
+        let sql = fs::read_to_string(dir.join(name).join("migration.sql")).unwrap();
+        apply_migration(&mut client, name, &sql).unwrap();
+    }
+    let output = run(&[
+        "lint",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &database.url,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("0 migrations linted, no findings"));
+}

@@ -162,7 +162,8 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
                     Targets::Named(names)
                 };
                 let mut target_names = lint_targets(&dir, &targets)?;
-                if let (Some(url), false) = (&args.database_url, args.all) {
+                // A database picks the pending migrations when no folder is named.
+                if let (Some(url), Targets::Newest) = (&args.database_url, &targets) {
                     target_names =
                         crate::rewrite::pending_targets(&dir, url, &targets, target_names)?;
                 }

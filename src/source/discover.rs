@@ -160,6 +160,7 @@ fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {
         });
     }
     migrations.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    migrations.shrink_to_fit(); // held for the whole run: no growth slack
     Ok(migrations)
 }
 
