@@ -164,30 +164,83 @@ pub fn analyse_each(
     let Some(last_target) = last_target else {
         return Ok(());
     };
-    for migration in &dir.migrations[..=last_target] {
-        let (split, statements) = read_statements(migration)?;
-        if targets.contains(migration.name.as_str()) {
-            // Applies the migration's statements to `model` as it checks them.
-            let findings = check_migration(&migration.name, &statements, &mut model, options);
-            let plan = plan_migration(
-                migration,
-                &split,
-                &statements,
-                findings,
-                &order,
-                options.folder_naming,
-            )?;
-            let source = Source {
-                migration,
-                split: &split,
-                statements: &statements,
-            };
-            each(plan, &source)?;
-        } else {
-            for statement in &statements {
-                model.apply(&statement.fact, &migration.name);
+    let history = &dir.migrations[..=last_target];
+    // Reading (tokenizing and classifying) is independent per file and most of the work: a second
+    // thread reads ahead in batches while this one replays the model, checks and plans in order. What
+    // it read goes back to it to be freed, so each thread frees only what it allocated (glibc's
+    // allocator is slow at the other case). Both channels are bounded: a long history is never held whole.
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<_>>(1);
+        let (returns, returned) = std::sync::mpsc::channel::<Vec<_>>();
+        let targets = &targets;
+        scope.spawn(move || {
+            for batch in history.chunks(READ_BATCH) {
+                while let Ok(used) = returned.try_recv() {
+                    drop(used);
+                }
+                let mut reads = Vec::with_capacity(batch.len());
+                for migration in batch {
+                    let read = read_statements(migration).map(|(split, statements)| {
+                        // The history before a target only feeds the model: its tokens are not needed.
+                        let split = targets.contains(migration.name.as_str()).then_some(split);
+                        (split, statements)
+                    });
+                    let failed = read.is_err();
+                    reads.push(read);
+                    if failed {
+                        break;
+                    }
+                }
+                let failed = reads.last().is_some_and(|r| r.is_err());
+                if sender.send(reads).is_err() || failed {
+                    break; // an error ends the reading, and so does the planner stopping
+                }
             }
+            drop(sender);
+            for used in returned {
+                drop(used);
+            }
+        });
+        let mut migrations = history.iter();
+        for batch in receiver {
+            let mut used = Vec::with_capacity(batch.len());
+            for read in batch {
+                let migration = migrations.next().expect("one read per migration");
+                let (split, statements) = read?;
+                match &split {
+                    None => {
+                        for statement in &statements {
+                            model.apply(&statement.fact, &migration.name);
+                        }
+                    }
+                    Some(split) => {
+                        // Applies the migration's statements to `model` as it checks them.
+                        let findings =
+                            check_migration(&migration.name, &statements, &mut model, options);
+                        let plan = plan_migration(
+                            migration,
+                            split,
+                            &statements,
+                            findings,
+                            &order,
+                            options.folder_naming,
+                        )?;
+                        let source = Source {
+                            migration,
+                            split,
+                            statements: &statements,
+                        };
+                        each(plan, &source)?;
+                    }
+                }
+                used.push((split, statements));
+            }
+            let _ = returns.send(used);
         }
-    }
-    Ok(())
+        drop(returns);
+        Ok(())
+    })
 }
+
+/// Files per batch handed from the reader to the planner (at most two batches wait).
+const READ_BATCH: usize = 16;

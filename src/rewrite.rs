@@ -109,8 +109,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
                 path: dir
                     .get(&p.migration)
                     .expect("planned migration exists")
-                    .sql_path
-                    .clone(),
+                    .sql_path(),
                 original: p.original_sql.clone(),
                 rewritten: p.rewritten_sql.clone(),
             })

@@ -134,7 +134,7 @@ pub fn check(
             let statement = locate_failure(&mut client, migration)?;
             failure = Some(ApplyFailure {
                 migration: migration.name.clone(),
-                file: migration.sql_path.display().to_string(),
+                file: migration.sql_path().display().to_string(),
                 message: error.message,
                 sqlstate: error.sqlstate,
                 statement,

@@ -265,7 +265,7 @@ fn collect(
             rule: finding.rule,
             severity,
             migration: plan.migration.clone(),
-            file: migration.sql_path.clone(),
+            file: migration.sql_path(),
             line: finding.line,
             column: finding.column,
             end_line,
@@ -365,17 +365,11 @@ fn group_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
 fn loose_file(path: &Path) -> Result<MigrationsDir> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let sql = crate::source::discover::decode(path, bytes)?;
-    let name = path.display().to_string();
     Ok(MigrationsDir {
         path: path
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
         found_inside: None,
-        migrations: vec![Migration {
-            name,
-            sql_path: path.to_path_buf(),
-            sql,
-            origin: Origin::Prisma,
-        }],
+        migrations: vec![Migration::loose(path, sql)],
     })
 }

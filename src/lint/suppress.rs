@@ -85,7 +85,7 @@ impl Suppressions {
                 rule: "suppression",
                 severity: Severity::Warning,
                 migration: migration.name.clone(),
-                file: migration.sql_path.clone(),
+                file: migration.sql_path(),
                 line: *line,
                 column: *column,
                 end_line: *line,

@@ -2,6 +2,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -24,9 +25,36 @@ pub enum Origin {
 #[derive(Debug, Clone)]
 pub struct Migration {
     pub name: String,
-    pub sql_path: PathBuf,
+    /// Where its file is: `<dir>/<name>/migration.sql`, the directory shared by every migration (a long
+    /// history holds thousands), or a file of its own.
+    location: Location,
     pub sql: String,
     pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+enum Location {
+    InDir(Arc<Path>),
+    File(PathBuf),
+}
+
+impl Migration {
+    /// A .sql file outside any migrations directory, named by its path.
+    pub fn loose(path: &Path, sql: String) -> Self {
+        Migration {
+            name: path.display().to_string(),
+            location: Location::File(path.to_path_buf()),
+            sql,
+            origin: Origin::Prisma,
+        }
+    }
+
+    pub fn sql_path(&self) -> PathBuf {
+        match &self.location {
+            Location::InDir(dir) => dir.join(&self.name).join("migration.sql"),
+            Location::File(path) => path.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +143,7 @@ fn check_lock_file(dir: &Path) -> Result<()> {
 
 fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {
     let mut migrations = Vec::new();
+    let shared: Arc<Path> = Arc::from(dir);
     for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let folder = entry.path();
@@ -154,7 +183,7 @@ fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {
         };
         migrations.push(Migration {
             name,
-            sql_path,
+            location: Location::InDir(shared.clone()),
             sql,
             origin,
         });

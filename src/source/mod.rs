@@ -12,7 +12,7 @@ pub fn read_statements(
     migration: &discover::Migration,
 ) -> Result<(split::SplitFile, Vec<classify::Statement>)> {
     let split = split::split(&migration.sql).map_err(|e| Error::Sql {
-        path: migration.sql_path.clone(),
+        path: migration.sql_path(),
         line: e.line,
         column: e.column,
         message: e.message,
