@@ -28,7 +28,9 @@ impl Table {
 pub struct SchemaModel {
     tables: HashMap<QualifiedName, Table>,
     /// Index → its table.
-    indexes: HashMap<QualifiedName, QualifiedName>,
+    /// Index → its table, each name packed in one string (see [`packed`]): thousands of indexes on a
+    /// long history, and this is the model's largest map.
+    indexes: HashMap<Box<str>, Box<str>>,
     /// Interned type names.
     types: HashSet<Rc<str>>,
     /// The name of the migration being applied, shared by what it creates.
@@ -69,8 +71,10 @@ impl SchemaModel {
         }
     }
 
-    pub fn table_of_index(&self, index: &QualifiedName) -> Option<&QualifiedName> {
-        self.indexes.get(index)
+    pub fn table_of_index(&self, index: &QualifiedName) -> Option<QualifiedName> {
+        self.indexes
+            .get(&*packed(index))
+            .map(|table| unpacked(table))
     }
 
     /// Apply one statement's effect; `migration` names where it comes from.
@@ -94,21 +98,22 @@ impl SchemaModel {
                 for table in tables {
                     self.tables.remove(table);
                 }
-                self.indexes.retain(|_, t| !tables.contains(t));
+                let dropped: Vec<Box<str>> = tables.iter().map(packed).collect();
+                self.indexes.retain(|_, t| !dropped.contains(t));
             }
             Fact::CreateIndex(index) => {
                 if let Some(name) = &index.name {
-                    self.indexes.insert(name.clone(), index.table.clone());
+                    self.indexes.insert(packed(name), packed(&index.table));
                 }
             }
             Fact::DropIndexes { indexes, .. } => {
                 for index in indexes {
-                    self.indexes.remove(index);
+                    self.indexes.remove(&*packed(index));
                 }
             }
             Fact::RenameIndex { from, to } => {
-                if let Some(table) = self.indexes.remove(from) {
-                    self.indexes.insert(to.clone(), table);
+                if let Some(table) = self.indexes.remove(&*packed(from)) {
+                    self.indexes.insert(packed(to), table);
                 }
             }
             Fact::AlterTable { table, changes } => {
@@ -127,11 +132,11 @@ impl SchemaModel {
                 if let Some(table) = self.tables.remove(current) {
                     self.tables.insert(renamed.clone(), table);
                 }
-                for (index, table) in self.indexes.iter_mut() {
-                    if table == current {
-                        *table = renamed.clone();
+                let (old, new) = (packed(current), packed(renamed));
+                for table in self.indexes.values_mut() {
+                    if *table == old {
+                        *table = new.clone();
                     }
-                    let _ = index;
                 }
                 *current = renamed.clone();
             }
@@ -172,4 +177,14 @@ impl SchemaModel {
             _ => {}
         }
     }
+}
+
+/// `schema` and `name` in one allocation (a NUL cannot occur in a PostgreSQL identifier).
+fn packed(name: &QualifiedName) -> Box<str> {
+    format!("{}\0{}", name.schema, name.name).into_boxed_str()
+}
+
+fn unpacked(packed: &str) -> QualifiedName {
+    let (schema, name) = packed.split_once('\0').unwrap_or(("", packed));
+    QualifiedName::new(schema, name)
 }

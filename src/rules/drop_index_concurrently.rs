@@ -32,7 +32,7 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
         return None;
     };
     let index = indexes.first()?;
-    let Some(table) = context.model.table_of_index(index).cloned() else {
+    let Some(table) = context.model.table_of_index(index) else {
         // No earlier statement created it: assume it is on an existing table, the safe assumption,
         // but without its table the drop cannot be proven independent of the other statements.
         return Some(

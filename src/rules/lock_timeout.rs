@@ -38,7 +38,7 @@ pub fn locks_existing_table(context: &StatementContext) -> bool {
             context
                 .model
                 .table_of_index(index)
-                .is_none_or(|table| context.is_existing_table(table))
+                .is_none_or(|table| context.is_existing_table(&table))
         }),
         Fact::DropTables { tables } | Fact::Truncate { tables } => {
             tables.iter().any(|t| context.is_existing_table(t))
