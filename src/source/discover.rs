@@ -208,12 +208,28 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String> {
     })
 }
 
-/// `fs::read` without its size query: migration files are small, and on a long history the extra
-/// system call per file shows.
+/// `fs::read` without its size and position queries: migration files are small, and on a long
+/// history two extra system calls per file show.
 fn read_small_file(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
+    let mut file = fs::File::open(path)?;
     let mut bytes = Vec::with_capacity(2048);
-    fs::File::open(path)?.read_to_end(&mut bytes)?;
+    loop {
+        if bytes.len() == bytes.capacity() {
+            bytes.reserve(bytes.capacity());
+        }
+        let start = bytes.len();
+        bytes.resize(bytes.capacity(), 0);
+        match file.read(&mut bytes[start..]) {
+            Ok(0) => {
+                bytes.truncate(start);
+                break;
+            }
+            Ok(n) => bytes.truncate(start + n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => bytes.truncate(start),
+            Err(e) => return Err(e),
+        }
+    }
     bytes.shrink_to_fit(); // the whole history stays in memory: no slack per file
     Ok(bytes)
 }
