@@ -6,11 +6,11 @@ use crate::error::{Error, Result};
 use crate::fix::plan::{MigrationPlan, plan_migration};
 use crate::model::SchemaModel;
 use crate::rules::{RuleOptions, check_migration};
-use crate::source::classify::Statement;
+use crate::source::classify::{Statement, classify};
 use crate::source::discover::{Migration, MigrationsDir, Origin};
 use crate::source::order::FolderOrder;
-use crate::source::read_statements;
 use crate::source::split::SplitFile;
+use crate::source::split_migration;
 
 /// Which migrations to rewrite.
 #[derive(Debug, Clone)]
@@ -165,34 +165,30 @@ pub fn analyse_each(
         return Ok(());
     };
     let history = &dir.migrations[..=last_target];
-    // Reading (tokenizing and classifying) is independent per file and most of the work: a second
-    // thread reads ahead in batches while this one replays the model, checks and plans in order. What
-    // it read goes back to it to be freed, so each thread frees only what it allocated (glibc's
-    // allocator is slow at the other case). Both channels are bounded: a long history is never held whole.
+    // Tokenizing is independent per file and the largest part of the work: a second thread splits the
+    // files in batches ahead of this one, which classifies, replays the model, checks and plans in
+    // order (each step needs the schema the previous migration left). The split files go back to the
+    // reader to be freed, so each thread frees only what it allocated (glibc's allocator is slow at the
+    // other case). Both channels are bounded: a long history is never held whole.
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<_>>(1);
-        let (returns, returned) = std::sync::mpsc::channel::<Vec<_>>();
-        let targets = &targets;
+        let (returns, returned) = std::sync::mpsc::channel::<Vec<SplitFile>>();
         scope.spawn(move || {
             for batch in history.chunks(READ_BATCH) {
                 while let Ok(used) = returned.try_recv() {
                     drop(used);
                 }
-                let mut reads = Vec::with_capacity(batch.len());
+                let mut splits = Vec::with_capacity(batch.len());
                 for migration in batch {
-                    let read = read_statements(migration).map(|(split, statements)| {
-                        // The history before a target only feeds the model: its tokens are not needed.
-                        let split = targets.contains(migration.name.as_str()).then_some(split);
-                        (split, statements)
-                    });
-                    let failed = read.is_err();
-                    reads.push(read);
+                    let split = split_migration(migration);
+                    let failed = split.is_err();
+                    splits.push(split);
                     if failed {
                         break;
                     }
                 }
-                let failed = reads.last().is_some_and(|r| r.is_err());
-                if sender.send(reads).is_err() || failed {
+                let failed = splits.last().is_some_and(|r| r.is_err());
+                if sender.send(splits).is_err() || failed {
                     break; // an error ends the reading, and so does the planner stopping
                 }
             }
@@ -204,36 +200,34 @@ pub fn analyse_each(
         let mut migrations = history.iter();
         for batch in receiver {
             let mut used = Vec::with_capacity(batch.len());
-            for read in batch {
-                let migration = migrations.next().expect("one read per migration");
-                let (split, statements) = read?;
-                match &split {
-                    None => {
-                        for statement in &statements {
-                            model.apply(&statement.fact, &migration.name);
-                        }
-                    }
-                    Some(split) => {
-                        // Applies the migration's statements to `model` as it checks them.
-                        let findings =
-                            check_migration(&migration.name, &statements, &mut model, options);
-                        let plan = plan_migration(
-                            migration,
-                            split,
-                            &statements,
-                            findings,
-                            &order,
-                            options.folder_naming,
-                        )?;
-                        let source = Source {
-                            migration,
-                            split,
-                            statements: &statements,
-                        };
-                        each(plan, &source)?;
+            for split in batch {
+                let migration = migrations.next().expect("one split per migration");
+                let split = split?;
+                let statements = classify(&split);
+                if targets.contains(migration.name.as_str()) {
+                    // Applies the migration's statements to `model` as it checks them.
+                    let findings =
+                        check_migration(&migration.name, &statements, &mut model, options);
+                    let plan = plan_migration(
+                        migration,
+                        &split,
+                        &statements,
+                        findings,
+                        &order,
+                        options.folder_naming,
+                    )?;
+                    let source = Source {
+                        migration,
+                        split: &split,
+                        statements: &statements,
+                    };
+                    each(plan, &source)?;
+                } else {
+                    for statement in &statements {
+                        model.apply(&statement.fact, &migration.name);
                     }
                 }
-                used.push((split, statements));
+                used.push(split);
             }
             let _ = returns.send(used);
         }
@@ -242,5 +236,5 @@ pub fn analyse_each(
     })
 }
 
-/// Files per batch handed from the reader to the planner (at most two batches wait).
+/// Files per batch handed from the reader to the planner (one more batch may wait).
 const READ_BATCH: usize = 16;

@@ -11,12 +11,17 @@ use crate::error::{Error, Result};
 pub fn read_statements(
     migration: &discover::Migration,
 ) -> Result<(split::SplitFile, Vec<classify::Statement>)> {
-    let split = split::split(&migration.sql).map_err(|e| Error::Sql {
+    let split = split_migration(migration)?;
+    let statements = classify::classify(&split);
+    Ok((split, statements))
+}
+
+/// A migration's file split into statements; a tokenizer error names the file, line and column.
+pub fn split_migration(migration: &discover::Migration) -> Result<split::SplitFile> {
+    split::split(&migration.sql).map_err(|e| Error::Sql {
         path: migration.sql_path(),
         line: e.line,
         column: e.column,
         message: e.message,
-    })?;
-    let statements = classify::classify(&split);
-    Ok((split, statements))
+    })
 }
