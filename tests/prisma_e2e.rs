@@ -732,3 +732,110 @@ fn failure_drill_unique_on_duplicates() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// The lint fixes under the real Prisma: lint-hazards' genuine Prisma migrations (SET NOT NULL, DROP
+/// INDEX, UNIQUE on existing tables, an enum value removal in BEGIN/COMMIT, ...) rewritten with
+/// --unsafe-fixes (so `SET LOCAL lock_timeout` is in too) on a database with rows, deployed by
+/// `prisma migrate deploy`, and checked against the last datamodel with Prisma's own drift check.
+#[test]
+fn prisma_deploys_the_lint_fixes_with_data() {
+    let Some(server) = server_url() else { return };
+    let Some(prisma_sh) = prisma_kit() else {
+        return;
+    };
+    let started = Instant::now();
+    let fixture = project_root().join("migrations-fixtures/lint-hazards");
+    let project = Project::new(prisma_sh);
+    project.write_lock();
+    let original = |name: &str| {
+        fs::read_to_string(fixture.join("migrations").join(name).join("migration.sql")).unwrap()
+    };
+    project.write_migration("0_init", &original("0_init"));
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    project
+        .prisma(&database.url, None, &["migrate", "deploy"])
+        .expect(0, &["All migrations have been successfully applied."]);
+    // Rows the later migrations must keep: every user named, distinct slugs, no ENTERPRISE team.
+    connect(&database.url)
+        .unwrap()
+        .batch_execute(
+            r#"INSERT INTO "Team" ("id", "name", "slug", "plan")
+                 SELECT 't' || i, 'Team ' || i, 'team-' || i, CASE WHEN i % 2 = 0 THEN 'PRO' ELSE 'FREE' END::"Plan"
+                 FROM generate_series(1, 200) AS i;
+               INSERT INTO "User" ("id", "email", "name", "legacyCode", "teamId")
+                 SELECT 'u' || i, 'u' || i || '@example.com', 'User ' || i, 'L' || i, 't' || (1 + i % 200)
+                 FROM generate_series(1, 2000) AS i;
+               INSERT INTO "Project" ("id", "teamId", "code", "name", "budget")
+                 SELECT 'p' || i, 't' || (1 + i % 200), 'P' || i, 'Project ' || i, i
+                 FROM generate_series(1, 1000) AS i;"#,
+        )
+        .unwrap();
+
+    let pending = [
+        "20250105090000_tighten_constraints",
+        "20250110120000_rename_and_drop",
+    ];
+    for name in pending {
+        project.write_migration(name, &original(name));
+    }
+    let mut args = vec!["rewrite", project.dir()];
+    for name in pending {
+        args.extend(["--migration", name]);
+    }
+    args.extend(["--unsafe-fixes", "--verify", "--verify-url", &server]);
+    project.migrate_safe(&args).expect(0, &["Verified on"]);
+    // The same folders as the fixture's expected directory, byte for byte.
+    for folder in project.folders() {
+        assert_eq!(
+            project.read_migration(&folder),
+            fs::read_to_string(fixture.join("expected").join(&folder).join("migration.sql"))
+                .unwrap(),
+            "{folder}"
+        );
+    }
+    assert_eq!(project.folders().len(), 8);
+
+    project
+        .prisma(&database.url, None, &["migrate", "deploy"])
+        .expect(
+            0,
+            &[
+                "20250105090000_tighten_constraints_05_set_not_null",
+                "All migrations have been successfully applied.",
+            ],
+        );
+    assert_eq!(count(&database.url, "SELECT count(*) FROM \"User\""), 2000);
+    assert_eq!(
+        count(
+            &database.url,
+            "SELECT count(*) FROM \"Project\" WHERE \"publicId\" IS NOT NULL"
+        ),
+        1000
+    );
+    project
+        .prisma(&database.url, None, &["migrate", "status"])
+        .expect(0, &["8 migrations found", "Database schema is up to date!"]);
+    let shadow = ScratchDatabase::create(&server, None).unwrap();
+    project
+        .prisma(
+            &database.url,
+            None,
+            &[
+                "migrate",
+                "diff",
+                "--from-migrations",
+                project.dir(),
+                "--to-schema-datamodel",
+                path(&fixture.join("schema/v3.prisma")),
+                "--shadow-database-url",
+                &shadow.url,
+                "--exit-code",
+            ],
+        )
+        .expect(0, &["No difference detected."]);
+    project.assert_status_clean(&database.url);
+    eprintln!(
+        "prisma_deploys_the_lint_fixes_with_data: {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}
