@@ -1,0 +1,295 @@
+//! The plan for one migration: byte edits on its file and the new migration folders that follow it.
+//!
+//! Order of the result: the original (edited) → one folder per statement that must run alone (index
+//! builds and drops) → one folder for statements that needed those indexes → one folder validating the
+//! constraints added NOT VALID → one folder setting NOT NULL from validated checks.
+//!
+//! Data flow: `place` decides where statements go, `text` cuts and writes SQL, `folders` names the new
+//! folders, `resolve` says what became of each finding.
+
+mod folders;
+mod place;
+mod resolve;
+mod text;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::config::FolderNaming;
+use crate::error::{Error, Result};
+use crate::fix::edit::{Edit, apply};
+use crate::rules::{Action, Finding};
+use crate::source::classify::{Fact, Statement};
+use crate::source::discover::{GENERATED_MARKER, Migration};
+use crate::source::names::quote;
+use crate::source::order::FolderOrder;
+use crate::source::split::SplitFile;
+
+pub use folders::MAX_FOLDER_NAME;
+use folders::{alone_slug, folder_names, folder_purposes, slug};
+use place::{place, split_moved_foreign_keys};
+use resolve::{Folders, resolve};
+use text::{
+    ConstraintEdits, concurrently_edit, constraint_edits, cut_range, lock_timeout_edits, merge,
+    moved_text, unique_via_index_sql,
+};
+
+pub const DEPENDENCY_RULE: &str = "needs-moved-index";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NewMigration {
+    pub name: String,
+    pub sql: String,
+}
+
+/// A finding and what the plan did about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// What was done (`None` when the statement is left alone).
+    pub resolution: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unanalysed {
+    pub line: usize,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationPlan {
+    pub migration: String,
+    #[serde(skip)]
+    pub original_sql: String,
+    #[serde(skip)]
+    pub rewritten_sql: String,
+    pub edits_original: bool,
+    pub new_migrations: Vec<NewMigration>,
+    pub outcomes: Vec<Outcome>,
+    pub unanalysed: Vec<Unanalysed>,
+}
+
+impl MigrationPlan {
+    pub fn changes_anything(&self) -> bool {
+        self.edits_original || !self.new_migrations.is_empty()
+    }
+}
+
+pub fn plan_migration(
+    migration: &Migration,
+    split: &SplitFile,
+    statements: &[Statement],
+    findings: Vec<Finding>,
+    order: &FolderOrder,
+    naming: FolderNaming,
+) -> Result<MigrationPlan> {
+    let text = migration.sql.as_str();
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut findings = findings;
+    let placement = place(split, statements, &mut findings);
+    split_moved_foreign_keys(statements, &placement, &mut findings);
+
+    let ConstraintEdits {
+        statement_edits,
+        validations,
+        validates_foreign_keys_only,
+        set_not_null,
+        lock_timeout,
+    } = constraint_edits(&findings, eol);
+
+    // New folders, in order.
+    let width = 2.max((placement.builds.len() + 2).to_string().len());
+    let mut folders: Vec<(String, String)> = Vec::new(); // (slug, body)
+    let mut build_folder: BTreeMap<usize, usize> = BTreeMap::new();
+    // Constraints attached to their concurrently built index, first thing after the builds.
+    let mut attaches = Vec::new();
+    let unique_via_index: BTreeMap<usize, (String, String)> = findings
+        .iter()
+        .filter_map(|f| Some((f.statement, unique_via_index_sql(&f.action)?)))
+        .collect();
+    for &build in &placement.builds {
+        let body = match unique_via_index.get(&build) {
+            Some((create, attach)) => {
+                attaches.push(format!("{attach}{eol}"));
+                let header = split.pieces[statements[build].piece]
+                    .header
+                    .clone()
+                    .map_or("", |h| &text[h]);
+                format!("{header}{create}{eol}")
+            }
+            None => moved_text(
+                text,
+                split,
+                statements,
+                build,
+                &concurrently_edit(&statements[build].fact),
+                eol,
+            ),
+        };
+        build_folder.insert(build, folders.len());
+        let slug = match findings.iter().find_map(|f| match &f.action {
+            Action::UniqueViaIndex { constraint, .. } if f.statement == build => Some(constraint),
+            _ => None,
+        }) {
+            Some(constraint) => format!("create_index_{}", slug(constraint)),
+            None => alone_slug(&statements[build].fact),
+        };
+        folders.push((slug, body));
+    }
+    if let Some(build) = placement.build_in_place
+        && let Some((_, attach)) = unique_via_index.get(&build)
+    {
+        attaches.insert(0, format!("{attach}{eol}"));
+    }
+    let after_folder = (!placement.dependents.is_empty() || !attaches.is_empty()).then(|| {
+        let body: Vec<String> = placement
+            .dependents
+            .keys()
+            .map(|&d| {
+                let edits = statement_edits.get(&d).cloned().unwrap_or_default();
+                moved_text(text, split, statements, d, &edits, eol)
+            })
+            .collect();
+        folders.push((
+            "after_indexes".to_string(),
+            format!("{}{}", attaches.concat(), body.join(eol)),
+        ));
+        folders.len() - 1
+    });
+    let validate_folder = (!validations.is_empty()).then(|| {
+        let slug = if validates_foreign_keys_only {
+            "validate_foreign_keys"
+        } else {
+            "validate_constraints"
+        };
+        folders.push((
+            slug.to_string(),
+            validations.iter().map(|v| format!("{v}{eol}")).collect(),
+        ));
+        folders.len() - 1
+    });
+    let not_null_folder = (!set_not_null.is_empty()).then(|| {
+        folders.push((
+            "set_not_null".to_string(),
+            set_not_null.iter().map(|v| format!("{v}{eol}")).collect(),
+        ));
+        folders.len() - 1
+    });
+    let names = folder_names(
+        &migration.name,
+        folders.iter().map(|(s, _)| match naming {
+            FolderNaming::Descriptive => s.as_str(),
+            FolderNaming::Numbered => "",
+        }),
+        width,
+    )?;
+    order
+        .check_insertion(&migration.name, &names)
+        .map_err(|blocker| Error::Naming {
+            migration: migration.name.clone(),
+            message: format!(
+                "the new folder would not sort right after it: \"{blocker}\" is in the way (Prisma applies folders in name order); rename that folder"
+            ),
+        })?;
+    let purposes = folder_purposes(
+        statements,
+        &placement,
+        !attaches.is_empty(),
+        validate_folder.map(|_| validates_foreign_keys_only),
+        not_null_folder.is_some(),
+    );
+    let new_migrations: Vec<NewMigration> = folders
+        .into_iter()
+        .zip(&names)
+        .zip(purposes)
+        .map(|(((_, body), name), purpose)| NewMigration {
+            name: name.clone(),
+            sql: format!(
+                "{GENERATED_MARKER}{}: {purpose}{eol}{body}",
+                quote(&migration.name)
+            ),
+        })
+        .collect();
+
+    // Edits on the original file.
+    let mut edits: Vec<Edit> = Vec::new();
+    for (&statement, inserts) in &statement_edits {
+        if !placement.dependents.contains_key(&statement) {
+            edits.extend(inserts.iter().cloned());
+        }
+    }
+    if let Some(build) = placement.build_in_place {
+        match unique_via_index.get(&build) {
+            // The only statement left: the build replaces it in place.
+            Some((create, _)) => edits.push(Edit::replace(
+                split.pieces[statements[build].piece]
+                    .statement
+                    .clone()
+                    .expect("statement piece"),
+                create.clone(),
+            )),
+            None => edits.extend(concurrently_edit(&statements[build].fact)),
+        }
+    }
+    let cut: BTreeSet<usize> = placement
+        .builds
+        .iter()
+        .chain(placement.dependents.keys())
+        .copied()
+        .collect();
+    // The lock-timeout hazard stays only if a statement locking an existing table stays here.
+    let locks_remain = lock_timeout.as_ref().is_some_and(|(_, locking, _)| {
+        placement.build_in_place.is_none() && locking.iter().any(|s| !cut.contains(s))
+    });
+    if !locks_remain {
+        findings.retain(|f| !matches!(f.action, Action::SetLockTimeout { .. }));
+    }
+    let lock_timeout_set = match &lock_timeout {
+        Some((value, _, true)) if locks_remain => {
+            edits.extend(lock_timeout_edits(split, statements, &cut, value, eol));
+            true
+        }
+        _ => false,
+    };
+    edits.extend(
+        merge(
+            cut.iter()
+                .map(|&s| cut_range(text, split, statements, s, &cut, eol))
+                .collect(),
+        )
+        .into_iter()
+        .map(Edit::delete),
+    );
+    let rewritten_sql = apply(text, &edits);
+
+    let folders = Folders {
+        build: build_folder,
+        after: after_folder,
+        validate: validate_folder,
+        not_null: not_null_folder,
+        lock_timeout_set,
+        names: &names,
+    };
+    let outcomes = resolve(findings, text, split, statements, &placement, &folders);
+    let unanalysed = statements
+        .iter()
+        .filter_map(|s| match &s.fact {
+            Fact::Unanalysed { reason } => Some(Unanalysed {
+                line: s.line,
+                reason: reason.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    Ok(MigrationPlan {
+        migration: migration.name.clone(),
+        edits_original: rewritten_sql != text,
+        original_sql: migration.sql.clone(),
+        rewritten_sql,
+        new_migrations,
+        outcomes,
+        unanalysed,
+    })
+}

@@ -1,0 +1,269 @@
+//! The text of a plan: statements cut from the original with their headers, the SQL written for new
+//! folders, and the small insertions (` CONCURRENTLY`, `SET LOCAL lock_timeout`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use crate::fix::edit::{Edit, apply_within};
+use crate::rules::{Action, Finding};
+use crate::source::classify::{Fact, Statement};
+use crate::source::names::quote;
+use crate::source::split::SplitFile;
+
+/// `UniqueViaIndex`: (the concurrent build, the statement attaching it).
+pub(super) fn unique_via_index_sql(action: &Action) -> Option<(String, String)> {
+    let Action::UniqueViaIndex {
+        table,
+        constraint,
+        primary,
+        columns,
+    } = action
+    else {
+        return None;
+    };
+    let index = quote(constraint);
+    let columns: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+    let kind = if *primary { "PRIMARY KEY" } else { "UNIQUE" };
+    Some((
+        format!(
+            "CREATE UNIQUE INDEX CONCURRENTLY {index} ON {table}({});",
+            columns.join(", ")
+        ),
+        format!("ALTER TABLE {table} ADD CONSTRAINT {index} {kind} USING INDEX {index};"),
+    ))
+}
+
+/// ` CONCURRENTLY` for an index build or drop that lacks it; nothing for statements that have it.
+pub(super) fn concurrently_edit(fact: &Fact) -> Vec<Edit> {
+    match fact {
+        Fact::CreateIndex(index) if !index.concurrently => {
+            vec![Edit::insert(index.concurrently_at, " CONCURRENTLY")]
+        }
+        Fact::DropIndexes {
+            concurrently: false,
+            concurrently_at,
+            ..
+        } => vec![Edit::insert(*concurrently_at, " CONCURRENTLY")],
+        _ => Vec::new(),
+    }
+}
+
+/// `SET LOCAL lock_timeout` before the first statement left in the original, and after each COMMIT
+/// that has statements after it (SET LOCAL ends with its transaction).
+pub(super) fn lock_timeout_edits(
+    split: &SplitFile,
+    statements: &[Statement],
+    cut: &BTreeSet<usize>,
+    value: &str,
+    eol: &str,
+) -> Vec<Edit> {
+    let set = format!("SET LOCAL lock_timeout = '{}';", value.replace('\'', "''"));
+    let remaining: Vec<usize> = (0..statements.len()).filter(|i| !cut.contains(i)).collect();
+    let mut edits = Vec::new();
+    if let Some(&first) = remaining.first() {
+        let piece = &split.pieces[statements[first].piece];
+        let at = piece.block_start().expect("statement piece");
+        edits.push(Edit::insert(
+            at,
+            format!("-- migrate-safe: lock-timeout{eol}{set}{eol}{eol}"),
+        ));
+    }
+    for pair in remaining.windows(2) {
+        if statements[pair[0]].fact == Fact::Commit {
+            let piece = &split.pieces[statements[pair[0]].piece];
+            let end = piece.statement.as_ref().expect("statement piece").end;
+            edits.push(Edit::insert(end, format!("{eol}{set}")));
+        }
+    }
+    edits
+}
+
+/// The text a cut statement takes along: its header, the statement with its edits, its trailing comment.
+pub(super) fn moved_text(
+    text: &str,
+    split: &SplitFile,
+    statements: &[Statement],
+    statement: usize,
+    edits: &[Edit],
+    eol: &str,
+) -> String {
+    let piece = &split.pieces[statements[statement].piece];
+    let range = piece.statement.clone().expect("statement piece");
+    let mut out = String::new();
+    if let Some(header) = &piece.header {
+        out.push_str(&text[header.clone()]);
+    }
+    out.push_str(&apply_within(text, range.start..piece.bytes.end, edits));
+    if !out.ends_with('\n') {
+        out.push_str(eol);
+    }
+    out
+}
+
+/// The bytes to delete for a cut statement: its header (unless the next statement still needs it), the
+/// statement, its trailing comment and newline, and one blank line so no gap is left behind.
+pub(super) fn cut_range(
+    text: &str,
+    split: &SplitFile,
+    statements: &[Statement],
+    statement: usize,
+    cut: &BTreeSet<usize>,
+    eol: &str,
+) -> Range<usize> {
+    let piece_index = statements[statement].piece;
+    let piece = &split.pieces[piece_index];
+    let statement_range = piece.statement.clone().expect("statement piece");
+    let header_shared = piece.header.is_some()
+        && statements
+            .get(statement + 1)
+            .filter(|next| !cut.contains(&(statement + 1)) && next.piece == piece_index + 1)
+            .is_some_and(|next| {
+                let next_piece = &split.pieces[next.piece];
+                let gap = &text[next_piece.bytes.start
+                    ..next_piece
+                        .statement
+                        .as_ref()
+                        .map_or(next_piece.bytes.end, |s| s.start)];
+                next_piece.header.is_none()
+                    && !gap.contains(&format!("{eol}{eol}"))
+                    && !gap.starts_with(eol)
+            });
+    let mut start = if header_shared {
+        statement_range.start
+    } else {
+        piece.block_start().unwrap_or(statement_range.start)
+    };
+    let mut end = piece.bytes.end;
+    let blank = format!("{eol}{eol}");
+    if text[..start].ends_with(&blank) {
+        start -= eol.len();
+    } else if text[..start].trim().is_empty() && text[end..].starts_with(eol) {
+        end += eol.len();
+    }
+    start..end
+}
+
+pub(super) fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
+}
+
+/// The start of a statement's first line, for messages.
+pub(super) fn excerpt(text: &str, split: &SplitFile, statement: &Statement) -> String {
+    let range = split.pieces[statement.piece]
+        .statement
+        .clone()
+        .expect("statement piece");
+    let first_line = text[range].lines().next().unwrap_or_default().trim();
+    match first_line.char_indices().nth(80) {
+        Some((cut, _)) => format!("{} ...", &first_line[..cut]),
+        None => first_line.to_string(),
+    }
+}
+
+/// What the constraint fixes add: edits that go wherever their statement goes (the original, or a
+/// folder it moves to), the statements of the validation and SET NOT NULL folders, and lock_timeout.
+pub(super) struct ConstraintEdits {
+    pub(super) statement_edits: BTreeMap<usize, Vec<Edit>>,
+    pub(super) validations: Vec<String>,
+    /// Only foreign keys are validated (the folder is named for them).
+    pub(super) validates_foreign_keys_only: bool,
+    pub(super) set_not_null: Vec<String>,
+    /// (value, statements that lock existing tables, applied).
+    pub(super) lock_timeout: Option<(String, Vec<usize>, bool)>,
+}
+
+pub(super) fn constraint_edits(findings: &[Finding], eol: &str) -> ConstraintEdits {
+    let mut statement_edits: BTreeMap<usize, Vec<Edit>> = BTreeMap::new();
+    let mut validations = Vec::new();
+    let mut validates_foreign_keys_only = true;
+    let mut set_not_null = Vec::new();
+    let mut lock_timeout = None;
+    for finding in findings {
+        match &finding.action {
+            Action::SplitForeignKey {
+                table,
+                constraint,
+                not_valid_at,
+                ..
+            }
+            | Action::SplitCheck {
+                table,
+                constraint,
+                not_valid_at,
+            } => {
+                statement_edits
+                    .entry(finding.statement)
+                    .or_default()
+                    .push(Edit::insert(*not_valid_at, " NOT VALID"));
+                validations.push(format!(
+                    "ALTER TABLE {table} VALIDATE CONSTRAINT {};",
+                    quote(constraint)
+                ));
+                validates_foreign_keys_only &=
+                    matches!(finding.action, Action::SplitForeignKey { .. });
+            }
+            Action::NotNullViaCheck {
+                table,
+                column,
+                constraint,
+                operation,
+            } => {
+                statement_edits
+                    .entry(finding.statement)
+                    .or_default()
+                    .push(Edit::replace(
+                        operation.clone(),
+                        format!(
+                            "ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
+                            quote(constraint),
+                            quote(column)
+                        ),
+                    ));
+                validations.push(format!(
+                    "ALTER TABLE {table} VALIDATE CONSTRAINT {};",
+                    quote(constraint)
+                ));
+                validates_foreign_keys_only = false;
+                set_not_null.push(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {} SET NOT NULL;{eol}ALTER TABLE {table} DROP CONSTRAINT {};",
+                    quote(column),
+                    quote(constraint)
+                ));
+            }
+            Action::SetLockTimeout {
+                value,
+                locking,
+                apply,
+            } => {
+                lock_timeout = Some((value.clone(), locking.clone(), *apply));
+            }
+            _ => {}
+        }
+    }
+
+    ConstraintEdits {
+        statement_edits,
+        validations,
+        validates_foreign_keys_only,
+        set_not_null,
+        lock_timeout,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn touching_cuts_merge() {
+        assert_eq!(merge(vec![5..9, 0..3, 3..5, 12..14]), vec![0..9, 12..14]);
+    }
+}
