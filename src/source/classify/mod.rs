@@ -1,25 +1,23 @@
-//! Turn each statement into a small typed fact.
+//! Turn each statement into a small typed fact (readers: `alter_table` and `create` from tokens, `ast` from sqlparser's parser).
 //!
 //! sqlparser parses the statement when it can (and must consume every token: `parse_statement` can stop
 //! early); a few shapes it rejects (`DROP INDEX CONCURRENTLY`, `CREATE INDEX .. ON ONLY`, `ALTER TABLE ..
 //! SET SCHEMA`) are recognised from tokens. Anything else is `Unanalysed`, never guessed.
 
 mod alter_table;
+mod ast;
+mod create;
 mod tokens;
 
 use std::ops::Range;
 
 use serde::Serialize;
-use sqlparser::ast::{
-    AlterIndexOperation, AlterTableOperation, Expr, ObjectType, RenameTableNameKind,
-    Statement as Ast,
-};
-use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Token, TokenWithSpan};
+use sqlparser::tokenizer::Token;
 
-use super::names::{QualifiedName, fold};
+use super::names::QualifiedName;
 use super::split::{Piece, SplitFile, Tok};
+use ast::{from_ast, parse};
+use create::{create_index_from_tokens, create_table_from_tokens, from_tokens};
 use tokens::{name_at, skip_keywords};
 
 /// What a statement does, as far as lock safety is concerned.
@@ -307,275 +305,6 @@ fn classify_statement(split: &SplitFile, piece: &Piece, tokens: &[&Tok]) -> Fact
         }
         Err(reason) => from_tokens(tokens).unwrap_or(Fact::Unanalysed { reason }),
     }
-}
-
-fn parse(split: &SplitFile, piece: &Piece) -> Result<Ast, String> {
-    let tokens: Vec<TokenWithSpan> = split.tokens[piece.tokens.clone()]
-        .iter()
-        .map(|t| TokenWithSpan::new(t.token.clone(), t.span))
-        .collect();
-    let mut parser = Parser::new(&PostgreSqlDialect {}).with_tokens_with_locations(tokens);
-    let statement = parser.parse_statement().map_err(|e| e.to_string())?;
-    let next = parser.peek_token();
-    if next.token != Token::EOF {
-        return Err(format!(
-            "the parser stopped early at `{}` (line {}, column {})",
-            next.token, next.span.start.line, next.span.start.column
-        ));
-    }
-    Ok(statement)
-}
-
-/// `None` when the AST does not say enough and the token patterns should decide.
-fn from_ast(ast: &Ast, tokens: &[&Tok]) -> Option<Fact> {
-    Some(match ast {
-        Ast::CreateTable(create) => Fact::CreateTable {
-            table: QualifiedName::from_object_name(&create.name)?,
-            columns: Vec::new(),
-        },
-        Ast::Drop {
-            object_type: ObjectType::Table,
-            names,
-            ..
-        } => Fact::DropTables {
-            tables: names
-                .iter()
-                .map(QualifiedName::from_object_name)
-                .collect::<Option<_>>()?,
-        },
-        Ast::Drop {
-            object_type: ObjectType::Index,
-            names,
-            cascade,
-            ..
-        } => Fact::DropIndexes {
-            indexes: names
-                .iter()
-                .map(QualifiedName::from_object_name)
-                .collect::<Option<_>>()?,
-            concurrently: false,
-            concurrently_at: index_keyword_end(tokens)?,
-            cascade: *cascade,
-        },
-        Ast::CreateIndex(create) => {
-            let table = QualifiedName::from_object_name(&create.table_name)?;
-            let name = match &create.name {
-                Some(name) => Some(table.sibling(QualifiedName::from_object_name(name)?.name)),
-                None => None,
-            };
-            let columns = create
-                .columns
-                .iter()
-                .map(|c| match &c.column.expr {
-                    Expr::Identifier(ident) => Some(fold(ident)),
-                    _ => None,
-                })
-                .collect();
-            Fact::CreateIndex(CreateIndex {
-                name,
-                table,
-                unique: create.unique,
-                concurrently: create.concurrently,
-                if_not_exists: create.if_not_exists,
-                columns,
-                partial: create.predicate.is_some(),
-                concurrently_at: index_keyword_end(tokens)?,
-            })
-        }
-        Ast::AlterIndex {
-            name,
-            operation: AlterIndexOperation::RenameIndex { index_name },
-        } => {
-            let from = QualifiedName::from_object_name(name)?;
-            let to = from.sibling(QualifiedName::from_object_name(index_name)?.name);
-            Fact::RenameIndex { from, to }
-        }
-        // Operations the token reader does not know: only renames matter here, the rest is `Other`.
-        Ast::AlterTable(alter) => {
-            let table = QualifiedName::from_object_name(&alter.name)?;
-            let first = tokens.first()?;
-            let last = tokens.last()?;
-            let changes = alter
-                .operations
-                .iter()
-                .map(|operation| {
-                    let kind = match operation {
-                        AlterTableOperation::RenameTable { table_name } => {
-                            let (RenameTableNameKind::To(name) | RenameTableNameKind::As(name)) =
-                                table_name;
-                            TableChange::RenameTo {
-                                table: table.sibling(QualifiedName::from_object_name(name)?.name),
-                            }
-                        }
-                        _ => TableChange::Other,
-                    };
-                    Some(Change {
-                        bytes: first.bytes.start..last.bytes.end,
-                        line: first.line(),
-                        column: first.column(),
-                        kind,
-                    })
-                })
-                .collect::<Option<_>>()?;
-            Fact::AlterTable { table, changes }
-        }
-        Ast::StartTransaction { .. } => Fact::Begin,
-        Ast::Commit { .. } | Ast::Rollback { .. } => Fact::Commit,
-        _ => Fact::Other,
-    })
-}
-
-/// Byte offset right after the first `INDEX` keyword.
-fn index_keyword_end(tokens: &[&Tok]) -> Option<usize> {
-    tokens
-        .iter()
-        .find(|t| t.is_keyword("INDEX"))
-        .map(|t| t.bytes.end)
-}
-
-/// Token patterns for statements sqlparser rejects or under-describes.
-fn from_tokens(tokens: &[&Tok]) -> Option<Fact> {
-    let keywords: Vec<String> = tokens.iter().take(2).filter_map(|t| t.keyword()).collect();
-    match keywords
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["CREATE", _] => {
-            create_index_from_tokens(tokens).or_else(|| create_table_from_tokens(tokens))
-        }
-        ["DROP", "INDEX"] => {
-            let (mut rest, flags) = skip_keywords(&tokens[2..], &["CONCURRENTLY", "IF", "EXISTS"]);
-            let mut indexes = Vec::new();
-            while let Some((name, len)) = name_at(rest) {
-                indexes.push(name);
-                rest = &rest[len..];
-                match rest.first() {
-                    Some(t) if t.token == Token::Comma => rest = &rest[1..],
-                    _ => break,
-                }
-            }
-            (!indexes.is_empty()).then(|| Fact::DropIndexes {
-                indexes,
-                concurrently: flags.iter().any(|f| f == "CONCURRENTLY"),
-                concurrently_at: tokens[1].bytes.end,
-                cascade: rest.first().is_some_and(|t| t.is_keyword("CASCADE")),
-            })
-        }
-        _ => None,
-    }
-}
-
-fn create_index_from_tokens(tokens: &[&Tok]) -> Option<Fact> {
-    let (rest, flags) = skip_keywords(&tokens[1..], &["UNIQUE"]);
-    if !rest.first()?.is_keyword("INDEX") {
-        return None;
-    }
-    let (mut rest, more) = skip_keywords(&rest[1..], &["CONCURRENTLY", "IF", "NOT", "EXISTS"]);
-    let mut name = None;
-    if !rest.first()?.is_keyword("ON") {
-        let (index, len) = name_at(rest)?;
-        name = Some(index.name);
-        rest = &rest[len..];
-    }
-    let (rest, _) = skip_keywords(rest.get(1..)?, &["ONLY"]);
-    let (table, len) = name_at(rest)?;
-    Some(Fact::CreateIndex(CreateIndex {
-        name: name.map(|n| table.sibling(n)),
-        unique: flags.iter().any(|f| f == "UNIQUE"),
-        concurrently: more.iter().any(|f| f == "CONCURRENTLY"),
-        if_not_exists: more.iter().any(|f| f == "EXISTS"),
-        columns: key_columns(&rest[len..]),
-        partial: tokens.iter().any(|t| t.is_keyword("WHERE")),
-        concurrently_at: index_keyword_end(tokens)?,
-        table,
-    }))
-}
-
-/// The key list `[USING method] (key, ...)` of an index, when every key is a plain column (optionally
-/// with an operator class and ASC/DESC/NULLS ...); `None` for expressions.
-fn key_columns(tokens: &[&Tok]) -> Option<Vec<String>> {
-    let mut rest = tokens;
-    if rest.first()?.is_keyword("USING") {
-        rest = rest.get(2..)?;
-    }
-    if rest.first()?.token != Token::LParen {
-        return None;
-    }
-    let mut columns = Vec::new();
-    let mut key: Vec<&Tok> = Vec::new();
-    for token in &rest[1..] {
-        match token.token {
-            Token::Comma | Token::RParen => {
-                let (first, modifiers) = key.split_first()?;
-                let plain = modifiers.iter().all(|t| matches!(t.token, Token::Word(_)));
-                let Token::Word(word) = &first.token else {
-                    return None;
-                };
-                if !plain {
-                    return None;
-                }
-                columns.push(if word.quote_style.is_some() {
-                    word.value.clone()
-                } else {
-                    word.value.to_lowercase()
-                });
-                if token.token == Token::RParen {
-                    return Some(columns);
-                }
-                key.clear();
-            }
-            Token::LParen => return None, // an expression key
-            _ => key.push(token),
-        }
-    }
-    None
-}
-
-fn create_table_from_tokens(tokens: &[&Tok]) -> Option<Fact> {
-    let (rest, _) = skip_keywords(
-        &tokens[1..],
-        &[
-            "GLOBAL",
-            "LOCAL",
-            "TEMP",
-            "TEMPORARY",
-            "UNLOGGED",
-            "UNLOGGED",
-        ],
-    );
-    if !rest.first()?.is_keyword("TABLE") {
-        return None;
-    }
-    let (rest, _) = skip_keywords(&rest[1..], &["IF", "NOT", "EXISTS"]);
-    let (table, len) = name_at(rest)?;
-    // Column types, for `column-type-rewrite`; table constraints and LIKE clauses are skipped.
-    let body = &rest[len..];
-    let columns = match tokens::group_len(body) {
-        Some(group) => tokens::split_top_level(&body[1..group - 1])
-            .into_iter()
-            .filter(|element| {
-                !element.first().is_some_and(|t| {
-                    [
-                        "CONSTRAINT",
-                        "PRIMARY",
-                        "UNIQUE",
-                        "CHECK",
-                        "FOREIGN",
-                        "EXCLUDE",
-                        "LIKE",
-                    ]
-                    .iter()
-                    .any(|k| t.is_keyword(k))
-                })
-            })
-            .filter_map(alter_table::column_definition)
-            .map(|column| (column.column, column.data_type))
-            .collect(),
-        None => Vec::new(),
-    };
-    Some(Fact::CreateTable { table, columns })
 }
 
 #[cfg(test)]

@@ -1,0 +1,161 @@
+//! Token readers for `CREATE TABLE` (name and column types), `CREATE INDEX` and `DROP INDEX`: the
+//! shapes Prisma writes most, and ones sqlparser rejects (`DROP INDEX CONCURRENTLY`, `ON ONLY`).
+
+use sqlparser::tokenizer::Token;
+
+use super::tokens::{self, name_at, skip_keywords};
+use super::{CreateIndex, Fact, alter_table};
+use crate::source::split::Tok;
+
+/// Byte offset right after the first `INDEX` keyword.
+pub(super) fn index_keyword_end(tokens: &[&Tok]) -> Option<usize> {
+    tokens
+        .iter()
+        .find(|t| t.is_keyword("INDEX"))
+        .map(|t| t.bytes.end)
+}
+
+/// Token patterns for statements sqlparser rejects or under-describes.
+pub(super) fn from_tokens(tokens: &[&Tok]) -> Option<Fact> {
+    let keywords: Vec<String> = tokens.iter().take(2).filter_map(|t| t.keyword()).collect();
+    match keywords
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["CREATE", _] => {
+            create_index_from_tokens(tokens).or_else(|| create_table_from_tokens(tokens))
+        }
+        ["DROP", "INDEX"] => {
+            let (mut rest, flags) = skip_keywords(&tokens[2..], &["CONCURRENTLY", "IF", "EXISTS"]);
+            let mut indexes = Vec::new();
+            while let Some((name, len)) = name_at(rest) {
+                indexes.push(name);
+                rest = &rest[len..];
+                match rest.first() {
+                    Some(t) if t.token == Token::Comma => rest = &rest[1..],
+                    _ => break,
+                }
+            }
+            (!indexes.is_empty()).then(|| Fact::DropIndexes {
+                indexes,
+                concurrently: flags.iter().any(|f| f == "CONCURRENTLY"),
+                concurrently_at: tokens[1].bytes.end,
+                cascade: rest.first().is_some_and(|t| t.is_keyword("CASCADE")),
+            })
+        }
+        _ => None,
+    }
+}
+
+pub(super) fn create_index_from_tokens(tokens: &[&Tok]) -> Option<Fact> {
+    let (rest, flags) = skip_keywords(&tokens[1..], &["UNIQUE"]);
+    if !rest.first()?.is_keyword("INDEX") {
+        return None;
+    }
+    let (mut rest, more) = skip_keywords(&rest[1..], &["CONCURRENTLY", "IF", "NOT", "EXISTS"]);
+    let mut name = None;
+    if !rest.first()?.is_keyword("ON") {
+        let (index, len) = name_at(rest)?;
+        name = Some(index.name);
+        rest = &rest[len..];
+    }
+    let (rest, _) = skip_keywords(rest.get(1..)?, &["ONLY"]);
+    let (table, len) = name_at(rest)?;
+    Some(Fact::CreateIndex(CreateIndex {
+        name: name.map(|n| table.sibling(n)),
+        unique: flags.iter().any(|f| f == "UNIQUE"),
+        concurrently: more.iter().any(|f| f == "CONCURRENTLY"),
+        if_not_exists: more.iter().any(|f| f == "EXISTS"),
+        columns: key_columns(&rest[len..]),
+        partial: tokens.iter().any(|t| t.is_keyword("WHERE")),
+        concurrently_at: index_keyword_end(tokens)?,
+        table,
+    }))
+}
+
+/// The key list `[USING method] (key, ...)` of an index, when every key is a plain column (optionally
+/// with an operator class and ASC/DESC/NULLS ...); `None` for expressions.
+pub(super) fn key_columns(tokens: &[&Tok]) -> Option<Vec<String>> {
+    let mut rest = tokens;
+    if rest.first()?.is_keyword("USING") {
+        rest = rest.get(2..)?;
+    }
+    if rest.first()?.token != Token::LParen {
+        return None;
+    }
+    let mut columns = Vec::new();
+    let mut key: Vec<&Tok> = Vec::new();
+    for token in &rest[1..] {
+        match token.token {
+            Token::Comma | Token::RParen => {
+                let (first, modifiers) = key.split_first()?;
+                let plain = modifiers.iter().all(|t| matches!(t.token, Token::Word(_)));
+                let Token::Word(word) = &first.token else {
+                    return None;
+                };
+                if !plain {
+                    return None;
+                }
+                columns.push(if word.quote_style.is_some() {
+                    word.value.clone()
+                } else {
+                    word.value.to_lowercase()
+                });
+                if token.token == Token::RParen {
+                    return Some(columns);
+                }
+                key.clear();
+            }
+            Token::LParen => return None, // an expression key
+            _ => key.push(token),
+        }
+    }
+    None
+}
+
+pub(super) fn create_table_from_tokens(tokens: &[&Tok]) -> Option<Fact> {
+    let (rest, _) = skip_keywords(
+        &tokens[1..],
+        &[
+            "GLOBAL",
+            "LOCAL",
+            "TEMP",
+            "TEMPORARY",
+            "UNLOGGED",
+            "UNLOGGED",
+        ],
+    );
+    if !rest.first()?.is_keyword("TABLE") {
+        return None;
+    }
+    let (rest, _) = skip_keywords(&rest[1..], &["IF", "NOT", "EXISTS"]);
+    let (table, len) = name_at(rest)?;
+    // Column types, for `column-type-rewrite`; table constraints and LIKE clauses are skipped.
+    let body = &rest[len..];
+    let columns = match tokens::group_len(body) {
+        Some(group) => tokens::split_top_level(&body[1..group - 1])
+            .into_iter()
+            .filter(|element| {
+                !element.first().is_some_and(|t| {
+                    [
+                        "CONSTRAINT",
+                        "PRIMARY",
+                        "UNIQUE",
+                        "CHECK",
+                        "FOREIGN",
+                        "EXCLUDE",
+                        "LIKE",
+                    ]
+                    .iter()
+                    .any(|k| t.is_keyword(k))
+                })
+            })
+            .filter_map(alter_table::column_definition)
+            .map(|column| (column.column, column.data_type))
+            .collect(),
+        None => Vec::new(),
+    };
+    Some(Fact::CreateTable { table, columns })
+}
