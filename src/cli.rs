@@ -12,10 +12,14 @@ use crate::rules::ForeignKeyMode;
     version,
     about = "Make Prisma migrations safe to apply to a live PostgreSQL database",
     long_about = "Make Prisma migrations safe to apply to a live PostgreSQL database.\n\n\
-Run `migrate-safe rewrite prisma/migrations` right after `prisma migrate dev --create-only`: index builds on \
-existing tables move into their own CREATE INDEX CONCURRENTLY migrations, foreign keys on existing tables are \
-added NOT VALID and validated in a later migration, and everything else stays byte-for-byte.",
-    after_help = "Exit codes: 0 success (or nothing to rewrite), 1 a rewrite is needed (--check), 2 error (bad input)."
+Run `migrate-safe rewrite prisma/migrations` right after `prisma migrate dev --create-only`: index builds \
+and drops on existing tables move into CONCURRENTLY migrations of their own, foreign keys and checks are \
+added NOT VALID and validated later, SET NOT NULL goes through a validated check, and everything else stays \
+byte-for-byte. In CI, \
+`migrate-safe lint` reports every lock hazard with its fix or safe alternative (text, JSON, GitHub \
+annotations, SARIF); `check` proves migrations on a live PostgreSQL; `status` and `baseline` serve release \
+engineers.",
+    after_help = "Exit codes: 0 success (nothing found, or nothing to rewrite), 1 findings (lint, check, status, rewrite --check), 2 error (bad input, no server)."
 )]
 pub struct Cli {
     #[command(subcommand)]
