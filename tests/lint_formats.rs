@@ -205,3 +205,43 @@ fn fail_on_and_a_clean_migration_exit_zero() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("unknown rule \"no-such-rule\""));
 }
+
+/// On a terminal the text is coloured, and `NO_COLOR` turns that off. The terminal comes from util-linux
+/// `script` (a pseudo-terminal); without it the test says so and checks nothing.
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("SKIPPED: no `script` (util-linux) to give the binary a terminal");
+        return;
+    }
+    let binary = env!("CARGO_BIN_EXE_migrate-safe");
+    let fixture = project_root().join("migrations-fixtures/saas-baseline");
+    let on_a_terminal = |no_color: bool| {
+        let mut command = std::process::Command::new("script");
+        command
+            .args([
+                "-qec",
+                &format!("{binary} lint {}", fixture.display()),
+                "/dev/null",
+            ])
+            .env_remove("NO_COLOR");
+        if no_color {
+            command.env("NO_COLOR", "1");
+        }
+        String::from_utf8(command.output().unwrap().stdout).unwrap()
+    };
+    let coloured = on_a_terminal(false);
+    assert!(
+        coloured.contains("\x1b[1;33mwarning[lock-timeout]\x1b[0m"),
+        "{coloured}"
+    );
+    let plain = on_a_terminal(true);
+    assert!(
+        plain.contains("warning[lock-timeout]: ") && !plain.contains('\x1b'),
+        "{plain}"
+    );
+}
