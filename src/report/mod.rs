@@ -69,14 +69,37 @@ pub fn plan_diffs(plan: &MigrationPlan) -> Vec<String> {
         ));
     }
     for new in &plan.new_migrations {
-        diffs.push(unified_diff(
-            "",
+        diffs.push(new_file_diff(
             &new.sql,
-            "/dev/null",
             &format!("b/{}/migration.sql", new.name),
         ));
     }
     diffs
+}
+
+/// The unified diff of a new file, written directly: every line added, nothing to compare (what
+/// `unified_diff("", new, "/dev/null", name)` prints, for a file that ends with a newline; `similar`
+/// otherwise).
+fn new_file_diff(new: &str, new_name: &str) -> String {
+    if new.is_empty() || !new.ends_with('\n') {
+        return unified_diff("", new, "/dev/null", new_name);
+    }
+    let lines = new.split_inclusive('\n').count();
+    let mut diff = String::with_capacity(new.len() + lines + 64);
+    // Unified diff omits a count of one.
+    let range = if lines == 1 {
+        "1".to_string()
+    } else {
+        format!("1,{lines}")
+    };
+    diff.push_str(&format!(
+        "--- /dev/null\n+++ {new_name}\n@@ -0,0 +{range} @@\n"
+    ));
+    for line in new.split_inclusive('\n') {
+        diff.push('+');
+        diff.push_str(line);
+    }
+    diff
 }
 
 /// A report written to stdout: `| head` closing the pipe is not an error worth a message.
@@ -84,5 +107,28 @@ pub fn stdout(result: std::io::Result<()>) -> crate::error::Result<()> {
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(|e| crate::error::Error::io("<stdout>", e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_file_diff_is_what_similar_prints() {
+        for text in [
+            "-- a\nCREATE INDEX CONCURRENTLY x ON t (c);\n",
+            "one\n",
+            "a\r\nb\r\n",
+            "x\n\n\ny\n",
+            "no newline at the end",
+            "",
+        ] {
+            assert_eq!(
+                new_file_diff(text, "b/f/migration.sql"),
+                unified_diff("", text, "/dev/null", "b/f/migration.sql"),
+                "{text:?}"
+            );
+        }
     }
 }

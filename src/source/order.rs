@@ -8,15 +8,43 @@ use std::cmp::Ordering;
 const PUNCTUATION: &str = "_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$";
 
 fn primary_weight(c: char) -> u32 {
-    match c {
-        c if c.is_whitespace() => 0,
-        c if c.is_ascii_digit() => 100 + (c as u32 - '0' as u32),
-        c if c.is_ascii_alphabetic() => 200 + (c.to_ascii_lowercase() as u32 - 'a' as u32),
-        c => PUNCTUATION
-            .find(c)
-            .map_or(1000 + c as u32, |i| 1 + i as u32),
+    match ASCII_WEIGHTS.get(c as usize) {
+        Some(&weight) => weight,
+        None if c.is_whitespace() => 0,
+        None => 1000 + c as u32,
     }
 }
+
+/// [`primary_weight`] of every ASCII character, computed at compile time: it runs for each character of
+/// every comparison, and a history's folder names are compared often.
+const ASCII_WEIGHTS: [u32; 128] = {
+    let mut weights = [0u32; 128];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        weights[c] = if b.is_ascii_whitespace() || b == 0x0b {
+            0
+        } else if b.is_ascii_digit() {
+            100 + (b - b'0') as u32
+        } else if b.is_ascii_alphabetic() {
+            200 + (b.to_ascii_lowercase() - b'a') as u32
+        } else {
+            let mut weight = 1000 + c as u32;
+            let punctuation = PUNCTUATION.as_bytes();
+            let mut i = 0;
+            while i < punctuation.len() {
+                if punctuation[i] == b {
+                    weight = 1 + i as u32;
+                    break;
+                }
+                i += 1;
+            }
+            weight
+        };
+        c += 1;
+    }
+    weights
+};
 
 /// An approximation of ICU root collation for folder names: primary weights first, then lower case
 /// before upper case, then bytes.
@@ -101,6 +129,21 @@ impl<'a> FolderOrder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_weight_table_is_the_rule() {
+        for c in (0u8..128).map(char::from) {
+            let expected = match c {
+                c if c.is_whitespace() => 0,
+                c if c.is_ascii_digit() => 100 + (c as u32 - '0' as u32),
+                c if c.is_ascii_alphabetic() => 200 + (c.to_ascii_lowercase() as u32 - 'a' as u32),
+                c => PUNCTUATION
+                    .find(c)
+                    .map_or(1000 + c as u32, |i| 1 + i as u32),
+            };
+            assert_eq!(primary_weight(c), expected, "{c:?}");
+        }
+    }
 
     #[test]
     fn the_sort_key_orders_like_the_comparison() {
