@@ -10,7 +10,7 @@
 //! migration runs `ALTER TABLE t VALIDATE CONSTRAINT c;`, which scans under SHARE UPDATE EXCLUSIVE.
 
 use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
-use crate::source::classify::{Fact, TableChange};
+use crate::source::classify::TableChange;
 
 pub const RULE: Rule = Rule {
     id: "check-not-valid",
@@ -20,12 +20,9 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
-    let Fact::AlterTable { table, changes } = &context.statement.fact else {
+    let Some((table, changes)) = context.altered_existing_table() else {
         return Vec::new();
     };
-    if context.is_new_table(table) {
-        return Vec::new();
-    }
     changes
         .iter()
         .filter_map(|change| {

@@ -12,7 +12,7 @@
 //! application, backfill in batches, switch reads, then drop the old column in a later deploy.
 
 use super::{Action, Finding, Rule, Severity, StatementContext, enum_recreation};
-use crate::source::classify::{Fact, TableChange};
+use crate::source::classify::TableChange;
 
 pub const RULE: Rule = Rule {
     id: "column-type-rewrite",
@@ -24,12 +24,9 @@ pub const RULE: Rule = Rule {
 const HELP: &str = "expand/contract: add a column of the new type, write both, backfill in batches, switch reads, drop the old column later";
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
-    let Fact::AlterTable { table, changes } = &context.statement.fact else {
+    let Some((table, changes)) = context.altered_existing_table() else {
         return Vec::new();
     };
-    if context.is_new_table(table) {
-        return Vec::new();
-    }
     changes
         .iter()
         .filter_map(|change| {

@@ -11,7 +11,7 @@
 //! the column to TEXT with a CHECK constraint (added NOT VALID, validated later).
 
 use super::{Action, Finding, Rule, Severity, StatementContext};
-use crate::source::classify::{Fact, TableChange};
+use crate::source::classify::TableChange;
 use crate::source::names::{DEFAULT_SCHEMA, quote};
 
 pub const RULE: Rule = Rule {
@@ -33,12 +33,9 @@ pub fn is_new_enum(context: &StatementContext, data_type: &str) -> bool {
 }
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
-    let Fact::AlterTable { table, changes } = &context.statement.fact else {
+    let Some((table, changes)) = context.altered_existing_table() else {
         return Vec::new();
     };
-    if context.is_new_table(table) {
-        return Vec::new();
-    }
     changes
         .iter()
         .filter_map(|change| {

@@ -24,7 +24,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::model::SchemaModel;
-use crate::source::classify::{Fact, Statement, TableChange};
+use crate::source::classify::{Change, Fact, Statement, TableChange};
 use crate::source::names::QualifiedName;
 
 /// Which foreign keys get the NOT VALID + VALIDATE split.
@@ -276,11 +276,6 @@ impl Finding {
         self.column = change.column;
         self
     }
-
-    /// Whether `rewrite` does something about it.
-    pub fn is_fixed(&self) -> bool {
-        !matches!(self.action, Action::LeaveAlone)
-    }
 }
 
 /// A statement with what is known where it runs.
@@ -363,6 +358,17 @@ impl StatementContext<'_> {
             }
             _ => false,
         })
+    }
+
+    /// The statement's table and operations when it is an `ALTER TABLE` of a table that existed before
+    /// the migration: what most rules look at.
+    pub fn altered_existing_table(&self) -> Option<(&QualifiedName, &[Change])> {
+        match &self.statement.fact {
+            Fact::AlterTable { table, changes } if self.is_existing_table(table) => {
+                Some((table, changes))
+            }
+            _ => None,
+        }
     }
 
     /// Whether `table` existed before this migration (the tables whose locks matter).

@@ -11,7 +11,7 @@
 //! scanning — and drops the check.
 
 use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
-use crate::source::classify::{Fact, TableChange};
+use crate::source::classify::TableChange;
 
 pub const RULE: Rule = Rule {
     id: "not-null-via-check",
@@ -23,12 +23,9 @@ pub const RULE: Rule = Rule {
 const HELP: &str = "CHECK (col IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT, SET NOT NULL and DROP CONSTRAINT in later migrations";
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
-    let Fact::AlterTable { table, changes } = &context.statement.fact else {
+    let Some((table, changes)) = context.altered_existing_table() else {
         return Vec::new();
     };
-    if context.is_new_table(table) {
-        return Vec::new();
-    }
     changes
         .iter()
         .filter_map(|change| {

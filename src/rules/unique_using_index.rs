@@ -14,7 +14,7 @@
 //! NULL first (see `not-null-via-check`).
 
 use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
-use crate::source::classify::{Fact, TableChange};
+use crate::source::classify::TableChange;
 use crate::source::names::quote;
 
 pub const RULE: Rule = Rule {
@@ -25,12 +25,9 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
-    let Fact::AlterTable { table, changes } = &context.statement.fact else {
+    let Some((table, changes)) = context.altered_existing_table() else {
         return Vec::new();
     };
-    if context.is_new_table(table) {
-        return Vec::new();
-    }
     changes
         .iter()
         .filter_map(|change| {

@@ -12,7 +12,7 @@
 //! (see `not-null-via-check`).
 
 use super::{Action, Finding, Rule, Severity, StatementContext};
-use crate::source::classify::{Fact, TableChange};
+use crate::source::classify::TableChange;
 
 pub const RULE: Rule = Rule {
     id: "volatile-default",
@@ -22,12 +22,9 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
-    let Fact::AlterTable { table, changes } = &context.statement.fact else {
+    let Some((table, changes)) = context.altered_existing_table() else {
         return Vec::new();
     };
-    if context.is_new_table(table) {
-        return Vec::new();
-    }
     changes
         .iter()
         .filter_map(|change| {
