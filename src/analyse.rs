@@ -167,26 +167,53 @@ pub fn analyse_each(
     let history = &dir.migrations[..=last_target];
     // Tokenizing is independent per file and the largest part of the work: a second thread splits the
     // files in batches ahead of this one, which classifies, replays the model, checks and plans in
-    // order (each step needs the schema the previous migration left). The split files go back to the
-    // reader to be freed, so each thread frees only what it allocated (glibc's allocator is slow at the
-    // other case). Both channels are bounded: a long history is never held whole.
+    // order (each step needs the schema the previous migration left). This thread splits the first
+    // batch itself meanwhile, so it does not wait for the reader to start. Split files go back to the
+    // thread that made them to be freed (glibc's allocator is slow at freeing across threads). Both
+    // channels are bounded: a long history is never held whole.
+    let (head, tail) = history.split_at(READ_BATCH.min(history.len()));
+    let mut migrations = history.iter();
+    let mut plan_batch = |splits: Vec<Result<SplitFile>>| -> Result<Vec<SplitFile>> {
+        let mut used = Vec::with_capacity(splits.len());
+        for split in splits {
+            let migration = migrations.next().expect("one split per migration");
+            let split = split?;
+            let statements = classify(&split);
+            if targets.contains(migration.name.as_str()) {
+                // Applies the migration's statements to `model` as it checks them.
+                let findings = check_migration(&migration.name, &statements, &mut model, options);
+                let plan = plan_migration(
+                    migration,
+                    &split,
+                    &statements,
+                    findings,
+                    &order,
+                    options.folder_naming,
+                )?;
+                let source = Source {
+                    migration,
+                    split: &split,
+                    statements: &statements,
+                };
+                each(plan, &source)?;
+            } else {
+                for statement in &statements {
+                    model.apply(&statement.fact, &migration.name);
+                }
+            }
+            used.push(split);
+        }
+        Ok(used)
+    };
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<_>>(1);
         let (returns, returned) = std::sync::mpsc::channel::<Vec<SplitFile>>();
         scope.spawn(move || {
-            for batch in history.chunks(READ_BATCH) {
+            for batch in tail.chunks(READ_BATCH) {
                 while let Ok(used) = returned.try_recv() {
                     drop(used);
                 }
-                let mut splits = Vec::with_capacity(batch.len());
-                for migration in batch {
-                    let split = split_migration(migration);
-                    let failed = split.is_err();
-                    splits.push(split);
-                    if failed {
-                        break;
-                    }
-                }
+                let splits = split_batch(batch);
                 let failed = splits.last().is_some_and(|r| r.is_err());
                 if sender.send(splits).is_err() || failed {
                     break; // an error ends the reading, and so does the planner stopping
@@ -197,43 +224,29 @@ pub fn analyse_each(
                 drop(used);
             }
         });
-        let mut migrations = history.iter();
+        // A failed split is an error here, which ends the scope and with it the reader.
+        drop(plan_batch(split_batch(head))?);
         for batch in receiver {
-            let mut used = Vec::with_capacity(batch.len());
-            for split in batch {
-                let migration = migrations.next().expect("one split per migration");
-                let split = split?;
-                let statements = classify(&split);
-                if targets.contains(migration.name.as_str()) {
-                    // Applies the migration's statements to `model` as it checks them.
-                    let findings =
-                        check_migration(&migration.name, &statements, &mut model, options);
-                    let plan = plan_migration(
-                        migration,
-                        &split,
-                        &statements,
-                        findings,
-                        &order,
-                        options.folder_naming,
-                    )?;
-                    let source = Source {
-                        migration,
-                        split: &split,
-                        statements: &statements,
-                    };
-                    each(plan, &source)?;
-                } else {
-                    for statement in &statements {
-                        model.apply(&statement.fact, &migration.name);
-                    }
-                }
-                used.push(split);
-            }
+            let used = plan_batch(batch)?;
             let _ = returns.send(used);
         }
         drop(returns);
         Ok(())
     })
+}
+
+/// Split each file of a batch, stopping at the first that fails.
+fn split_batch(batch: &[Migration]) -> Vec<Result<SplitFile>> {
+    let mut splits = Vec::with_capacity(batch.len());
+    for migration in batch {
+        let split = split_migration(migration);
+        let failed = split.is_err();
+        splits.push(split);
+        if failed {
+            break;
+        }
+    }
+    splits
 }
 
 /// Files per batch handed from the reader to the planner (one more batch may wait).
