@@ -1,0 +1,107 @@
+//! What a rule sees: one statement with what is known where it runs.
+
+use std::collections::HashSet;
+
+use super::{Action, Finding, Rule, RuleOptions};
+use crate::model::SchemaModel;
+use crate::source::classify::{Change, Fact, Statement, TableChange};
+use crate::source::names::QualifiedName;
+
+/// A statement with what is known where it runs.
+pub struct StatementContext<'a> {
+    pub index: usize,
+    pub statement: &'a Statement,
+    /// Statements after this one in the same migration.
+    pub later: &'a [Statement],
+    /// Inside an explicit `BEGIN; ... COMMIT;` block.
+    pub in_transaction_block: bool,
+    /// Tables created earlier in the same migration (under their current names).
+    pub new_tables: &'a HashSet<QualifiedName>,
+    /// Tables known before this statement.
+    pub model: &'a SchemaModel,
+    /// Enum types created earlier in the same migration.
+    pub new_enums: &'a HashSet<QualifiedName>,
+    /// Statements before this one in the same migration.
+    pub earlier: &'a [Statement],
+    pub options: &'a RuleOptions,
+}
+
+impl StatementContext<'_> {
+    /// A table nobody else can see yet. Tables not known at all (created outside the history, or by a
+    /// statement the parser could not read) count as existing: the safe assumption.
+    pub fn is_new_table(&self, table: &QualifiedName) -> bool {
+        self.new_tables.contains(table)
+    }
+
+    /// Where a pre-existing table comes from, for messages.
+    pub fn describe_existing(&self, table: &QualifiedName) -> String {
+        match self.model.created_by(table) {
+            Some(migration) => format!("existing table {table} (created in {migration})"),
+            None => format!(
+                "existing table {table} (not created by any earlier migration: assumed to exist)"
+            ),
+        }
+    }
+
+    /// A hazard of `rule`, with what `rewrite` does about it.
+    pub fn finding(&self, rule: &Rule, message: String, action: Action) -> Finding {
+        Finding {
+            rule: rule.id,
+            severity: Some(rule.severity),
+            statement: self.index,
+            line: self.statement.line,
+            column: self.statement.column,
+            message,
+            help: None,
+            action,
+        }
+    }
+
+    /// Not a hazard: why `rewrite` leaves a statement the rule looked at alone.
+    pub fn explain(&self, rule: &Rule, message: String) -> Finding {
+        Finding {
+            severity: None,
+            ..self.finding(rule, message, Action::LeaveAlone)
+        }
+    }
+
+    /// A later statement of this migration that drops or renames `table`, or (when given) its
+    /// `column` or `constraint`: a fix that finishes in a later migration would find them gone.
+    pub fn undone_later(
+        &self,
+        table: &QualifiedName,
+        column: Option<&str>,
+        constraint: Option<&str>,
+    ) -> Option<&Statement> {
+        self.later.iter().find(|s| match &s.fact {
+            Fact::DropTables { tables } => tables.contains(table),
+            Fact::AlterTable { table: t, changes } if t == table => {
+                changes.iter().any(|c| match &c.kind {
+                    TableChange::RenameTo { .. } => true,
+                    TableChange::DropColumn { column: c }
+                    | TableChange::RenameColumn { from: c, .. }
+                    | TableChange::AlterColumnType { column: c, .. } => column == Some(c.as_str()),
+                    TableChange::DropConstraint { name } => constraint == Some(name.as_str()),
+                    _ => false,
+                })
+            }
+            _ => false,
+        })
+    }
+
+    /// The statement's table and operations when it is an `ALTER TABLE` of a table that existed before
+    /// the migration: what most rules look at.
+    pub fn altered_existing_table(&self) -> Option<(&QualifiedName, &[Change])> {
+        match &self.statement.fact {
+            Fact::AlterTable { table, changes } if self.is_existing_table(table) => {
+                Some((table, changes))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `table` existed before this migration (the tables whose locks matter).
+    pub fn is_existing_table(&self, table: &QualifiedName) -> bool {
+        !self.is_new_table(table)
+    }
+}

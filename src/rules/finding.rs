@@ -1,0 +1,111 @@
+//! What a rule says about a statement: a finding, and the action that fixes it.
+
+use serde::Serialize;
+
+use crate::source::names::QualifiedName;
+
+use super::Severity;
+
+/// What a statement needs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Cut it out and build it `CONCURRENTLY`, alone, in a migration of its own.
+    BuildIndexConcurrently {
+        index: Option<QualifiedName>,
+        table: QualifiedName,
+        unique: bool,
+        /// Plain key columns of a non-partial index (what a foreign key can rely on).
+        key_columns: Option<Vec<String>>,
+        #[serde(skip)]
+        concurrently_at: usize,
+    },
+    /// Drop it `CONCURRENTLY`, alone, in a migration of its own.
+    DropIndexConcurrently {
+        index: QualifiedName,
+        #[serde(skip)]
+        concurrently_at: usize,
+    },
+    /// Build the constraint's unique index CONCURRENTLY in a migration of its own, then attach it with
+    /// `ADD CONSTRAINT .. USING INDEX` (metadata only) in the folder after the builds.
+    UniqueViaIndex {
+        table: QualifiedName,
+        constraint: String,
+        primary: bool,
+        columns: Vec<String>,
+    },
+    /// Cut it out, unchanged, into a migration of its own (a CONCURRENTLY statement sharing a file).
+    MoveAlone {
+        /// A name later statements may refer to (so they follow it).
+        defines: Option<String>,
+    },
+    /// Add ` NOT VALID` here and `VALIDATE CONSTRAINT` in a later migration.
+    SplitCheck {
+        table: QualifiedName,
+        constraint: String,
+        #[serde(skip)]
+        not_valid_at: usize,
+    },
+    /// Replace `SET NOT NULL` by a NOT VALID check, validate it later, then SET NOT NULL (which uses
+    /// the validated check instead of scanning) and drop the check.
+    NotNullViaCheck {
+        table: QualifiedName,
+        column: String,
+        constraint: String,
+        /// The `ALTER COLUMN .. SET NOT NULL` operation's bytes.
+        #[serde(skip)]
+        operation: std::ops::Range<usize>,
+    },
+    /// `SET LOCAL lock_timeout` at the top of the migration (and after each COMMIT).
+    SetLockTimeout {
+        value: String,
+        /// The statements that lock existing tables (the SET is added only if one stays in the file).
+        #[serde(skip)]
+        locking: Vec<usize>,
+        /// Applied (`--unsafe-fixes`), or only reported.
+        apply: bool,
+    },
+    /// Add ` NOT VALID` here and `VALIDATE CONSTRAINT` in a later migration.
+    SplitForeignKey {
+        table: QualifiedName,
+        constraint: String,
+        referenced_table: QualifiedName,
+        referenced_columns: Vec<String>,
+        #[serde(skip)]
+        not_valid_at: usize,
+    },
+    /// Reported only: nothing to do, or nothing this tool can do safely.
+    LeaveAlone,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    /// `None`: an explanation of what `rewrite` left alone, not a hazard.
+    pub severity: Option<Severity>,
+    /// Index into the migration's statements.
+    #[serde(skip)]
+    pub statement: usize,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    /// The safe alternative when `rewrite` does not apply one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+impl Finding {
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Point at one operation of an ALTER TABLE rather than the statement's start.
+    pub fn at(mut self, change: &crate::source::classify::Change) -> Self {
+        self.line = change.line;
+        self.column = change.column;
+        self
+    }
+}
