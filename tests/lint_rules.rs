@@ -1181,11 +1181,12 @@ fn ignore_and_select_choose_the_rules() {
     let scenario = Scenario::new(
         "-- AlterTable\nALTER TABLE \"User\" DROP COLUMN \"name\";\n\n-- CreateIndex\nCREATE INDEX \"Post_title_idx\" ON \"Post\"(\"title\");\n",
     );
+    // In the file's order: line, then column.
     scenario.lint(&[]).assert(
         1,
         &[
-            hazard("breaking-change", "warning", 2, 20),
             hazard("lock-timeout", "warning", 2, 1),
+            hazard("breaking-change", "warning", 2, 20),
             fixable("index-concurrently", "warning", 5, 1, "safe"),
         ],
     );

@@ -237,7 +237,7 @@ fn collect(
     }
     let (split, statements) = (source.split, source.statements);
     let suppressions = suppress::Suppressions::read(&migration.sql, split, statements);
-    report.diagnostics.extend(suppressions.problems(migration));
+    let mut diagnostics = suppressions.problems(migration);
     for (outcome, default) in hazards {
         let finding = &outcome.finding;
         let Some(severity) = selection.severity(finding.rule, default) else {
@@ -261,7 +261,7 @@ fn collect(
                 description.clone()
             },
         });
-        report.diagnostics.push(Diagnostic {
+        diagnostics.push(Diagnostic {
             rule: finding.rule,
             severity,
             migration: plan.migration.clone(),
@@ -276,6 +276,9 @@ fn collect(
             code: code_lines(&migration.sql, finding.line, end_line),
         });
     }
+    // In the file's order, as a reader goes through it.
+    diagnostics.sort_by_key(|d| (d.line, d.column));
+    report.diagnostics.extend(diagnostics);
     Ok(())
 }
 
