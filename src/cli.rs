@@ -75,8 +75,11 @@ Suppress one finding with a comment on the line before the statement:\n  \
 Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error.")]
     Lint(LintArgs),
 
-    /// List the rules with their id, default severity, fix and summary.
-    Rules,
+    /// List the rules with their id, default severity, fix and summary; with a rule id, explain it.
+    Rules {
+        /// A rule to explain: what it catches, why, and the fix or safe alternative.
+        rule: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         Command::Status(args) => migrate_safe::status::run(&args, &mut out),
         Command::Baseline(args) => migrate_safe::baseline::run(&args, &mut out),
         Command::Lint(args) => migrate_safe::lint::run(&args, &mut out),
-        Command::Rules => migrate_safe::rules::list(&mut out),
+        Command::Rules { rule } => migrate_safe::rules::explain(rule.as_deref(), &mut out),
     };
     let _ = out.flush();
     // After Ctrl-C, whatever the command made of its broken connection is moot: the handler exits 130.

@@ -111,6 +111,11 @@ fn sarif_is_a_valid_2_1_0_log_with_the_same_findings() {
     );
     for rule in rules {
         assert!(rule["shortDescription"]["text"].is_string());
+        // The rule's own documentation: what, why, and the fix or safe alternative.
+        assert!(
+            rule["help"]["text"].as_str().unwrap().contains("**Why**"),
+            "{rule:#}"
+        );
         assert!(
             ["error", "warning", "note"]
                 .contains(&rule["defaultConfiguration"]["level"].as_str().unwrap())

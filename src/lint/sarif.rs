@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::LintReport;
-use crate::rules::{RULES, Severity};
+use crate::rules::{RULES, Severity, documentation};
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -24,7 +24,10 @@ pub fn document(report: &LintReport) -> Value {
                 "name": rule.id,
                 "shortDescription": { "text": rule.summary },
                 "defaultConfiguration": { "level": level(rule.severity) },
-                "help": { "text": format!("See src/rules/{}.rs in migrate-safe, or `migrate-safe rules`.", rule.id.replace('-', "_")) },
+                "help": {
+                    "text": documentation(rule.id).unwrap_or_default(),
+                    "markdown": documentation(rule.id).unwrap_or_default(),
+                },
             })
         })
         .collect();

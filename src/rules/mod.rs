@@ -26,7 +26,7 @@ mod registry;
 
 pub use context::StatementContext;
 pub use finding::{Action, Finding};
-pub use registry::{Applicability, RULES, Rule, Severity, list, rule};
+pub use registry::{Applicability, RULES, Rule, Severity, documentation, explain, list, rule};
 
 use std::collections::HashSet;
 
