@@ -27,12 +27,12 @@ use crate::source::order::FolderOrder;
 use crate::source::split::SplitFile;
 
 pub use folders::MAX_FOLDER_NAME;
-use folders::{alone_slug, folder_names, folder_purposes, slug};
+use folders::{alone_slug, folder_names, folder_purposes};
 use place::{place, split_moved_foreign_keys};
 use resolve::{Folders, resolve};
 use text::{
-    ConstraintEdits, concurrently_edit, constraint_edits, cut_range, lock_timeout_edits, merge,
-    moved_text, unique_via_index_sql,
+    ConstraintEdits, UniqueViaIndexSql, concurrently_edit, constraint_edits, cut_range,
+    lock_timeout_edits, merge, moved_text, unique_via_index_sql,
 };
 
 pub const DEPENDENCY_RULE: &str = "needs-moved-index";
@@ -105,43 +105,39 @@ pub fn plan_migration(
     let mut build_folder: BTreeMap<usize, usize> = BTreeMap::new();
     // Constraints attached to their concurrently built index, first thing after the builds.
     let mut attaches = Vec::new();
-    let unique_via_index: BTreeMap<usize, (String, String)> = findings
+    let unique_via_index: BTreeMap<usize, UniqueViaIndexSql> = findings
         .iter()
         .filter_map(|f| Some((f.statement, unique_via_index_sql(&f.action)?)))
         .collect();
     for &build in &placement.builds {
-        let body = match unique_via_index.get(&build) {
-            Some((create, attach)) => {
-                attaches.push(format!("{attach}{eol}"));
+        let folder = match unique_via_index.get(&build) {
+            Some(sql) => {
+                attaches.push(format!("{}{eol}", sql.attach));
                 let header = split.pieces[statements[build].piece]
                     .header
                     .clone()
                     .map_or("", |h| &text[h]);
-                format!("{header}{create}{eol}")
+                (sql.slug.clone(), format!("{header}{}{eol}", sql.create))
             }
-            None => moved_text(
-                text,
-                split,
-                statements,
-                build,
-                &concurrently_edit(&statements[build].fact),
-                eol,
+            None => (
+                alone_slug(&statements[build].fact),
+                moved_text(
+                    text,
+                    split,
+                    statements,
+                    build,
+                    &concurrently_edit(&statements[build].fact),
+                    eol,
+                ),
             ),
         };
         build_folder.insert(build, folders.len());
-        let slug = match findings.iter().find_map(|f| match &f.action {
-            Action::UniqueViaIndex { constraint, .. } if f.statement == build => Some(constraint),
-            _ => None,
-        }) {
-            Some(constraint) => format!("create_index_{}", slug(constraint)),
-            None => alone_slug(&statements[build].fact),
-        };
-        folders.push((slug, body));
+        folders.push(folder);
     }
     if let Some(build) = placement.build_in_place
-        && let Some((_, attach)) = unique_via_index.get(&build)
+        && let Some(sql) = unique_via_index.get(&build)
     {
-        attaches.insert(0, format!("{attach}{eol}"));
+        attaches.insert(0, format!("{}{eol}", sql.attach));
     }
     let after_folder = (!placement.dependents.is_empty() || !attaches.is_empty()).then(|| {
         let body: Vec<String> = placement
@@ -223,12 +219,12 @@ pub fn plan_migration(
     if let Some(build) = placement.build_in_place {
         match unique_via_index.get(&build) {
             // The only statement left: the build replaces it in place.
-            Some((create, _)) => edits.push(Edit::replace(
+            Some(sql) => edits.push(Edit::replace(
                 split.pieces[statements[build].piece]
                     .statement
                     .clone()
                     .expect("statement piece"),
-                create.clone(),
+                sql.create.clone(),
             )),
             None => edits.extend(concurrently_edit(&statements[build].fact)),
         }

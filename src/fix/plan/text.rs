@@ -1,6 +1,7 @@
 //! The text of a plan: statements cut from the original with their headers, the SQL written for new
 //! folders, and the small insertions (` CONCURRENTLY`, `SET LOCAL lock_timeout`).
 
+use super::folders::slug;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
@@ -11,7 +12,15 @@ use crate::source::names::quote;
 use crate::source::split::SplitFile;
 
 /// `UniqueViaIndex`: (the concurrent build, the statement attaching it).
-pub(super) fn unique_via_index_sql(action: &Action) -> Option<(String, String)> {
+/// What `UniqueViaIndex` writes: the concurrent build, the statement attaching it, and the build
+/// folder's slug.
+pub(super) struct UniqueViaIndexSql {
+    pub(super) create: String,
+    pub(super) attach: String,
+    pub(super) slug: String,
+}
+
+pub(super) fn unique_via_index_sql(action: &Action) -> Option<UniqueViaIndexSql> {
     let Action::UniqueViaIndex {
         table,
         constraint,
@@ -24,13 +33,14 @@ pub(super) fn unique_via_index_sql(action: &Action) -> Option<(String, String)> 
     let index = quote(constraint);
     let columns: Vec<String> = columns.iter().map(|c| quote(c)).collect();
     let kind = if *primary { "PRIMARY KEY" } else { "UNIQUE" };
-    Some((
-        format!(
+    Some(UniqueViaIndexSql {
+        create: format!(
             "CREATE UNIQUE INDEX CONCURRENTLY {index} ON {table}({});",
             columns.join(", ")
         ),
-        format!("ALTER TABLE {table} ADD CONSTRAINT {index} {kind} USING INDEX {index};"),
-    ))
+        attach: format!("ALTER TABLE {table} ADD CONSTRAINT {index} {kind} USING INDEX {index};"),
+        slug: format!("create_index_{}", slug(constraint)),
+    })
 }
 
 /// ` CONCURRENTLY` for an index build or drop that lacks it; nothing for statements that have it.
