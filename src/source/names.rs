@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 use sqlparser::ast::{Ident, ObjectName, ObjectNamePart};
+use sqlparser::tokenizer::Word;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct QualifiedName {
@@ -47,10 +48,20 @@ impl QualifiedName {
 
 /// PostgreSQL's identifier folding.
 pub fn fold(ident: &Ident) -> String {
-    if ident.quote_style.is_some() {
-        ident.value.clone()
+    folded(&ident.value, ident.quote_style.is_some())
+}
+
+/// The same for a word token.
+pub fn fold_word(word: &Word) -> String {
+    folded(&word.value, word.quote_style.is_some())
+}
+
+/// Unquoted identifiers fold to lower case; quoted ones keep their spelling.
+fn folded(value: &str, quoted: bool) -> String {
+    if quoted {
+        value.to_string()
     } else {
-        ident.value.to_lowercase()
+        value.to_lowercase()
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::rules::{Action, Finding};
 use crate::source::classify::{Fact, Statement, TableChange};
-use crate::source::names::QualifiedName;
+use crate::source::names::{QualifiedName, fold_word};
 use crate::source::split::SplitFile;
 
 /// Where each statement goes.
@@ -209,11 +209,7 @@ pub(super) fn dependents(
         let words: HashSet<String> = split
             .significant_tokens(piece)
             .filter_map(|t| match &t.token {
-                sqlparser::tokenizer::Token::Word(w) => Some(if w.quote_style.is_some() {
-                    w.value.clone()
-                } else {
-                    w.value.to_lowercase()
-                }),
+                sqlparser::tokenizer::Token::Word(w) => Some(fold_word(w)),
                 _ => None,
             })
             .collect();

@@ -5,6 +5,7 @@ use sqlparser::tokenizer::Token;
 
 use super::tokens::{self, name_at, skip_keywords};
 use super::{CreateIndex, Fact, alter_table};
+use crate::source::names::fold_word;
 use crate::source::split::Tok;
 
 /// Byte offset right after the first `INDEX` keyword.
@@ -98,11 +99,7 @@ pub(super) fn key_columns(tokens: &[&Tok]) -> Option<Vec<String>> {
                 if !plain {
                     return None;
                 }
-                columns.push(if word.quote_style.is_some() {
-                    word.value.clone()
-                } else {
-                    word.value.to_lowercase()
-                });
+                columns.push(fold_word(word));
                 if token.token == Token::RParen {
                     return Some(columns);
                 }

@@ -2,14 +2,13 @@
 
 use sqlparser::tokenizer::Token;
 
-use crate::source::names::{DEFAULT_SCHEMA, QualifiedName};
+use crate::source::names::{DEFAULT_SCHEMA, QualifiedName, fold_word};
 use crate::source::split::Tok;
 
 /// An identifier as PostgreSQL resolves it: unquoted words fold to lower case.
 pub fn ident(token: &Tok) -> Option<String> {
     match &token.token {
-        Token::Word(w) if w.quote_style.is_some() => Some(w.value.clone()),
-        Token::Word(w) => Some(w.value.to_lowercase()),
+        Token::Word(w) => Some(fold_word(w)),
         _ => None,
     }
 }
