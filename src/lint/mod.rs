@@ -294,7 +294,7 @@ fn statement_end(split: &SplitFile, piece: usize) -> (usize, usize) {
 }
 
 /// The lines `from..=to` (1-based) of `text`.
-fn code_lines(text: &str, from: usize, to: usize) -> Vec<String> {
+pub(super) fn code_lines(text: &str, from: usize, to: usize) -> Vec<String> {
     text.lines()
         .skip(from.saturating_sub(1))
         .take(to.saturating_sub(from) + 1)

@@ -93,12 +93,7 @@ impl Suppressions {
                 message: message.clone(),
                 help: Some(format!("-- {DIRECTIVE} <rule-id> <reason>")),
                 fix: None,
-                code: migration
-                    .sql
-                    .lines()
-                    .nth(line.saturating_sub(1))
-                    .map(|l| vec![l.trim_end_matches('\r').to_string()])
-                    .unwrap_or_default(),
+                code: super::code_lines(&migration.sql, *line, *line),
             })
             .collect()
     }
