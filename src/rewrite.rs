@@ -71,14 +71,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
             stdout(sink.begin(&dir, mode, target_names.len()))?;
         }
         stdout(sink.plan(&plan))?;
-        hazards_left += plan
-            .outcomes
-            .iter()
-            .filter(|o| {
-                o.finding.severity >= Some(crate::rules::Severity::Warning)
-                    && o.resolution.is_none()
-            })
-            .count();
+        hazards_left += plan.hazards_left();
         if plan.changes_anything() {
             changed += 1;
             new_folders += plan.new_migrations.len();

@@ -97,11 +97,7 @@ impl Sink for TextSink<'_> {
 
 fn write_plan(plan: &MigrationPlan, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
-    let hazards_left = plan
-        .outcomes
-        .iter()
-        .any(|o| o.finding.severity.is_some() && o.resolution.is_none());
-    let status = match (plan.changes_anything(), hazards_left) {
+    let status = match (plan.changes_anything(), plan.hazards_left() > 0) {
         (true, _) => "needs a rewrite",
         (false, false) => "already safe, nothing to rewrite",
         (false, true) => "nothing to rewrite (hazards without an automatic fix below)",

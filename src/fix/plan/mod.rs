@@ -75,6 +75,18 @@ impl MigrationPlan {
     pub fn changes_anything(&self) -> bool {
         self.edits_original || !self.new_migrations.is_empty()
     }
+
+    /// Warnings and errors `rewrite` has no fix for (notes, like an unanalysed statement, are not
+    /// counted: the report lists those on their own).
+    pub fn hazards_left(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| {
+                o.finding.severity >= Some(crate::rules::Severity::Warning)
+                    && o.resolution.is_none()
+            })
+            .count()
+    }
 }
 
 pub fn plan_migration(
