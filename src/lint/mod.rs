@@ -177,7 +177,8 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
         report.directories.push(dir.path.clone());
         analyse_each(&dir, &targets, &options, |plan, source| {
             report.migrations_linted += 1;
-            collect(&plan, source, &selection, loose, &mut report)
+            collect(&plan, source, &selection, loose, &mut report);
+            Ok(())
         })?;
     }
     let written = match args.format {
@@ -223,7 +224,7 @@ fn collect(
     selection: &Selection,
     loose: bool,
     report: &mut LintReport,
-) -> Result<()> {
+) {
     let migration = source.migration;
     let hazards: Vec<_> = plan
         .outcomes
@@ -233,7 +234,7 @@ fn collect(
     // Suppression comments are checked even in a migration without findings (cheaply: only when the
     // text has one).
     if hazards.is_empty() && !migration.sql.contains(suppress::DIRECTIVE) {
-        return Ok(());
+        return;
     }
     let (split, statements) = (source.split, source.statements);
     let suppressions = suppress::Suppressions::read(&migration.sql, split, statements);
@@ -279,7 +280,6 @@ fn collect(
     // In the file's order, as a reader goes through it.
     diagnostics.sort_by_key(|d| (d.line, d.column));
     report.diagnostics.extend(diagnostics);
-    Ok(())
 }
 
 fn statement_end(split: &SplitFile, piece: usize) -> (usize, usize) {
