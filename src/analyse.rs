@@ -178,7 +178,7 @@ pub fn analyse_each(
         for split in splits {
             let migration = migrations.next().expect("one split per migration");
             let split = split?;
-            let statements = classify(&split);
+            let statements = classify(&split, &migration.sql);
             if targets.contains(migration.name.as_str()) {
                 // Applies the migration's statements to `model` as it checks them.
                 let findings = check_migration(&migration.name, &statements, &mut model, options);

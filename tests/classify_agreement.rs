@@ -154,7 +154,7 @@ fn the_alter_table_token_reader_agrees_with_the_parser() {
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
         let split = split(&text).unwrap();
-        for statement in classify(&split) {
+        for statement in classify(&split, &text) {
             let Fact::AlterTable { changes, .. } = &statement.fact else {
                 continue;
             };

@@ -249,7 +249,7 @@ fn collect(
             continue;
         }
         let statement = &statements[finding.statement];
-        let (end_line, end_column) = statement_end(split, statement.piece);
+        let (end_line, end_column) = statement_end(split, &migration.sql, statement.piece);
         let fix = outcome.resolution.as_ref().map(|description| Fix {
             applicability: rules::rule(finding.rule)
                 .and_then(|r| r.fix)
@@ -282,15 +282,12 @@ fn collect(
     report.diagnostics.extend(diagnostics);
 }
 
-fn statement_end(split: &SplitFile, piece: usize) -> (usize, usize) {
+fn statement_end(split: &SplitFile, text: &str, piece: usize) -> (usize, usize) {
     let piece = &split.pieces[piece];
-    let last = split.tokens[piece.tokens.clone()]
-        .iter()
-        .rev()
-        .find(|t| !t.is_trivia());
-    last.map_or((0, 0), |t| {
-        (t.span.end.line as usize, t.span.end.column as usize)
-    })
+    split
+        .significant_tokens(text, piece)
+        .last()
+        .map_or((0, 0), |t| t.end())
 }
 
 /// The lines `from..=to` (1-based) of `text`.

@@ -1,6 +1,7 @@
 //! Reading migrations: discovery, lossless splitting, classification.
 pub mod classify;
 pub mod discover;
+pub mod lex;
 pub mod names;
 pub mod order;
 pub mod split;
@@ -12,7 +13,7 @@ pub fn read_statements(
     migration: &discover::Migration,
 ) -> Result<(split::SplitFile, Vec<classify::Statement>)> {
     let split = split_migration(migration)?;
-    let statements = classify::classify(&split);
+    let statements = classify::classify(&split, &migration.sql);
     Ok((split, statements))
 }
 

@@ -5,7 +5,6 @@ use std::fmt;
 
 use serde::Serialize;
 use sqlparser::ast::{Ident, ObjectName, ObjectNamePart};
-use sqlparser::tokenizer::Word;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct QualifiedName {
@@ -49,11 +48,6 @@ impl QualifiedName {
 /// PostgreSQL's identifier folding.
 pub fn fold(ident: &Ident) -> String {
     folded(&ident.value, ident.quote_style.is_some())
-}
-
-/// The same for a word token.
-pub fn fold_word(word: &Word) -> String {
-    folded(&word.value, word.quote_style.is_some())
 }
 
 /// Unquoted identifiers fold to lower case; quoted ones keep their spelling.

@@ -1,57 +1,17 @@
 //! Lossless statement splitting.
 //!
-//! The file is tokenized with sqlparser's PostgreSQL tokenizer, which emits whitespace and comments as
-//! tokens too, so the tokens tile the whole input. Statements end at a top-level `;`. Every byte of the
-//! input belongs to exactly one [`Piece`]; concatenating the pieces gives the input back.
+//! The file is tokenized (src/source/lex.rs: a fast path for Prisma's subset of SQL, sqlparser's
+//! PostgreSQL tokenizer for everything else); whitespace and comments are tokens too, so the tokens tile
+//! the whole input. Statements end at a top-level `;`. Every byte of the input belongs to exactly one
+//! [`Piece`]; concatenating the pieces gives the input back.
 
 use std::ops::Range;
 
 use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::tokenizer::{Span, Token, TokenWithSpan, Tokenizer, Whitespace};
+use sqlparser::tokenizer::{TokenWithSpan, Tokenizer};
 
-/// A token with its byte range in the file.
-#[derive(Debug, Clone)]
-pub struct Tok {
-    pub token: Token,
-    pub bytes: Range<usize>,
-    /// The tokenizer's own (line, character column) span, kept for the parser's error messages.
-    pub span: Span,
-}
-
-impl Tok {
-    pub fn line(&self) -> usize {
-        self.span.start.line as usize
-    }
-
-    pub fn column(&self) -> usize {
-        self.span.start.column as usize
-    }
-
-    pub fn is_trivia(&self) -> bool {
-        matches!(self.token, Token::Whitespace(_))
-    }
-
-    pub fn is_comment(&self) -> bool {
-        matches!(
-            self.token,
-            Token::Whitespace(
-                Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)
-            )
-        )
-    }
-
-    /// The keyword this token spells, upper-cased, when it is an unquoted word.
-    pub fn keyword(&self) -> Option<String> {
-        match &self.token {
-            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
-            _ => None,
-        }
-    }
-
-    pub fn is_keyword(&self, keyword: &str) -> bool {
-        matches!(&self.token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(keyword))
-    }
-}
+pub use super::lex::{Lexeme, Tok, TokenKind};
+use super::lex::{from_sqlparser, lex_common};
 
 /// One statement of a file, with the comments and whitespace around it.
 ///
@@ -87,11 +47,17 @@ impl SplitFile {
         self.pieces.iter().filter(|p| p.statement.is_some())
     }
 
-    /// The significant (non-trivia) tokens of a piece's statement.
-    pub fn significant_tokens<'a>(&'a self, piece: &Piece) -> impl Iterator<Item = &'a Tok> + 'a {
+    /// The significant (non-trivia) tokens of a piece's statement, with their text (`text` is the file
+    /// this was split from).
+    pub fn significant_tokens<'a>(
+        &'a self,
+        text: &'a str,
+        piece: &Piece,
+    ) -> impl Iterator<Item = Lexeme<'a>> + 'a {
         self.tokens[piece.tokens.clone()]
             .iter()
             .filter(|t| !t.is_trivia())
+            .map(move |t| Lexeme::new(text, t))
     }
 }
 
@@ -105,7 +71,16 @@ pub struct SplitError {
 
 /// Split `text` into statements without losing a byte.
 pub fn split(text: &str) -> Result<SplitFile, SplitError> {
-    // About one token per four bytes in migration SQL: sized once instead of grown.
+    let tokens = match lex_common(text) {
+        Some(tokens) => tokens,
+        None => tokenize_with_sqlparser(text)?,
+    };
+    let pieces = cut_pieces(text, &tokens);
+    Ok(SplitFile { tokens, pieces })
+}
+
+/// The reference path, for text outside the fast path's subset: sqlparser's tokenizer.
+pub fn tokenize_with_sqlparser(text: &str) -> Result<Vec<Tok>, SplitError> {
     let mut raw = Vec::with_capacity(text.len() / 4 + 16);
     Tokenizer::new(&PostgreSqlDialect {}, text)
         .with_unescape(false)
@@ -115,31 +90,30 @@ pub fn split(text: &str) -> Result<SplitFile, SplitError> {
             line: e.location.line as usize,
             column: e.location.column as usize,
         })?;
-    let tokens = attach_byte_ranges(text, raw);
-    let pieces = cut_pieces(text, &tokens);
-    Ok(SplitFile { tokens, pieces })
+    let starts = byte_starts(text, &raw);
+    Ok(from_sqlparser(text, &raw, &starts))
 }
 
-/// Turn the tokenizer's (line, character column) locations into byte ranges. Each token ends where the
+/// Turn the tokenizer's (line, character column) locations into byte offsets. Each token ends where the
 /// next one starts, because the tokenizer emits every character as part of some token. Token starts only
 /// move forward, so one cursor walks the text once.
-fn attach_byte_ranges(text: &str, raw: Vec<TokenWithSpan>) -> Vec<Tok> {
+fn byte_starts(text: &str, raw: &[TokenWithSpan]) -> Vec<usize> {
     let mut starts = Vec::with_capacity(raw.len());
     if text.is_ascii() {
         // Columns count characters: in ASCII they are bytes, so a line table answers directly.
         let line_starts: Vec<usize> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        for token in &raw {
+        for token in raw {
             let line = (token.span.start.line as usize).clamp(1, line_starts.len());
             let at = line_starts[line - 1] + (token.span.start.column as usize).saturating_sub(1);
             starts.push(at.min(text.len()));
         }
-        return into_toks(text, raw, &starts);
+        return starts;
     }
     let (mut byte, mut line, mut column) = (0usize, 1u64, 1u64);
     let mut chars = text.char_indices().peekable();
-    for token in &raw {
+    for token in raw {
         let (want_line, want_column) = (token.span.start.line, token.span.start.column);
         while (line, column) < (want_line, want_column) {
             let Some((_, c)) = chars.next() else { break };
@@ -156,21 +130,7 @@ fn attach_byte_ranges(text: &str, raw: Vec<TokenWithSpan>) -> Vec<Tok> {
         }
         starts.push(byte.min(text.len()));
     }
-    into_toks(text, raw, &starts)
-}
-
-fn into_toks(text: &str, raw: Vec<TokenWithSpan>, starts: &[usize]) -> Vec<Tok> {
-    raw.into_iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let end = starts.get(i + 1).copied().unwrap_or(text.len());
-            Tok {
-                bytes: starts[i]..end,
-                span: t.span,
-                token: t.token,
-            }
-        })
-        .collect()
+    starts
 }
 
 fn cut_pieces(text: &str, tokens: &[Tok]) -> Vec<Piece> {
@@ -198,12 +158,11 @@ fn cut_pieces(text: &str, tokens: &[Tok]) -> Vec<Piece> {
         // hold semicolons of their own).
         while i < tokens.len() {
             let token = &tokens[i];
-            if token.is_keyword("ATOMIC") && previous_keyword(tokens, i).as_deref() == Some("BEGIN")
-            {
+            if is_keyword(text, token, "ATOMIC") && previous_is(text, tokens, i, "BEGIN") {
                 atomic_body = true;
-            } else if atomic_body && token.is_keyword("END") {
+            } else if atomic_body && is_keyword(text, token, "END") {
                 atomic_body = false;
-            } else if token.token == Token::SemiColon && !atomic_body {
+            } else if token.kind == TokenKind::SemiColon && !atomic_body {
                 break;
             }
             i += 1;
@@ -218,15 +177,11 @@ fn cut_pieces(text: &str, tokens: &[Tok]) -> Vec<Piece> {
         };
         // Trailing trivia on the same line (spaces, a `--` comment), up to and including the newline.
         while i < tokens.len() {
-            match &tokens[i].token {
-                Token::Whitespace(Whitespace::Space | Whitespace::Tab) => i += 1,
-                Token::Whitespace(Whitespace::MultiLineComment(c)) if !c.contains('\n') => i += 1,
-                Token::Whitespace(Whitespace::SingleLineComment { comment, .. })
-                    if !comment.ends_with('\n') =>
-                {
-                    i += 1
-                }
-                Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::Newline) => {
+            let token = &tokens[i];
+            match token.kind {
+                TokenKind::Space | TokenKind::LineComment => i += 1,
+                TokenKind::BlockComment if !text[token.bytes.clone()].contains('\n') => i += 1,
+                TokenKind::Newline => {
                     i += 1;
                     break;
                 }
@@ -252,8 +207,16 @@ fn cut_pieces(text: &str, tokens: &[Tok]) -> Vec<Piece> {
     pieces
 }
 
-fn previous_keyword(tokens: &[Tok], i: usize) -> Option<String> {
-    tokens[..i].iter().rev().find(|t| !t.is_trivia())?.keyword()
+fn is_keyword(text: &str, token: &Tok, keyword: &str) -> bool {
+    token.kind == TokenKind::Word && text[token.bytes.clone()].eq_ignore_ascii_case(keyword)
+}
+
+fn previous_is(text: &str, tokens: &[Tok], i: usize, keyword: &str) -> bool {
+    tokens[..i]
+        .iter()
+        .rev()
+        .find(|t| !t.is_trivia())
+        .is_some_and(|t| is_keyword(text, t, keyword))
 }
 
 /// The `--` comment lines directly above a statement, with no blank line in between.

@@ -100,7 +100,7 @@ pub fn plan_migration(
     let text = migration.sql.as_str();
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut findings = findings;
-    let placement = place(split, statements, &mut findings);
+    let placement = place(text, split, statements, &mut findings);
     split_moved_foreign_keys(statements, &placement, &mut findings);
 
     let ConstraintEdits {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::rules::{Action, Finding};
 use crate::source::classify::{Fact, Statement, TableChange};
-use crate::source::names::{QualifiedName, fold_word};
+use crate::source::names::QualifiedName;
 use crate::source::split::SplitFile;
 
 /// Where each statement goes.
@@ -83,6 +83,7 @@ pub(super) fn split_moved_foreign_keys(
 /// Decide what moves: index builds, then every later statement that needs one of them (by name, or a
 /// foreign key relying on a moved unique index), transitively.
 pub(super) fn place(
+    text: &str,
     split: &SplitFile,
     statements: &[Statement],
     findings: &mut [Finding],
@@ -96,7 +97,7 @@ pub(super) fn place(
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let dependents = dependents(split, statements, findings, &builds);
+        let dependents = dependents(text, split, statements, findings, &builds);
         // A statement inside BEGIN ... COMMIT cannot follow its index out; keep the index inline then.
         let stuck: BTreeSet<usize> = dependents
             .iter()
@@ -148,6 +149,7 @@ pub(super) fn transaction_blocks(statements: &[Statement]) -> Vec<bool> {
 }
 
 pub(super) fn dependents(
+    text: &str,
     split: &SplitFile,
     statements: &[Statement],
     findings: &[Finding],
@@ -207,11 +209,8 @@ pub(super) fn dependents(
         }
         let piece = &split.pieces[statement.piece];
         let words: HashSet<String> = split
-            .significant_tokens(piece)
-            .filter_map(|t| match &t.token {
-                sqlparser::tokenizer::Token::Word(w) => Some(fold_word(w)),
-                _ => None,
-            })
+            .significant_tokens(text, piece)
+            .filter_map(|t| t.ident())
             .collect();
         let mut needs: BTreeSet<usize> = names
             .iter()

@@ -5,15 +5,12 @@
 //! history: reading them from tokens is much cheaper than a full parse. An operation this reader does
 //! not know makes it give up (`None`), and the parser decides.
 
-use sqlparser::tokenizer::Token;
-
 use super::tokens::{
-    column_list, group_len, ident, name_at, normal_text, skip_keywords, split_top_level,
-    starts_with,
+    column_list, group_len, name_at, normal_text, skip_keywords, split_top_level, starts_with,
 };
 use super::{AddColumn, Change, Fact, ForeignKey, TableChange};
 use crate::source::names::QualifiedName;
-use crate::source::split::Tok;
+use crate::source::split::{Lexeme, TokenKind};
 
 /// Keywords that end a column's type in a column definition.
 const COLUMN_CONSTRAINT_KEYWORDS: &[&str] = &[
@@ -46,11 +43,11 @@ const VOLATILE_FUNCTIONS: &[&str] = &[
     "txid_current",
 ];
 
-pub fn read(tokens: &[&Tok]) -> Option<Fact> {
+pub fn read(tokens: &[Lexeme<'_>]) -> Option<Fact> {
     let (rest, _) = skip_keywords(tokens.get(2..)?, &["IF", "EXISTS", "ONLY"]);
     let (table, len) = name_at(rest)?;
     let mut rest = &rest[len..];
-    if rest.first().is_some_and(|t| t.token == Token::Mul) {
+    if rest.first().is_some_and(|t| t.kind == TokenKind::Mul) {
         rest = &rest[1..];
     }
     if rest.is_empty() {
@@ -72,12 +69,12 @@ pub fn read(tokens: &[&Tok]) -> Option<Fact> {
     Some(Fact::AlterTable { table, changes })
 }
 
-fn operation_kind(table: &QualifiedName, op: &[&Tok]) -> Option<TableChange> {
+fn operation_kind(table: &QualifiedName, op: &[Lexeme<'_>]) -> Option<TableChange> {
     let keyword = |i: usize| op.get(i).and_then(|t| t.keyword());
     match keyword(0)?.as_str() {
         "ADD" => {
             if op.get(1)?.is_keyword("CONSTRAINT") {
-                let name = ident(op.get(2)?)?;
+                let name = op.get(2)?.ident()?;
                 table_constraint(Some(name), &op[3..])
             } else if matches!(
                 keyword(1).as_deref(),
@@ -96,12 +93,12 @@ fn operation_kind(table: &QualifiedName, op: &[&Tok]) -> Option<TableChange> {
             if op.get(1)?.is_keyword("CONSTRAINT") {
                 let (rest, _) = skip_keywords(&op[2..], &["IF", "EXISTS"]);
                 Some(TableChange::DropConstraint {
-                    name: ident(rest.first()?)?,
+                    name: rest.first()?.ident()?,
                 })
             } else {
                 let (rest, _) = skip_keywords(&op[1..], &["COLUMN"]);
                 let (rest, _) = skip_keywords(rest, &["IF", "EXISTS"]);
-                let column = ident(rest.first()?)?;
+                let column = rest.first()?.ident()?;
                 let (rest, _) = skip_keywords(&rest[1..], &["CASCADE", "RESTRICT"]);
                 rest.is_empty()
                     .then_some(TableChange::DropColumn { column })
@@ -109,7 +106,7 @@ fn operation_kind(table: &QualifiedName, op: &[&Tok]) -> Option<TableChange> {
         }
         "ALTER" => {
             let (rest, _) = skip_keywords(&op[1..], &["COLUMN"]);
-            let column = ident(rest.first()?)?;
+            let column = rest.first()?.ident()?;
             let rest = &rest[1..];
             if starts_with(rest, &["SET", "NOT", "NULL"]) && rest.len() == 3 {
                 Some(TableChange::SetNotNull { column })
@@ -150,19 +147,19 @@ fn operation_kind(table: &QualifiedName, op: &[&Tok]) -> Option<TableChange> {
                 let (rest, _) = skip_keywords(&op[1..], &["COLUMN"]);
                 (rest.len() == 3 && rest[1].is_keyword("TO")).then(|| {
                     Some(TableChange::RenameColumn {
-                        from: ident(rest[0])?,
-                        to: ident(rest[2])?,
+                        from: rest[0].ident()?,
+                        to: rest[2].ident()?,
                     })
                 })?
             }
         }
         "VALIDATE" if op.len() == 3 && op[1].is_keyword("CONSTRAINT") => {
             Some(TableChange::ValidateConstraint {
-                name: ident(op[2])?,
+                name: op[2].ident()?,
             })
         }
         "SET" if op.len() == 3 && op[1].is_keyword("SCHEMA") => Some(TableChange::RenameTo {
-            table: QualifiedName::new(ident(op[2])?, table.name.clone()),
+            table: QualifiedName::new(op[2].ident()?, table.name.clone()),
         }),
         "OWNER" | "ENABLE" | "DISABLE" | "FORCE" | "NO" | "REPLICA" => Some(TableChange::Other),
         _ => None,
@@ -170,7 +167,7 @@ fn operation_kind(table: &QualifiedName, op: &[&Tok]) -> Option<TableChange> {
 }
 
 /// A table constraint after its optional `CONSTRAINT name`.
-fn table_constraint(name: Option<String>, op: &[&Tok]) -> Option<TableChange> {
+fn table_constraint(name: Option<String>, op: &[Lexeme<'_>]) -> Option<TableChange> {
     // `NOT VALID` (and the deferrability clauses) come last; the constraint proper ends before them.
     let not_valid = op.len() >= 2
         && op[op.len() - 2..]
@@ -223,7 +220,7 @@ fn table_constraint(name: Option<String>, op: &[&Tok]) -> Option<TableChange> {
                     name,
                     primary,
                     columns: None,
-                    using_index: Some(ident(rest.get(2)?)?),
+                    using_index: Some(rest.get(2)?.ident()?),
                 });
             }
             let (columns, _) = column_list(rest)?;
@@ -239,8 +236,8 @@ fn table_constraint(name: Option<String>, op: &[&Tok]) -> Option<TableChange> {
 }
 
 /// `name type [constraints...]` of a column definition.
-pub fn column_definition(tokens: &[&Tok]) -> Option<AddColumn> {
-    let column = ident(tokens.first()?)?;
+pub fn column_definition(tokens: &[Lexeme<'_>]) -> Option<AddColumn> {
+    let column = tokens.first()?.ident()?;
     let rest = &tokens[1..];
     let type_end = type_end(rest);
     if type_end == 0 {
@@ -276,12 +273,12 @@ pub fn column_definition(tokens: &[&Tok]) -> Option<AddColumn> {
 }
 
 /// Where a column's type ends: at the first column-constraint keyword outside parentheses.
-fn type_end(tokens: &[&Tok]) -> usize {
+fn type_end(tokens: &[Lexeme<'_>]) -> usize {
     let mut depth = 0i32;
     for (i, token) in tokens.iter().enumerate() {
-        match token.token {
-            Token::LParen | Token::LBracket => depth += 1,
-            Token::RParen | Token::RBracket => depth -= 1,
+        match token.kind {
+            TokenKind::LParen | TokenKind::LBracket => depth += 1,
+            TokenKind::RParen | TokenKind::RBracket => depth -= 1,
             _ if depth == 0
                 && COLUMN_CONSTRAINT_KEYWORDS
                     .iter()
@@ -298,8 +295,8 @@ fn type_end(tokens: &[&Tok]) -> usize {
 /// Why adding this column rewrites the whole table, if it does.
 fn rewrite_reason(
     data_type: &str,
-    default: Option<&[&Tok]>,
-    constraints: &[&Tok],
+    default: Option<&[Lexeme<'_>]>,
+    constraints: &[Lexeme<'_>],
 ) -> Option<String> {
     if matches!(
         data_type,
@@ -320,11 +317,8 @@ fn rewrite_reason(
     }
     let default = default?;
     default.windows(2).find_map(|w| {
-        let Token::Word(word) = &w[0].token else {
-            return None;
-        };
-        let function = word.value.to_lowercase();
-        (w[1].token == Token::LParen && VOLATILE_FUNCTIONS.contains(&function.as_str()))
+        let function = w[0].ident()?.to_lowercase();
+        (w[1].kind == TokenKind::LParen && VOLATILE_FUNCTIONS.contains(&function.as_str()))
             .then(|| format!("the default calls {function}(), a volatile function evaluated for every existing row"))
     })
 }

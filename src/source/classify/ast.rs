@@ -7,19 +7,34 @@ use sqlparser::ast::{
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Token, TokenWithSpan};
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 use super::create::index_keyword_end;
 use super::{Change, CreateIndex, Fact, TableChange};
 use crate::source::names::{QualifiedName, fold};
-use crate::source::split::{Piece, SplitFile, Tok};
+use crate::source::split::{Lexeme, Piece, SplitFile};
 
-pub(super) fn parse(split: &SplitFile, piece: &Piece) -> Result<Ast, String> {
-    let tokens: Vec<TokenWithSpan> = split.tokens[piece.tokens.clone()]
-        .iter()
-        .map(|t| TokenWithSpan::new(t.token.clone(), t.span))
-        .collect();
-    let mut parser = Parser::new(&PostgreSqlDialect {}).with_tokens_with_locations(tokens);
+pub(super) fn parse(text: &str, split: &SplitFile, piece: &Piece) -> Result<Ast, String> {
+    let tokens = &split.tokens[piece.tokens.clone()];
+    let (Some(first), Some(last)) = (tokens.first(), tokens.last()) else {
+        return Err("an empty statement".into());
+    };
+    // Tokenized again by sqlparser (the fast path keeps no token values), at its place in the file.
+    let mut raw = Tokenizer::new(
+        &PostgreSqlDialect {},
+        &text[first.bytes.start..last.bytes.end],
+    )
+    .tokenize_with_location()
+    .map_err(|e| e.to_string())?;
+    for token in &mut raw {
+        for location in [&mut token.span.start, &mut token.span.end] {
+            if location.line == 1 {
+                location.column += u64::from(first.column) - 1;
+            }
+            location.line += u64::from(first.line) - 1;
+        }
+    }
+    let mut parser = Parser::new(&PostgreSqlDialect {}).with_tokens_with_locations(raw);
     let statement = parser.parse_statement().map_err(|e| e.to_string())?;
     let next = parser.peek_token();
     if next.token != Token::EOF {
@@ -32,7 +47,7 @@ pub(super) fn parse(split: &SplitFile, piece: &Piece) -> Result<Ast, String> {
 }
 
 /// `None` when the AST does not say enough and the token patterns should decide.
-pub(super) fn from_ast(ast: &Ast, tokens: &[&Tok]) -> Option<Fact> {
+pub(super) fn from_ast(ast: &Ast, tokens: &[Lexeme<'_>]) -> Option<Fact> {
     Some(match ast {
         Ast::CreateTable(create) => Fact::CreateTable {
             table: QualifiedName::from_object_name(&create.name)?,

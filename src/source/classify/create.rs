@@ -1,15 +1,13 @@
 //! Token readers for `CREATE TABLE` (name and column types), `CREATE INDEX` and `DROP INDEX`: the
 //! shapes Prisma writes most, and ones sqlparser rejects (`DROP INDEX CONCURRENTLY`, `ON ONLY`).
 
-use sqlparser::tokenizer::Token;
-
 use super::tokens::{self, name_at, skip_keywords};
 use super::{CreateIndex, Fact, alter_table};
-use crate::source::names::fold_word;
-use crate::source::split::Tok;
+use crate::source::lex::Keyword;
+use crate::source::split::{Lexeme, TokenKind};
 
 /// Byte offset right after the first `INDEX` keyword.
-pub(super) fn index_keyword_end(tokens: &[&Tok]) -> Option<usize> {
+pub(super) fn index_keyword_end(tokens: &[Lexeme<'_>]) -> Option<usize> {
     tokens
         .iter()
         .find(|t| t.is_keyword("INDEX"))
@@ -17,11 +15,11 @@ pub(super) fn index_keyword_end(tokens: &[&Tok]) -> Option<usize> {
 }
 
 /// Token patterns for statements sqlparser rejects or under-describes.
-pub(super) fn from_tokens(tokens: &[&Tok]) -> Option<Fact> {
-    let keywords: Vec<String> = tokens.iter().take(2).filter_map(|t| t.keyword()).collect();
+pub(super) fn from_tokens(tokens: &[Lexeme<'_>]) -> Option<Fact> {
+    let keywords: Vec<Keyword> = tokens.iter().take(2).filter_map(|t| t.keyword()).collect();
     match keywords
         .iter()
-        .map(String::as_str)
+        .map(|k| k.as_str())
         .collect::<Vec<_>>()
         .as_slice()
     {
@@ -35,7 +33,7 @@ pub(super) fn from_tokens(tokens: &[&Tok]) -> Option<Fact> {
                 indexes.push(name);
                 rest = &rest[len..];
                 match rest.first() {
-                    Some(t) if t.token == Token::Comma => rest = &rest[1..],
+                    Some(t) if t.kind == TokenKind::Comma => rest = &rest[1..],
                     _ => break,
                 }
             }
@@ -50,7 +48,7 @@ pub(super) fn from_tokens(tokens: &[&Tok]) -> Option<Fact> {
     }
 }
 
-pub(super) fn create_index_from_tokens(tokens: &[&Tok]) -> Option<Fact> {
+pub(super) fn create_index_from_tokens(tokens: &[Lexeme<'_>]) -> Option<Fact> {
     let (rest, flags) = skip_keywords(&tokens[1..], &["UNIQUE"]);
     if !rest.first()?.is_keyword("INDEX") {
         return None;
@@ -78,41 +76,38 @@ pub(super) fn create_index_from_tokens(tokens: &[&Tok]) -> Option<Fact> {
 
 /// The key list `[USING method] (key, ...)` of an index, when every key is a plain column (optionally
 /// with an operator class and ASC/DESC/NULLS ...); `None` for expressions.
-pub(super) fn key_columns(tokens: &[&Tok]) -> Option<Vec<String>> {
+pub(super) fn key_columns(tokens: &[Lexeme<'_>]) -> Option<Vec<String>> {
     let mut rest = tokens;
     if rest.first()?.is_keyword("USING") {
         rest = rest.get(2..)?;
     }
-    if rest.first()?.token != Token::LParen {
+    if rest.first()?.kind != TokenKind::LParen {
         return None;
     }
     let mut columns = Vec::new();
-    let mut key: Vec<&Tok> = Vec::new();
+    let mut key: Vec<Lexeme<'_>> = Vec::new();
     for token in &rest[1..] {
-        match token.token {
-            Token::Comma | Token::RParen => {
+        match token.kind {
+            TokenKind::Comma | TokenKind::RParen => {
                 let (first, modifiers) = key.split_first()?;
-                let plain = modifiers.iter().all(|t| matches!(t.token, Token::Word(_)));
-                let Token::Word(word) = &first.token else {
-                    return None;
-                };
+                let plain = modifiers.iter().all(|t| t.is_word());
                 if !plain {
                     return None;
                 }
-                columns.push(fold_word(word));
-                if token.token == Token::RParen {
+                columns.push(first.ident()?);
+                if token.kind == TokenKind::RParen {
                     return Some(columns);
                 }
                 key.clear();
             }
-            Token::LParen => return None, // an expression key
-            _ => key.push(token),
+            TokenKind::LParen => return None, // an expression key
+            _ => key.push(*token),
         }
     }
     None
 }
 
-pub(super) fn create_table_from_tokens(tokens: &[&Tok]) -> Option<Fact> {
+pub(super) fn create_table_from_tokens(tokens: &[Lexeme<'_>]) -> Option<Fact> {
     let (rest, _) = skip_keywords(
         &tokens[1..],
         &[

@@ -14,10 +14,9 @@ mod tokens;
 use std::ops::Range;
 
 use serde::Serialize;
-use sqlparser::tokenizer::Token;
 
 use super::names::QualifiedName;
-use super::split::{Piece, SplitFile, Tok};
+use super::split::{Lexeme, Piece, SplitFile, TokenKind};
 use ast::{from_ast, parse};
 use create::{create_index_from_tokens, create_table_from_tokens, from_tokens};
 use tokens::{name_at, skip_keywords};
@@ -195,25 +194,25 @@ pub struct Statement {
 }
 
 /// Classify every statement of a split file.
-pub fn classify(split: &SplitFile) -> Vec<Statement> {
+pub fn classify(split: &SplitFile, text: &str) -> Vec<Statement> {
     split
         .pieces
         .iter()
         .enumerate()
         .filter(|(_, piece)| piece.statement.is_some())
         .map(|(index, piece)| {
-            let tokens: Vec<&Tok> = split.significant_tokens(piece).collect();
+            let tokens: Vec<Lexeme<'_>> = split.significant_tokens(text, piece).collect();
             Statement {
                 piece: index,
                 line: tokens.first().map_or(0, |t| t.line()),
                 column: tokens.first().map_or(0, |t| t.column()),
-                fact: classify_statement(split, piece, &tokens),
+                fact: classify_statement(text, split, piece, &tokens),
             }
         })
         .collect()
 }
 
-fn classify_statement(split: &SplitFile, piece: &Piece, tokens: &[&Tok]) -> Fact {
+fn classify_statement(text: &str, split: &SplitFile, piece: &Piece, tokens: &[Lexeme<'_>]) -> Fact {
     let keyword = |i: usize| tokens.get(i).and_then(|t| t.keyword());
     match (keyword(0).as_deref(), keyword(1).as_deref()) {
         // Data and session statements: nothing here acts on them, and they pass through untouched, so
@@ -271,11 +270,11 @@ fn classify_statement(split: &SplitFile, piece: &Piece, tokens: &[&Tok]) -> Fact
             while let Some((name, len)) = name_at(rest) {
                 tables.push(name);
                 rest = &rest[len..];
-                if rest.first().is_some_and(|t| t.token == Token::Mul) {
+                if rest.first().is_some_and(|t| t.kind == TokenKind::Mul) {
                     rest = &rest[1..];
                 }
                 match rest.first() {
-                    Some(t) if t.token == Token::Comma => {
+                    Some(t) if t.kind == TokenKind::Comma => {
                         rest = skip_keywords(&rest[1..], &["ONLY"]).0;
                     }
                     _ => break,
@@ -301,7 +300,7 @@ fn classify_statement(split: &SplitFile, piece: &Piece, tokens: &[&Tok]) -> Fact
         }
         _ => {}
     }
-    match parse(split, piece) {
+    match parse(text, split, piece) {
         Ok(ast) => {
             from_ast(&ast, tokens).unwrap_or_else(|| from_tokens(tokens).unwrap_or(Fact::Other))
         }
@@ -315,7 +314,7 @@ mod tests {
     use crate::source::split::split;
 
     fn facts(sql: &str) -> Vec<Fact> {
-        classify(&split(sql).unwrap())
+        classify(&split(sql).unwrap(), sql)
             .into_iter()
             .map(|s| s.fact)
             .collect()

@@ -1,26 +1,15 @@
 //! Small readers over a statement's significant tokens (no whitespace, no comments).
 
-use sqlparser::tokenizer::Token;
-
-use crate::source::names::{DEFAULT_SCHEMA, QualifiedName, fold_word};
-use crate::source::split::Tok;
-
-/// An identifier as PostgreSQL resolves it: unquoted words fold to lower case.
-pub fn ident(token: &Tok) -> Option<String> {
-    match &token.token {
-        Token::Word(w) => Some(fold_word(w)),
-        _ => None,
-    }
-}
+use crate::source::lex::Keyword;
+use crate::source::names::{DEFAULT_SCHEMA, QualifiedName};
+use crate::source::split::{Lexeme, TokenKind};
 
 /// How many tokens a possibly-qualified name takes: `a`, `a.b`.
-pub fn qualified_name_len(tokens: &[&Tok]) -> Option<usize> {
-    if !matches!(tokens.first()?.token, Token::Word(_)) {
+pub fn qualified_name_len(tokens: &[Lexeme<'_>]) -> Option<usize> {
+    if !tokens.first()?.is_word() {
         return None;
     }
-    if tokens.get(1).is_some_and(|t| t.token == Token::Period)
-        && matches!(tokens.get(2)?.token, Token::Word(_))
-    {
+    if tokens.get(1).is_some_and(|t| t.kind == TokenKind::Period) && tokens.get(2)?.is_word() {
         Some(3)
     } else {
         Some(1)
@@ -28,21 +17,21 @@ pub fn qualified_name_len(tokens: &[&Tok]) -> Option<usize> {
 }
 
 /// The (possibly schema-qualified) name at the start of `tokens`, and how many tokens it took.
-pub fn name_at(tokens: &[&Tok]) -> Option<(QualifiedName, usize)> {
+pub fn name_at(tokens: &[Lexeme<'_>]) -> Option<(QualifiedName, usize)> {
     let len = qualified_name_len(tokens)?;
     let name = if len == 3 {
-        QualifiedName::new(ident(tokens[0])?, ident(tokens[2])?)
+        QualifiedName::new(tokens[0].ident()?, tokens[2].ident()?)
     } else {
-        QualifiedName::new(DEFAULT_SCHEMA, ident(tokens[0])?)
+        QualifiedName::new(DEFAULT_SCHEMA, tokens[0].ident()?)
     };
     Some((name, len))
 }
 
 /// Skip any of `keywords` at the start; returns the rest and the keywords seen (upper-cased).
 pub fn skip_keywords<'a, 'b>(
-    mut tokens: &'a [&'b Tok],
+    mut tokens: &'a [Lexeme<'b>],
     keywords: &[&str],
-) -> (&'a [&'b Tok], Vec<String>) {
+) -> (&'a [Lexeme<'b>], Vec<Keyword>) {
     let mut seen = Vec::new();
     while let Some(keyword) = tokens.first().and_then(|t| t.keyword()) {
         if !keywords.contains(&keyword.as_str()) {
@@ -55,7 +44,7 @@ pub fn skip_keywords<'a, 'b>(
 }
 
 /// Whether `tokens` starts with these keywords, in order.
-pub fn starts_with(tokens: &[&Tok], keywords: &[&str]) -> bool {
+pub fn starts_with(tokens: &[Lexeme<'_>], keywords: &[&str]) -> bool {
     tokens.len() >= keywords.len()
         && keywords
             .iter()
@@ -64,17 +53,17 @@ pub fn starts_with(tokens: &[&Tok], keywords: &[&str]) -> bool {
 }
 
 /// A parenthesised list of plain identifiers at the start: `("a", b)`; `None` for anything else.
-pub fn column_list(tokens: &[&Tok]) -> Option<(Vec<String>, usize)> {
-    if tokens.first()?.token != Token::LParen {
+pub fn column_list(tokens: &[Lexeme<'_>]) -> Option<(Vec<String>, usize)> {
+    if tokens.first()?.kind != TokenKind::LParen {
         return None;
     }
     let mut columns = Vec::new();
     let mut i = 1;
     loop {
-        columns.push(ident(tokens.get(i)?)?);
-        match tokens.get(i + 1)?.token {
-            Token::Comma => i += 2,
-            Token::RParen => return Some((columns, i + 2)),
+        columns.push(tokens.get(i)?.ident()?);
+        match tokens.get(i + 1)?.kind {
+            TokenKind::Comma => i += 2,
+            TokenKind::RParen => return Some((columns, i + 2)),
             _ => return None,
         }
     }
@@ -82,15 +71,15 @@ pub fn column_list(tokens: &[&Tok]) -> Option<(Vec<String>, usize)> {
 
 /// Length of a balanced parenthesised group at the start (`None` if it does not start with `(` or
 /// never closes).
-pub fn group_len(tokens: &[&Tok]) -> Option<usize> {
-    if tokens.first()?.token != Token::LParen {
+pub fn group_len(tokens: &[Lexeme<'_>]) -> Option<usize> {
+    if tokens.first()?.kind != TokenKind::LParen {
         return None;
     }
     let mut depth = 0usize;
     for (i, token) in tokens.iter().enumerate() {
-        match token.token {
-            Token::LParen => depth += 1,
-            Token::RParen => {
+        match token.kind {
+            TokenKind::LParen => depth += 1,
+            TokenKind::RParen => {
                 depth -= 1;
                 if depth == 0 {
                     return Some(i + 1);
@@ -104,18 +93,22 @@ pub fn group_len(tokens: &[&Tok]) -> Option<usize> {
 
 /// SQL text of tokens in a normal form for comparing types: unquoted words upper-cased, a space only
 /// between two words (`DOUBLE PRECISION`, `VARCHAR(50)`, `"Plan"[]`).
-pub fn normal_text(tokens: &[&Tok]) -> String {
+pub fn normal_text(tokens: &[Lexeme<'_>]) -> String {
     let mut text = String::new();
     let mut last_was_word = false;
     for token in tokens {
-        let is_word = matches!(token.token, Token::Word(_) | Token::Number(..));
+        let is_word = matches!(
+            token.kind,
+            TokenKind::Word | TokenKind::QuotedIdent | TokenKind::Number
+        );
         // `TIMESTAMP(3) WITHOUT TIME ZONE`: a word after a closing parenthesis is spaced too.
         if is_word && (last_was_word || text.ends_with(')')) {
             text.push(' ');
         }
-        match &token.token {
-            Token::Word(w) if w.quote_style.is_none() => text.push_str(&w.value.to_uppercase()),
-            other => text.push_str(&other.to_string()),
+        if token.kind == TokenKind::Word {
+            text.push_str(&token.text.to_uppercase());
+        } else {
+            text.push_str(token.text);
         }
         last_was_word = is_word;
     }
@@ -123,15 +116,15 @@ pub fn normal_text(tokens: &[&Tok]) -> String {
 }
 
 /// Split at top-level commas (outside parentheses and brackets).
-pub fn split_top_level<'a, 'b>(tokens: &'a [&'b Tok]) -> Vec<&'a [&'b Tok]> {
+pub fn split_top_level<'a, 'b>(tokens: &'a [Lexeme<'b>]) -> Vec<&'a [Lexeme<'b>]> {
     let mut parts = Vec::new();
     let mut depth = 0i32;
     let mut start = 0;
     for (i, token) in tokens.iter().enumerate() {
-        match token.token {
-            Token::LParen | Token::LBracket => depth += 1,
-            Token::RParen | Token::RBracket => depth -= 1,
-            Token::Comma if depth == 0 => {
+        match token.kind {
+            TokenKind::LParen | TokenKind::LBracket => depth += 1,
+            TokenKind::RParen | TokenKind::RBracket => depth -= 1,
+            TokenKind::Comma if depth == 0 => {
                 parts.push(&tokens[start..i]);
                 start = i + 1;
             }
