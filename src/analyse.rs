@@ -165,20 +165,19 @@ pub fn analyse_each(
         return Ok(());
     };
     let history = &dir.migrations[..=last_target];
-    // Tokenizing is independent per file and the largest part of the work: a second thread splits the
-    // files in batches ahead of this one, which classifies, replays the model, checks and plans in
-    // order (each step needs the schema the previous migration left). This thread splits the first
-    // batch itself meanwhile, so it does not wait for the reader to start. Split files go back to the
-    // thread that made them to be freed (glibc's allocator is slow at freeing across threads). Both
-    // channels are bounded: a long history is never held whole.
+    // Splitting and classifying are independent per file: a second thread does them in batches ahead of
+    // this one, which replays the model, checks and plans in order (each step needs the schema the
+    // previous migration left). This thread reads the first batch itself meanwhile, so it does not wait
+    // for the reader to start. Read files go back to the thread that made them to be freed (glibc's
+    // allocator is slow at freeing across threads). Both channels are bounded: a long history is never
+    // held whole.
     let (head, tail) = history.split_at(READ_BATCH.min(history.len()));
     let mut migrations = history.iter();
-    let mut plan_batch = |splits: Vec<Result<SplitFile>>| -> Result<Vec<SplitFile>> {
-        let mut used = Vec::with_capacity(splits.len());
-        for split in splits {
-            let migration = migrations.next().expect("one split per migration");
-            let split = split?;
-            let statements = classify(&split, &migration.sql);
+    let mut plan_batch = |reads: Vec<Result<Read>>| -> Result<Vec<Read>> {
+        let mut used = Vec::with_capacity(reads.len());
+        for read in reads {
+            let migration = migrations.next().expect("one read per migration");
+            let (split, statements) = read?;
             if targets.contains(migration.name.as_str()) {
                 // Applies the migration's statements to `model` as it checks them.
                 let findings = check_migration(&migration.name, &statements, &mut model, options);
@@ -201,21 +200,21 @@ pub fn analyse_each(
                     model.apply(&statement.fact, &migration.name);
                 }
             }
-            used.push(split);
+            used.push((split, statements));
         }
         Ok(used)
     };
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<_>>(1);
-        let (returns, returned) = std::sync::mpsc::channel::<Vec<SplitFile>>();
+        let (returns, returned) = std::sync::mpsc::channel::<Vec<Read>>();
         scope.spawn(move || {
             for batch in tail.chunks(READ_BATCH) {
                 while let Ok(used) = returned.try_recv() {
                     drop(used);
                 }
-                let splits = split_batch(batch);
-                let failed = splits.last().is_some_and(|r| r.is_err());
-                if sender.send(splits).is_err() || failed {
+                let reads = read_batch(batch);
+                let failed = reads.last().is_some_and(|r| r.is_err());
+                if sender.send(reads).is_err() || failed {
                     break; // an error ends the reading, and so does the planner stopping
                 }
             }
@@ -225,7 +224,7 @@ pub fn analyse_each(
             }
         });
         // A failed split is an error here, which ends the scope and with it the reader.
-        drop(plan_batch(split_batch(head))?);
+        drop(plan_batch(read_batch(head))?);
         for batch in receiver {
             let used = plan_batch(batch)?;
             let _ = returns.send(used);
@@ -235,18 +234,24 @@ pub fn analyse_each(
     })
 }
 
-/// Split each file of a batch, stopping at the first that fails.
-fn split_batch(batch: &[Migration]) -> Vec<Result<SplitFile>> {
-    let mut splits = Vec::with_capacity(batch.len());
+/// A migration's file split and classified.
+type Read = (SplitFile, Vec<Statement>);
+
+/// Split and classify each file of a batch, stopping at the first that fails.
+fn read_batch(batch: &[Migration]) -> Vec<Result<Read>> {
+    let mut reads = Vec::with_capacity(batch.len());
     for migration in batch {
-        let split = split_migration(migration);
-        let failed = split.is_err();
-        splits.push(split);
+        let read = split_migration(migration).map(|split| {
+            let statements = classify(&split, &migration.sql);
+            (split, statements)
+        });
+        let failed = read.is_err();
+        reads.push(read);
         if failed {
             break;
         }
     }
-    splits
+    reads
 }
 
 /// Files per batch handed from the reader to the planner (one more batch may wait).

@@ -238,7 +238,8 @@ fn collect(
     }
     let (split, statements) = (source.split, source.statements);
     let suppressions = suppress::Suppressions::read(&migration.sql, split, statements);
-    let mut diagnostics = suppressions.problems(migration);
+    let lines = Lines::new(&migration.sql);
+    let mut diagnostics = suppressions.problems(migration, &lines);
     for (outcome, default) in hazards {
         let finding = &outcome.finding;
         let Some(severity) = selection.severity(finding.rule, default) else {
@@ -274,7 +275,7 @@ fn collect(
             message: finding.message.clone(),
             help: finding.help.clone(),
             fix,
-            code: code_lines(&migration.sql, finding.line, end_line),
+            code: lines.code(finding.line, end_line),
         });
     }
     // In the file's order, as a reader goes through it.
@@ -290,13 +291,40 @@ fn statement_end(split: &SplitFile, text: &str, piece: usize) -> (usize, usize) 
         .map_or((0, 0), |t| t.end())
 }
 
-/// The lines `from..=to` (1-based) of `text`.
-pub(super) fn code_lines(text: &str, from: usize, to: usize) -> Vec<String> {
-    text.lines()
-        .skip(from.saturating_sub(1))
-        .take(to.saturating_sub(from) + 1)
-        .map(|l| l.trim_end_matches('\r').to_string())
-        .collect()
+/// A file's lines, found once: findings quote them for their code frames.
+pub(super) struct Lines<'a> {
+    text: &'a str,
+    /// Byte offset where each line starts.
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub(super) fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { text, starts }
+    }
+
+    /// The lines `from..=to` (1-based), without their line breaks.
+    pub(super) fn code(&self, from: usize, to: usize) -> Vec<String> {
+        let from = from.max(1);
+        (from..=to.max(from))
+            .map_while(|line| {
+                let start = *self.starts.get(line - 1)?;
+                // As `str::lines`: no empty line after the last line break.
+                if start >= self.text.len() {
+                    return None;
+                }
+                let end = self
+                    .starts
+                    .get(line)
+                    .map_or(self.text.len(), |&next| next - 1);
+                let text = &self.text[start..end.max(start)];
+                Some(text.trim_end_matches('\r').to_string())
+            })
+            .collect()
+    }
 }
 
 /// What the command line names: migrations directories (with the migrations picked by file), or

@@ -78,7 +78,7 @@ impl Suppressions {
     }
 
     /// Directives that were not obeyed, as warnings.
-    pub fn problems(&self, migration: &Migration) -> Vec<Diagnostic> {
+    pub(super) fn problems(&self, migration: &Migration, lines: &super::Lines) -> Vec<Diagnostic> {
         self.problems
             .iter()
             .map(|(line, column, message)| Diagnostic {
@@ -93,7 +93,7 @@ impl Suppressions {
                 message: message.clone(),
                 help: Some(format!("-- {DIRECTIVE} <rule-id> <reason>")),
                 fix: None,
-                code: super::code_lines(&migration.sql, *line, *line),
+                code: lines.code(*line, *line),
             })
             .collect()
     }

@@ -417,10 +417,15 @@ impl<'a> Lexeme<'a> {
     /// anything but a word.
     pub fn ident(&self) -> Option<String> {
         match self.tok.kind {
+            TokenKind::Word if self.text.is_ascii() => Some(self.text.to_ascii_lowercase()),
             TokenKind::Word => Some(self.text.to_lowercase()),
             TokenKind::QuotedIdent => {
                 let inner = &self.text[1..self.text.len() - 1];
-                Some(inner.replace("\"\"", "\""))
+                Some(if inner.contains('"') {
+                    inner.replace("\"\"", "\"")
+                } else {
+                    inner.to_owned()
+                })
             }
             _ => None,
         }

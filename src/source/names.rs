@@ -1,7 +1,7 @@
 //! Object names as PostgreSQL resolves them: unquoted identifiers fold to lower case, quoted ones keep
 //! their spelling, and an unqualified name lives in `public` (the schema Prisma's default search_path uses).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 use sqlparser::ast::{Ident, ObjectName, ObjectNamePart};
@@ -62,13 +62,28 @@ fn folded(value: &str, quoted: bool) -> String {
 impl fmt::Display for QualifiedName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.schema != DEFAULT_SCHEMA {
-            write!(f, "{}.", quote(&self.schema))?;
+            write_quoted(f, &self.schema)?;
+            f.write_char('.')?;
         }
-        write!(f, "{}", quote(&self.name))
+        write_quoted(f, &self.name)
     }
 }
 
 /// Quote an identifier the way Prisma writes them.
 pub fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
+    let mut quoted = String::with_capacity(identifier.len() + 2);
+    // Writing to a String cannot fail.
+    let _ = write_quoted(&mut quoted, identifier);
+    quoted
+}
+
+fn write_quoted(out: &mut impl fmt::Write, identifier: &str) -> fmt::Result {
+    out.write_char('"')?;
+    for (i, part) in identifier.split('"').enumerate() {
+        if i > 0 {
+            out.write_str("\"\"")?;
+        }
+        out.write_str(part)?;
+    }
+    out.write_char('"')
 }
