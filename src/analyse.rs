@@ -1,6 +1,6 @@
 //! Analyse a migrations directory: replay the history in order, and plan a rewrite for each target.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::error::{Error, Result};
 use crate::fix::plan::{MigrationPlan, plan_migration};

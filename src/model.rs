@@ -2,7 +2,9 @@
 //! where each was created, their columns' types (for `column-type-rewrite`) and which table each index
 //! belongs to (for `drop-index-concurrently`).
 
-use std::collections::{HashMap, HashSet};
+// FxHash: the model hashes a name for every statement of a long history; SipHash's protection against
+// crafted keys buys nothing on one's own migration files.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 
 use crate::source::classify::{Fact, TableChange};

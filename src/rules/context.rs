@@ -1,6 +1,6 @@
 //! What a rule sees: one statement with what is known where it runs.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use super::{Action, Finding, Rule, RuleOptions};
 use crate::model::SchemaModel;

@@ -28,7 +28,7 @@ pub use context::StatementContext;
 pub use finding::{Action, Finding};
 pub use registry::{Applicability, RULES, Rule, Severity, documentation, explain, list, rule};
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use serde::Serialize;
 
@@ -91,8 +91,8 @@ pub fn check_migration(
     model: &mut SchemaModel,
     options: &RuleOptions,
 ) -> Vec<Finding> {
-    let mut new_tables = HashSet::new();
-    let mut new_enums = HashSet::new();
+    let mut new_tables = HashSet::default();
+    let mut new_enums = HashSet::default();
     let mut in_transaction_block = false;
     let mut locking = Vec::new();
     let mut findings = Vec::new();

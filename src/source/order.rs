@@ -49,6 +49,17 @@ const ASCII_WEIGHTS: [u32; 128] = {
 /// An approximation of ICU root collation for folder names: primary weights first, then lower case
 /// before upper case, then bytes.
 pub fn collation_cmp(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        // Folder names are ASCII and share long timestamp prefixes: compare bytes through the table.
+        let weight = |c: &u8| ASCII_WEIGHTS[*c as usize];
+        return (a.as_bytes().iter().map(weight))
+            .cmp(b.as_bytes().iter().map(weight))
+            .then_with(|| {
+                let upper = |c: &u8| c.is_ascii_uppercase();
+                (a.as_bytes().iter().map(upper)).cmp(b.as_bytes().iter().map(upper))
+            })
+            .then_with(|| a.cmp(b));
+    }
     a.chars()
         .map(primary_weight)
         .cmp(b.chars().map(primary_weight))
