@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
 use common::*;
 use migrate_safe::source::classify::{Fact, TableChange, classify};
 use migrate_safe::source::names::{QualifiedName, fold};
@@ -125,17 +123,6 @@ fn from_ast(operation: &AlterTableOperation) -> Op {
         AlterTableOperation::ValidateConstraint { name } => Op::Validate(fold(name)),
         AlterTableOperation::DropConstraint { name, .. } => Op::DropConstraint(fold(name)),
         _ => Op::Other,
-    }
-}
-
-fn sql_files(root: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(root).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sql_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "sql") {
-            out.push(path);
-        }
     }
 }
 

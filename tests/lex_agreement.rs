@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::*;
 use migrate_safe::source::lex::{Tok, TokenKind, lex_common};
@@ -53,17 +53,6 @@ fn agrees(text: &str) -> Result<bool, String> {
         return Err(format!("{} tokens vs {}", fast.len(), reference.len()));
     }
     Ok(true)
-}
-
-fn sql_files(root: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(root).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sql_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "sql") {
-            out.push(path);
-        }
-    }
 }
 
 fn check_files(files: &[PathBuf]) -> (usize, Vec<PathBuf>) {

@@ -131,3 +131,15 @@ pub fn replace_tree(from: &Path, to: &Path) {
     }
     copy_tree(from, to);
 }
+
+/// Every `.sql` file under `root`, at any depth.
+pub fn sql_files(root: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sql_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "sql") {
+            out.push(path);
+        }
+    }
+}
