@@ -78,24 +78,27 @@ pub fn lex_common(text: &str) -> Option<Vec<Tok>> {
     let mut tokens = Vec::with_capacity(len / 5 + 16);
     let mut i = 0;
     let mut line = 1u32;
-    // Column of byte `i` is `column_base + characters in text[column_from..i]`.
     let mut line_start = 0usize;
+    // Columns count characters. In ASCII text they are bytes from the line's start; otherwise a cursor
+    // counts the characters it passes, so a long line is walked once, not once per token.
     let ascii = text.is_ascii();
-    let column_of = |at: usize, line_start: usize| -> u32 {
-        let chars = if ascii {
-            at - line_start
-        } else {
-            bytes[line_start..at]
-                .iter()
-                .filter(|&&b| b & 0xC0 != 0x80)
-                .count()
-        };
-        chars as u32 + 1
-    };
+    let mut cursor = (0usize, 0usize); // (byte, characters from its line's start to it)
     while i < len {
         let start = i;
         let start_line = line;
-        let start_column = column_of(start, line_start);
+        let start_column = if ascii {
+            start - line_start + 1
+        } else {
+            if cursor.0 < line_start {
+                cursor = (line_start, 0);
+            }
+            let passed = bytes[cursor.0..start]
+                .iter()
+                .filter(|&&b| b & 0xC0 != 0x80)
+                .count();
+            cursor = (start, cursor.1 + passed);
+            cursor.1 + 1
+        } as u32;
         let byte = bytes[i];
         let kind = match byte {
             b' ' | b'\t' => {
