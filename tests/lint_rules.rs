@@ -645,6 +645,42 @@ DROP INDEX CONCURRENTLY "Post_authorId_idx";
     original_applies: true,
 };
 
+/// The statement that kept the drop in place (an ALTER TABLE of the same table) is moved out by another
+/// fix: the drop moves too, in the same rewrite (it used to take a second one: found by
+/// tests/pipeline_properties.rs).
+const DROP_INDEX_AFTER_ITS_TABLE_MOVED_OUT: FixCase = FixCase {
+    rule: "drop-index-concurrently",
+    change: r#"-- AlterTable
+ALTER TABLE "Post" ADD CONSTRAINT "Post_title_key" UNIQUE ("title");
+
+-- DropIndex
+DROP INDEX "Post_authorId_idx";
+"#,
+    rewrite_args: &[],
+    expected: &[
+        (
+            "20240201000000_change",
+            r#"-- AlterTable
+CREATE UNIQUE INDEX CONCURRENTLY "Post_title_key" ON "Post"("title");
+"#,
+        ),
+        (
+            "20240201000000_change_01_drop_index_post_authorid_idx",
+            r#"-- migrate-safe: from migration "20240201000000_change": drops "Post_authorId_idx" without blocking reads or writes (must stay alone in this file)
+-- DropIndex
+DROP INDEX CONCURRENTLY "Post_authorId_idx";
+"#,
+        ),
+        (
+            "20240201000000_change_02_after_indexes",
+            r#"-- migrate-safe: from migration "20240201000000_change": attaches constraints to the indexes built before (metadata only), and what needs them
+ALTER TABLE "Post" ADD CONSTRAINT "Post_title_key" UNIQUE USING INDEX "Post_title_key";
+"#,
+        ),
+    ],
+    original_applies: true,
+};
+
 #[test]
 fn drop_index_concurrently() {
     let case = DROP_INDEX_CONCURRENTLY;
@@ -666,6 +702,16 @@ fn drop_index_concurrently() {
     );
 
     case.check();
+
+    // Kept in place while an ALTER TABLE of its table stays in the migration (it locks the table anyway).
+    let kept = Scenario::new(
+        "-- AlterTable\nALTER TABLE \"Post\" ADD COLUMN \"body\" TEXT;\n\n-- DropIndex\nDROP INDEX \"Post_authorId_idx\";\n",
+    )
+    .lint(&["--select", case.rule]);
+    kept.assert(1, &[hazard(case.rule, "warning", 5, 1)]);
+    assert!(kept.messages()[0].contains("left alone: the statement at line 2 also uses \"Post\""));
+    // Moved in the same rewrite once that statement is moved out by another fix.
+    DROP_INDEX_AFTER_ITS_TABLE_MOVED_OUT.check();
 }
 
 const NOT_NULL_VIA_CHECK: FixCase = FixCase {
@@ -1429,6 +1475,7 @@ const FIX_CASES: &[FixCase] = &[
     FOREIGN_KEY_NOT_VALID,
     UNIQUE_USING_INDEX,
     DROP_INDEX_CONCURRENTLY,
+    DROP_INDEX_AFTER_ITS_TABLE_MOVED_OUT,
     NOT_NULL_VIA_CHECK,
     CHECK_NOT_VALID,
     CONCURRENTLY_ALONE,
@@ -1442,7 +1489,8 @@ fn every_fix_case_is_a_rule_with_a_fix() {
         .filter(|(_, _, fix)| fix.is_some())
         .map(|(id, ..)| *id)
         .collect();
-    let cases: Vec<&str> = FIX_CASES.iter().map(|c| c.rule).collect();
+    let mut cases: Vec<&str> = FIX_CASES.iter().map(|c| c.rule).collect();
+    cases.dedup(); // a rule may have several cases, next to each other
     assert_eq!(cases, with_fix);
 }
 

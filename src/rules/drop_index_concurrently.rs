@@ -6,9 +6,10 @@
 //! queues behind every running query on the table, and every query after it queues behind it.
 //!
 //! **Fix** (safe): `DROP INDEX CONCURRENTLY i;` alone in a migration of its own (it cannot run inside
-//! Prisma's implicit transaction). Only when nothing else in the migration alters or drops that table
-//! or names the index (a DROP COLUMN would already drop it; a CREATE INDEX of the same name needs it
-//! gone), the drop drops one index, and has no CASCADE.
+//! Prisma's implicit transaction). Only when nothing that stays in the migration uses that table or
+//! the index (an ALTER TABLE locks the table anyway, a DROP COLUMN would already drop the index, a
+//! CREATE INDEX of the same name needs it gone; statements that other fixes move out of the migration do
+//! not count), the drop drops one index, and has no CASCADE.
 
 use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
 use crate::source::classify::Fact;
@@ -61,7 +62,7 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
                     format!("{what}: left alone: {why}"),
                     Action::LeaveAlone,
                 )
-                .with_help("DROP INDEX CONCURRENTLY, alone in a migration of its own"),
+                .with_help(HELP),
         )
     };
     if indexes.len() > 1 {
@@ -73,22 +74,34 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
     if context.in_transaction_block {
         return leave("it sits inside an explicit BEGIN ... COMMIT block");
     }
-    let others = context.earlier.iter().chain(context.later);
-    if let Some(other) = others.clone().find(|s| touches(&s.fact, &table, index)) {
-        return leave(&format!(
-            "the statement at line {} also uses {table} or the index, so the drop stays where it is",
-            other.line
-        ));
-    }
+    // The statements that use the table or the index: the drop moves only if other fixes move them all
+    // out of the migration. Moved, they keep their order with the drop: index builds go to folders in
+    // statement order, and what follows a build runs after all of them — and after the original, where
+    // the drop would have stayed.
+    let unless_kept = (context.earlier.iter().enumerate())
+        .chain((context.later.iter().enumerate()).map(|(i, s)| (context.index + 1 + i, s)))
+        .filter(|(_, s)| touches(&s.fact, &table, index))
+        .map(|(i, s)| {
+            let why = format!(
+                "the statement at line {} also uses {table} or the index, so the drop stays where it is",
+                s.line
+            );
+            (i, format!("{what}: left alone: {why}"))
+        })
+        .collect();
     Some(context.finding(
         &RULE,
         format!("{what}, and queues every query on it behind the lock: drop it CONCURRENTLY in a migration of its own"),
         Action::DropIndexConcurrently {
             index: index.clone(),
             concurrently_at: *concurrently_at,
+            unless_kept,
         },
     ))
 }
+
+/// The help of a drop left alone.
+pub const HELP: &str = "DROP INDEX CONCURRENTLY, alone in a migration of its own";
 
 fn touches(fact: &Fact, table: &QualifiedName, index: &QualifiedName) -> bool {
     match fact {

@@ -25,6 +25,12 @@ pub enum Action {
         index: QualifiedName,
         #[serde(skip)]
         concurrently_at: usize,
+        /// Other statements that use the index's table or the index. While one of them stays in the
+        /// migration, the drop stays where it is: the table is locked anyway, or the order matters (the
+        /// planner decides: other fixes may move them all out).
+        /// Each with the finding's message should it stay.
+        #[serde(skip)]
+        unless_kept: Vec<(usize, String)>,
     },
     /// Build the constraint's unique index CONCURRENTLY in a migration of its own, then attach it with
     /// `ADD CONSTRAINT .. USING INDEX` (metadata only) in the folder after the builds.

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::rules::{Action, Finding};
+use crate::rules::{Action, Finding, drop_index_concurrently};
 use crate::source::classify::{Fact, Statement, TableChange};
 use crate::source::names::QualifiedName;
 use crate::source::split::SplitFile;
@@ -116,6 +116,22 @@ pub(super) fn place(
             continue;
         }
         let cut: HashSet<usize> = builds.iter().chain(dependents.keys()).copied().collect();
+        // A drop moves only if every statement altering its table leaves the file too (one that stays
+        // locks the table anyway).
+        let mut kept = false;
+        for finding in findings.iter_mut() {
+            if let Action::DropIndexConcurrently { unless_kept, .. } = &mut finding.action
+                && let Some((_, message)) = unless_kept.iter_mut().find(|(s, _)| !cut.contains(s))
+            {
+                finding.message = std::mem::take(message);
+                finding.help = Some(drop_index_concurrently::HELP.to_string());
+                finding.action = Action::LeaveAlone;
+                kept = true;
+            }
+        }
+        if kept {
+            continue;
+        }
         let nothing_left = statements.iter().enumerate().all(|(i, _)| cut.contains(&i));
         let mut placement = Placement {
             builds,
