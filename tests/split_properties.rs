@@ -2,6 +2,7 @@
 //! statements built from tricky fragments (strings, quoted identifiers, dollar quotes, comments holding
 //! `;`) come back exactly as written.
 
+use migrate_safe::source::classify::classify;
 use migrate_safe::source::split::split;
 use proptest::prelude::*;
 
@@ -103,5 +104,86 @@ proptest! {
             .collect();
         let expected: Vec<String> = steps.iter().map(|(name, _)| format!("-- {name}\n")).collect();
         prop_assert_eq!(headers, expected);
+    }
+}
+
+/// Statement-shaped token soup: the keywords the statement readers branch on, names, punctuation, in any
+/// order — what a reader indexing past the end of its tokens would trip over.
+fn keyword_soup() -> impl Strategy<Value = String> {
+    let word = prop_oneof![
+        prop::sample::select(vec![
+            "CREATE",
+            "ALTER",
+            "DROP",
+            "TABLE",
+            "INDEX",
+            "UNIQUE",
+            "CONCURRENTLY",
+            "IF",
+            "NOT",
+            "EXISTS",
+            "ON",
+            "ONLY",
+            "USING",
+            "ADD",
+            "CONSTRAINT",
+            "FOREIGN",
+            "PRIMARY",
+            "KEY",
+            "REFERENCES",
+            "COLUMN",
+            "SET",
+            "DATA",
+            "TYPE",
+            "NULL",
+            "DEFAULT",
+            "RENAME",
+            "TO",
+            "VALIDATE",
+            "CHECK",
+            "VALID",
+            "TRUNCATE",
+            "VACUUM",
+            "FULL",
+            "REINDEX",
+            "CLUSTER",
+            "TYPE",
+            "AS",
+            "ENUM",
+            "BEGIN",
+            "COMMIT",
+            "SCHEMA",
+            "GENERATED",
+            "IDENTITY",
+            "STORED",
+            "CASCADE",
+            "WHERE",
+            "INCLUDE",
+            "lock_timeout",
+            "gen_random_uuid",
+            "INSERT",
+            "CONFLICT",
+        ])
+        .prop_map(str::to_string),
+        "\"[a-z]{1,4}\"",
+        "[a-z]{1,4}",
+        prop::sample::select(vec![
+            "(", ")", ",", ".", "*", "[", "]", "=", "'x'", "1", "::"
+        ])
+        .prop_map(str::to_string),
+    ];
+    prop::collection::vec(word, 1..14).prop_map(|words| words.join(" "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Classifying never panics, whatever the statement; and every statement gets a fact.
+    #[test]
+    fn classification_never_panics(statements in prop::collection::vec(keyword_soup(), 1..6)) {
+        let input: String = statements.iter().map(|s| format!("{s};\n")).collect();
+        let split = split(&input).unwrap();
+        let classified = classify(&split, &input);
+        prop_assert_eq!(classified.len(), split.statements().count());
     }
 }
