@@ -453,6 +453,17 @@ fn index_concurrently() {
         case.rule,
         "-- CreateIndex\nCREATE INDEX CONCURRENTLY \"User_name_idx\" ON \"User\"(\"name\");\n",
     );
+    // Its column dropped later in the migration: moved after the drop, the build would fail (found by
+    // tests/live_properties.rs). The index goes with its column anyway; it stays where it is.
+    let dropped = "-- CreateIndex\nCREATE INDEX \"Post_title_idx\" ON \"Post\"(\"title\");\n\n-- AlterTable\nALTER TABLE \"Post\" DROP COLUMN \"title\";\n";
+    assert_not_reported(case.rule, dropped);
+    let scenario = Scenario::new(dropped);
+    let before = scenario.files();
+    let output = scenario.rewrite(&[]);
+    assert!(
+        stdout(&output).contains("dropped, renamed or retyped later in this migration (line 5)")
+    );
+    assert_eq!(scenario.files(), before);
 
     case.check();
 }
@@ -522,6 +533,20 @@ fn foreign_key_not_valid() {
             "{NEW_TABLE}\n-- AddForeignKey\nALTER TABLE \"Tag\" ADD CONSTRAINT \"Tag_postId_fkey\" FOREIGN KEY (\"postId\") REFERENCES \"Post\"(\"id\") ON DELETE RESTRICT ON UPDATE CASCADE;\n"
         ),
     );
+    // Its column dropped later in the migration: the constraint goes with it, so a later VALIDATE would
+    // not find it. Left alone (explained by `rewrite`), the file unchanged.
+    let dropped = format!(
+        "{}\n-- AlterTable\nALTER TABLE \"Post\" DROP COLUMN \"authorId\";\n",
+        case.change
+    );
+    assert_not_reported(case.rule, &dropped);
+    let scenario = Scenario::new(&dropped);
+    let before = scenario.files();
+    let output = scenario.rewrite(&[]);
+    assert!(
+        stdout(&output).contains("changes the table, one of its columns or the constraint later")
+    );
+    assert_eq!(scenario.files(), before);
 
     case.check();
 }

@@ -40,7 +40,7 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                     context
                         .finding(
                             &RULE,
-                            format!("CHECK scans {existing} under ACCESS EXCLUSIVE: left alone: line {} drops or renames the table or the constraint later in this migration", later.line),
+                            format!("CHECK scans {existing} under ACCESS EXCLUSIVE: left alone: line {} changes the table, a column or the constraint later in this migration, so it could not be validated later", later.line),
                             Action::LeaveAlone,
                         )
                         .at(change)

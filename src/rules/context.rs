@@ -65,12 +65,14 @@ impl StatementContext<'_> {
         }
     }
 
-    /// A later statement of this migration that drops or renames `table`, or (when given) its
-    /// `column` or `constraint`: a fix that finishes in a later migration would find them gone.
+    /// A later statement of this migration that drops or renames `table`, drops, renames or retypes
+    /// one of `columns` (any column when they are not known: an expression, a predicate), or drops
+    /// `constraint`: a fix that finishes in a later migration would find them gone (a dropped column
+    /// takes its indexes and constraints with it).
     pub fn undone_later(
         &self,
         table: &QualifiedName,
-        column: Option<&str>,
+        columns: Option<&[String]>,
         constraint: Option<&str>,
     ) -> Option<&Statement> {
         self.later.iter().find(|s| match &s.fact {
@@ -80,7 +82,9 @@ impl StatementContext<'_> {
                     TableChange::RenameTo { .. } => true,
                     TableChange::DropColumn { column: c }
                     | TableChange::RenameColumn { from: c, .. }
-                    | TableChange::AlterColumnType { column: c, .. } => column == Some(c.as_str()),
+                    | TableChange::AlterColumnType { column: c, .. } => {
+                        columns.is_none_or(|columns| columns.contains(c))
+                    }
                     TableChange::DropConstraint { name } => constraint == Some(name.as_str()),
                     _ => false,
                 })

@@ -59,12 +59,12 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
             );
             continue;
         };
-        if let Some(later) = context.undone_later(table, None, Some(constraint)) {
+        if let Some(later) = context.undone_later(table, Some(&fk.columns), Some(constraint)) {
             findings.push(
                 context
                     .explain(
                         &RULE,
-                        format!("{label} on {table}: left alone: line {} drops or renames the table or the constraint later in this migration, so it could not be validated later", later.line),
+                        format!("{label} on {table}: left alone: line {} changes the table, one of its columns or the constraint later in this migration, so it could not be validated later", later.line),
                     )
                     .at(change),
             );

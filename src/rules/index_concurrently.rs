@@ -14,7 +14,7 @@
 //! Indexes on tables created in the same migration stay where they are: nobody can write to those yet.
 
 use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
-use crate::source::classify::{Fact, TableChange};
+use crate::source::classify::Fact;
 
 pub const RULE: Rule = Rule {
     id: "index-concurrently",
@@ -62,13 +62,12 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
             context.describe_existing(&index.table)
         )).with_help("build it with CREATE INDEX CONCURRENTLY, alone in a migration of its own, before or after the block"));
     }
-    if let Some(later) = context
-        .later
-        .iter()
-        .find(|s| drops_or_renames(&s.fact, &index.table))
-    {
+    // Moved, the build runs after the rest of the migration: it needs its table and columns as they are
+    // here (a predicate's columns are not known: any column then).
+    let columns = index.columns.as_deref().filter(|_| !index.partial);
+    if let Some(later) = context.undone_later(&index.table, columns, None) {
         return leave(format!(
-            "table {} is dropped or renamed later in this migration (line {}), so the index cannot be built after it",
+            "table {} or a column the index uses is dropped, renamed or retyped later in this migration (line {}), so the index cannot be built after it",
             index.table, later.line
         ));
     }
@@ -86,20 +85,4 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
             concurrently_at: index.concurrently_at,
         },
     ))
-}
-
-fn drops_or_renames(fact: &Fact, table: &crate::source::names::QualifiedName) -> bool {
-    match fact {
-        Fact::DropTables { tables } => tables.contains(table),
-        Fact::AlterTable {
-            table: altered,
-            changes,
-        } => {
-            altered == table
-                && changes
-                    .iter()
-                    .any(|c| matches!(c.kind, TableChange::RenameTo { .. }))
-        }
-        _ => false,
-    }
 }

@@ -37,7 +37,7 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                 context.describe_existing(table)
             );
             let constraint = constraint_name(&table.name, column);
-            if let Some(later) = context.undone_later(table, Some(column), Some(&constraint)) {
+            if let Some(later) = context.undone_later(table, Some(std::slice::from_ref(column)), Some(&constraint)) {
                 return Some(
                     context
                         .finding(

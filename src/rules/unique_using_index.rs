@@ -57,7 +57,9 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
             let movable = name.is_some()
                 && changes.len() == 1
                 && !context.in_transaction_block
-                && context.undone_later(table, None, Some(&constraint)).is_none();
+                && context
+                    .undone_later(table, Some(key_columns), Some(&constraint))
+                    .is_none();
             if !movable {
                 return Some(
                     context
