@@ -12,6 +12,8 @@
 //! INVALID index left by a failed build.
 //!
 //! Indexes on tables created in the same migration stay where they are: nobody can write to those yet.
+//! So does a build whose table or columns a later statement of the migration drops, renames or retypes
+//! (moved after it, the build would not find them).
 
 use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
 use crate::source::classify::Fact;
