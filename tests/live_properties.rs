@@ -1,4 +1,5 @@
-//! The rewrite proven on generated migrations: sequences of the statements Prisma writes (and the
+//! The rewrite proven on generated migrations (and, on the way, the same result whether a backlog is
+//! rewritten in one run or one migration at a time): sequences of the statements Prisma writes (and the
 //! ones the rules fix), against a small schema with rows. Whenever the original applies the way Prisma
 //! applies it, the rewritten directory applies too, builds the same schema, and leaves no INVALID index
 //! and no NOT VALID constraint — with and without unsafe fixes and `foreign-keys = "all"`. It found an
@@ -223,6 +224,19 @@ fn rewritten_migrations_apply_like_the_originals_and_build_the_same_schema() {
             args.extend(targets.iter().map(String::as_str));
             let output = run(&args);
             prop_assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+            // The backlog in one run is the same as one run per migration, in order.
+            let stepwise = root.path().join("stepwise");
+            write_dir(&stepwise, &migrations, config);
+            for i in 0..migrations.len() {
+                let name = format!("{}_change", i + 2);
+                let step = run(&["rewrite", stepwise.to_str().unwrap(), "--migration", &name]);
+                prop_assert_eq!(step.status.code(), Some(0), "{}", stderr(&step));
+            }
+            prop_assert_eq!(
+                read_tree(&stepwise),
+                read_tree(&rewritten),
+                "one run per migration differs"
+            );
 
             // An original that does not apply (a statement before what it needs) proves nothing.
             let Ok(before) = live::apply_dir(&server, &original) else {
