@@ -1,6 +1,6 @@
 //! The whole pipeline on statement-shaped token soup mixed with real shapes, through the real binary,
 //! with and without unsafe fixes and `foreign-keys = "all"`: `lint` and `rewrite --dry-run` never crash
-//! (exit 0 or 1, never a panic), and a rewrite converges — written once, a second `rewrite --check`
+//! (exit 0 or 1, never a panic), their JSON and SARIF always parse, and a rewrite converges — written once, a second `rewrite --check`
 //! finds nothing left to do. (Each run draws new cases; 3,000 at a time passed when this was written.)
 
 mod common;
@@ -95,6 +95,15 @@ proptest! {
                 stderr(&output)
             );
         }
+        // Machine-readable output stays readable whatever the input.
+        for format in ["json", "sarif"] {
+            let output = run(&["lint", path, "--format", format]);
+            let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&output.stdout);
+            prop_assert!(parsed.is_ok(), "lint --format {format} on:\n{sql}\n{}", stdout(&output));
+        }
+        let plan = run(&["rewrite", path, "--dry-run", "--format", "json"]);
+        let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&plan.stdout);
+        prop_assert!(parsed.is_ok(), "rewrite --format json on:\n{sql}\n{}", stdout(&plan));
         let written = run(&["rewrite", path]);
         prop_assert!(matches!(written.status.code(), Some(0 | 1)), "rewrite on:\n{sql}\n{}", stderr(&written));
         let again = run(&["rewrite", path, "--check"]);
