@@ -149,25 +149,96 @@ fn held_locks(client: &mut Client) -> Result<HashSet<(u32, LockMode)>, DbError> 
 }
 
 /// A statement whose work grows with the table (scan, sort, rewrite) rather than a catalog change.
-/// Only work on a table that existed before counts: a new table is empty.
-fn scans(fact: &Fact, text: &str, existing: &Tables) -> bool {
-    let upper = text.to_ascii_uppercase();
+/// Only work on a table that existed before counts: a new table is empty. Asked before the statement
+/// runs: whether SET NOT NULL scans depends on the constraints already there.
+fn scans(client: &mut Client, fact: &Fact, text: &str, existing: &Tables) -> Result<bool, DbError> {
     let is_existing = |name: &QualifiedName| existing.values().any(|t| &t.name == name);
-    match fact {
-        Fact::CreateIndex(index) => !index.concurrently && is_existing(&index.table),
-        Fact::AlterTable { table, changes } if is_existing(table) => {
-            changes
-                .iter()
-                .any(|c| matches!(&c.kind, TableChange::AddForeignKey(fk) if !fk.not_valid))
-                || upper.contains("SET NOT NULL")
-                || (upper.contains("ADD CONSTRAINT")
-                    && !upper.contains("NOT VALID")
-                    && (upper.contains("CHECK")
-                        || upper.contains("UNIQUE")
-                        || upper.contains("PRIMARY KEY")))
+    let (table, changes) = match fact {
+        Fact::CreateIndex(index) => return Ok(!index.concurrently && is_existing(&index.table)),
+        Fact::AlterTable { table, changes } if is_existing(table) => (table, changes),
+        _ => return Ok(false),
+    };
+    for change in changes {
+        let scan = match &change.kind {
+            TableChange::AddForeignKey(fk) => !fk.not_valid,
+            TableChange::AddCheck { not_valid, .. } => !not_valid,
+            TableChange::AddKey {
+                using_index: None, ..
+            } => true,
+            // Attaching a built index is a catalog change; a primary key also sets its columns NOT
+            // NULL, which scans unless they already are.
+            TableChange::AddKey {
+                using_index: Some(index),
+                primary,
+                ..
+            } => *primary && !index_columns_not_null(client, &table.sibling(index.clone()))?,
+            // Skipped when a validated CHECK (column IS NOT NULL) proves it (PostgreSQL 12+): what
+            // not-null-via-check leaves for its last step.
+            TableChange::SetNotNull { column } => !proven_not_null(client, table, column)?,
+            TableChange::Other => {
+                let upper = text.to_ascii_uppercase();
+                upper.contains("SET NOT NULL")
+                    || (upper.contains("ADD CONSTRAINT")
+                        && !upper.contains("NOT VALID")
+                        && !upper.contains("USING INDEX")
+                        && (upper.contains("CHECK")
+                            || upper.contains("UNIQUE")
+                            || upper.contains("PRIMARY KEY")))
+            }
+            _ => false,
+        };
+        if scan {
+            return Ok(true);
         }
-        _ => false,
     }
+    Ok(false)
+}
+
+/// The table `index` is on, if it exists.
+fn table_of_index(
+    client: &mut Client,
+    index: &QualifiedName,
+) -> Result<Option<QualifiedName>, DbError> {
+    Ok(client
+        .query_opt(
+            "SELECT n.nspname::text, c.relname::text
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE i.indexrelid = to_regclass($1)",
+            &[&index.to_string()],
+        )?
+        .map(|row| QualifiedName::new(row.get::<_, String>(0), row.get::<_, String>(1))))
+}
+
+/// Whether every column of `index` is already NOT NULL.
+fn index_columns_not_null(client: &mut Client, index: &QualifiedName) -> Result<bool, DbError> {
+    let row = client.query_one(
+        "SELECT coalesce(bool_and(a.attnotnull), false)
+         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+         WHERE i.indexrelid = to_regclass($1)",
+        &[&index.to_string()],
+    )?;
+    Ok(row.get(0))
+}
+
+/// Whether `column` already is NOT NULL, or a validated CHECK (column IS NOT NULL) proves it.
+fn proven_not_null(
+    client: &mut Client,
+    table: &QualifiedName,
+    column: &str,
+) -> Result<bool, DbError> {
+    let row = client.query_one(
+        "SELECT EXISTS (
+             SELECT 1 FROM pg_attribute
+             WHERE attrelid = to_regclass($1) AND attname = $2 AND attnotnull
+         ) OR EXISTS (
+             SELECT 1 FROM pg_constraint
+             WHERE conrelid = to_regclass($1) AND contype = 'c' AND convalidated
+               AND pg_get_constraintdef(oid) = format('CHECK ((%I IS NOT NULL))', $2::text)
+         )",
+        &[&table.to_string(), &column],
+    )?;
+    Ok(row.get(0))
 }
 
 /// What a traced statement failed with.
@@ -203,13 +274,26 @@ pub fn trace(
             first
         }
     };
-    if let [only] = statements
-        && let Fact::CreateIndex(index) = &only.fact
-        && index.concurrently
-    {
-        let table = existing
-            .values()
-            .find(|t| t.name == index.table)
+    // Alone in its file, a CONCURRENTLY statement cannot run in the tracing transaction: its lock (SHARE
+    // UPDATE EXCLUSIVE on the table) is known.
+    let concurrent_on = match statements {
+        [only] => match &only.fact {
+            Fact::CreateIndex(index) if index.concurrently => Some(Some(index.table.clone())),
+            Fact::DropIndexes {
+                indexes,
+                concurrently: true,
+                ..
+            } => Some(match indexes.as_slice() {
+                [index] => table_of_index(client, index)?,
+                _ => None,
+            }),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let (Some(on), [only]) = (concurrent_on, statements) {
+        let table = on
+            .and_then(|on| existing.values().find(|t| t.name == on))
             .map(|t| t.name.to_string());
         return Ok((
             vec![StatementLocks {
@@ -246,6 +330,7 @@ pub fn trace(
             .clone()
             .unwrap_or_default();
         let sql = &text[range];
+        let heavy_work = scans(client, &statement.fact, sql, &existing)?;
         let started = Instant::now();
         if let Err(error) = client.batch_execute(sql) {
             failure = Some(TraceFailure {
@@ -293,7 +378,7 @@ pub fn trace(
         held_locks.sort_by(|a, b| a.table.cmp(&b.table));
         held = now_held;
         before = after;
-        let heavy = scans(&statement.fact, sql, &existing) || locks.iter().any(|l| l.rewritten);
+        let heavy = heavy_work || locks.iter().any(|l| l.rewritten);
         let strongest_new = locks.iter().map(|l| l.mode).max();
         let strongest_during = locks.iter().chain(&held_locks).map(|l| l.mode).max();
         let verdict = match (heavy, strongest_during) {
