@@ -2,7 +2,8 @@
 //! rewritten in one run or one migration at a time): sequences of the statements Prisma writes (and the
 //! ones the rules fix), against a small schema with rows. Whenever the original applies the way Prisma
 //! applies it, the rewritten directory applies too, builds the same schema, and leaves no INVALID index
-//! and no NOT VALID constraint — with and without unsafe fixes and `foreign-keys = "all"`. It found an
+//! and no NOT VALID constraint — with and without unsafe fixes and `foreign-keys = "all"` — and `check`
+//! finds nothing in the folders migrate-safe wrote that blocks on table-sized work. It found an
 //! index build moved past a later `DROP COLUMN` of its column (the build then failed).
 
 mod common;
@@ -261,6 +262,34 @@ fn rewritten_migrations_apply_like_the_originals_and_build_the_same_schema() {
                 "{}",
                 stdout(&output)
             );
+
+            // `check` agrees: no statement in a folder migrate-safe wrote blocks on table-sized work.
+            let check = run(&[
+                "check",
+                rewritten.to_str().unwrap(),
+                "--all",
+                "--database-url",
+                &server,
+                "--format",
+                "json",
+            ]);
+            let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+            prop_assert!(report["failure"].is_null(), "{}", stdout(&check));
+            for migration in report["locks"].as_array().unwrap() {
+                let name = migration["migration"].as_str().unwrap();
+                if name == "1_init" || name.ends_with("_change") {
+                    continue;
+                }
+                for statement in migration["statements"].as_array().unwrap() {
+                    let verdict = statement["verdict"].as_str().unwrap();
+                    prop_assert!(
+                        verdict == "safe" || verdict == "brief",
+                        "{name}: {} is judged {verdict}\n{}",
+                        statement["statement"],
+                        stdout(&output)
+                    );
+                }
+            }
             Ok(())
         })
         .unwrap_or_else(|failure| panic!("{failure}"));
