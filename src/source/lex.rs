@@ -63,10 +63,6 @@ impl Tok {
                 | TokenKind::BlockComment
         )
     }
-
-    pub fn is_comment(&self) -> bool {
-        matches!(self.kind, TokenKind::LineComment | TokenKind::BlockComment)
-    }
 }
 
 /// Tokenize the common subset without allocating anything but the token vector; `None` when the text
