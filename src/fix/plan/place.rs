@@ -116,8 +116,8 @@ pub(super) fn place(
             continue;
         }
         let cut: HashSet<usize> = builds.iter().chain(dependents.keys()).copied().collect();
-        // A drop moves only if every statement altering its table leaves the file too (one that stays
-        // locks the table anyway).
+        // A drop moves only if every statement using its table or the index leaves the file too (one
+        // that stays locks the table anyway, or needs the order kept).
         let mut kept = false;
         for finding in findings.iter_mut() {
             if let Action::DropIndexConcurrently { unless_kept, .. } = &mut finding.action
