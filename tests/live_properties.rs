@@ -3,7 +3,8 @@
 //! ones the rules fix), against a small schema with rows. Whenever the original applies the way Prisma
 //! applies it, the rewritten directory applies too, builds the same schema, and leaves no INVALID index
 //! and no NOT VALID constraint — with and without unsafe fixes and `foreign-keys = "all"` — and `check`
-//! finds nothing in the folders migrate-safe wrote that blocks on table-sized work. It found an
+//! finds nothing in the folders migrate-safe wrote that blocks on table-sized work; `status` on the
+//! database it was applied to is clean. It found an
 //! index build moved past a later `DROP COLUMN` of its column (the build then failed).
 
 mod common;
@@ -268,6 +269,22 @@ fn rewritten_migrations_apply_like_the_originals_and_build_the_same_schema() {
                 Vec::<String>::new(),
                 "{}",
                 stdout(&output)
+            );
+
+            // `status` on the database the rewrite was applied to: every folder applied, nothing to fix.
+            let url = migrate_safe::db::url_for_database(&server, &after.name);
+            let status = run(&[
+                "status",
+                rewritten.to_str().unwrap(),
+                "--database-url",
+                &url,
+            ]);
+            prop_assert_eq!(
+                status.status.code(),
+                Some(0),
+                "{}\n{}",
+                stdout(&status),
+                stderr(&status)
             );
 
             // `check` agrees: no statement in a folder migrate-safe wrote blocks on table-sized work.
