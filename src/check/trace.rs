@@ -194,6 +194,25 @@ fn scans(client: &mut Client, fact: &Fact, text: &str, existing: &Tables) -> Res
     Ok(false)
 }
 
+/// `Some` for a CONCURRENTLY statement, with the table it locks when that is known.
+fn concurrently_on(
+    client: &mut Client,
+    fact: &Fact,
+) -> Result<Option<Option<QualifiedName>>, DbError> {
+    Ok(match fact {
+        Fact::CreateIndex(index) if index.concurrently => Some(Some(index.table.clone())),
+        Fact::DropIndexes {
+            indexes,
+            concurrently: true,
+            ..
+        } => Some(match indexes.as_slice() {
+            [index] => table_of_index(client, index)?,
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
 /// The table `index` is on, if it exists.
 fn table_of_index(
     client: &mut Client,
@@ -276,22 +295,9 @@ pub fn trace(
     };
     // Alone in its file, a CONCURRENTLY statement cannot run in the tracing transaction: its lock (SHARE
     // UPDATE EXCLUSIVE on the table) is known.
-    let concurrent_on = match statements {
-        [only] => match &only.fact {
-            Fact::CreateIndex(index) if index.concurrently => Some(Some(index.table.clone())),
-            Fact::DropIndexes {
-                indexes,
-                concurrently: true,
-                ..
-            } => Some(match indexes.as_slice() {
-                [index] => table_of_index(client, index)?,
-                _ => None,
-            }),
-            _ => None,
-        },
-        _ => None,
-    };
-    if let (Some(on), [only]) = (concurrent_on, statements) {
+    if let [only] = statements
+        && let Some(on) = concurrently_on(client, &only.fact)?
+    {
         let table = on
             .and_then(|on| existing.values().find(|t| t.name == on))
             .map(|t| t.name.to_string());

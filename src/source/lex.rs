@@ -377,10 +377,6 @@ impl<'a> Lexeme<'a> {
         }
     }
 
-    pub fn kind(&self) -> TokenKind {
-        self.tok.kind
-    }
-
     pub fn line(&self) -> usize {
         self.tok.line as usize
     }

@@ -8,6 +8,13 @@ pub mod split;
 
 use crate::error::{Error, Result};
 
+/// Byte offset where each line of `text` starts (line 1 at index 0).
+pub fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
 /// A migration's file split and classified; a tokenizer error names the file, line and column.
 pub fn read_statements(
     migration: &discover::Migration,

@@ -101,9 +101,7 @@ fn byte_starts(text: &str, raw: &[TokenWithSpan]) -> Vec<usize> {
     let mut starts = Vec::with_capacity(raw.len());
     if text.is_ascii() {
         // Columns count characters: in ASCII they are bytes, so a line table answers directly.
-        let line_starts: Vec<usize> = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let line_starts = super::line_starts(text);
         for token in raw {
             let line = (token.span.start.line as usize).clamp(1, line_starts.len());
             let at = line_starts[line - 1] + (token.span.start.column as usize).saturating_sub(1);
@@ -158,9 +156,10 @@ fn cut_pieces(text: &str, tokens: &[Tok]) -> Vec<Piece> {
         // hold semicolons of their own).
         while i < tokens.len() {
             let token = &tokens[i];
-            if is_keyword(text, token, "ATOMIC") && previous_is(text, tokens, i, "BEGIN") {
+            let word = Lexeme::new(text, token);
+            if word.is_keyword("ATOMIC") && previous_is(text, tokens, i, "BEGIN") {
                 atomic_body = true;
-            } else if atomic_body && is_keyword(text, token, "END") {
+            } else if atomic_body && word.is_keyword("END") {
                 atomic_body = false;
             } else if token.kind == TokenKind::SemiColon && !atomic_body {
                 break;
@@ -207,16 +206,12 @@ fn cut_pieces(text: &str, tokens: &[Tok]) -> Vec<Piece> {
     pieces
 }
 
-fn is_keyword(text: &str, token: &Tok, keyword: &str) -> bool {
-    token.kind == TokenKind::Word && text[token.bytes.clone()].eq_ignore_ascii_case(keyword)
-}
-
 fn previous_is(text: &str, tokens: &[Tok], i: usize, keyword: &str) -> bool {
     tokens[..i]
         .iter()
         .rev()
         .find(|t| !t.is_trivia())
-        .is_some_and(|t| is_keyword(text, t, keyword))
+        .is_some_and(|t| Lexeme::new(text, t).is_keyword(keyword))
 }
 
 /// The `--` comment lines directly above a statement, with no blank line in between.
