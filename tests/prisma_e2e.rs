@@ -297,6 +297,26 @@ impl Project {
         (ran, json)
     }
 
+    /// Prisma's drift check: `migrate diff` from the project's migrations (built in `shadow_url`) to
+    /// the datamodel in `schema`; exit 0 means no difference, 2 a difference.
+    fn diff_to_schema(&self, database_url: &str, shadow_url: &str, schema: &Path) -> Ran {
+        self.prisma(
+            database_url,
+            None,
+            &[
+                "migrate",
+                "diff",
+                "--from-migrations",
+                self.dir(),
+                "--to-schema-datamodel",
+                path(schema),
+                "--shadow-database-url",
+                shadow_url,
+                "--exit-code",
+            ],
+        )
+    }
+
     /// Asserts a clean `migrate-safe status`: exit 0, every folder applied, no hazard.
     fn assert_status_clean(&self, database_url: &str) {
         let (ran, json) = self.status(database_url);
@@ -463,23 +483,7 @@ fn prisma_deploys_a_rewritten_migration_with_data() {
 
     // Prisma's own drift check: the rewritten history builds exactly the v2 datamodel...
     let shadow = ScratchDatabase::create(&server, None).unwrap();
-    let diff = |to: &Path| {
-        project.prisma(
-            &database.url,
-            None,
-            &[
-                "migrate",
-                "diff",
-                "--from-migrations",
-                project.dir(),
-                "--to-schema-datamodel",
-                path(to),
-                "--shadow-database-url",
-                &shadow.url,
-                "--exit-code",
-            ],
-        )
-    };
+    let diff = |to: &Path| project.diff_to_schema(&database.url, &shadow.url, to);
     diff(&v2).expect(0, &["No difference detected."]);
     // ...and the check can fail: v1 lacks what v2 added (exit 2 = a difference).
     diff(&v1).expect(2, &["Invite"]);
@@ -817,20 +821,10 @@ fn prisma_deploys_the_lint_fixes_with_data() {
         .expect(0, &["8 migrations found", "Database schema is up to date!"]);
     let shadow = ScratchDatabase::create(&server, None).unwrap();
     project
-        .prisma(
+        .diff_to_schema(
             &database.url,
-            None,
-            &[
-                "migrate",
-                "diff",
-                "--from-migrations",
-                project.dir(),
-                "--to-schema-datamodel",
-                path(&fixture.join("schema/v3.prisma")),
-                "--shadow-database-url",
-                &shadow.url,
-                "--exit-code",
-            ],
+            &shadow.url,
+            &fixture.join("schema/v3.prisma"),
         )
         .expect(0, &["No difference detected."]);
     project.assert_status_clean(&database.url);
