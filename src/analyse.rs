@@ -5,10 +5,10 @@ use rustc_hash::FxHashSet as HashSet;
 use crate::error::{Error, Result};
 use crate::fix::plan::{MigrationPlan, plan_migration};
 use crate::model::SchemaModel;
+use crate::prisma::order::FolderOrder;
 use crate::rules::{RuleOptions, check_migration};
 use crate::source::classify::{Statement, classify};
 use crate::source::discover::{Migration, MigrationsDir, Origin};
-use crate::source::order::FolderOrder;
 use crate::source::split::SplitFile;
 use crate::source::split_migration;
 
@@ -180,7 +180,13 @@ pub fn analyse_each(
             let (split, statements) = read?;
             if targets.contains(migration.name.as_str()) {
                 // Applies the migration's statements to `model` as it checks them.
-                let findings = check_migration(&migration.name, &statements, &mut model, options);
+                let findings = check_migration(
+                    &migration.name,
+                    &migration.sql,
+                    &statements,
+                    &mut model,
+                    options,
+                );
                 let plan = plan_migration(
                     migration,
                     &split,

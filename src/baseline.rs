@@ -14,13 +14,14 @@ use serde::Serialize;
 
 use crate::Outcome;
 use crate::cli::{BaselineArgs, Format};
-use crate::db::apply::{PRISMA_MIGRATIONS_TABLE, apply_migration, checksum};
 use crate::db::catalog::{diff, snapshot};
 use crate::db::provision::{check_url, provision};
 use crate::db::{ScratchDatabase, connect, libpq_url, redact};
 use crate::error::{Error, Result};
 use crate::fix::write::{NewFolder, write_atomically};
-use crate::source::order::{byte_cmp, collation_cmp};
+use crate::prisma::apply::apply_migration;
+use crate::prisma::bookkeeping::{PRISMA_MIGRATIONS_TABLE, checksum};
+use crate::prisma::order::{byte_cmp, collation_cmp};
 
 #[derive(Debug, Serialize)]
 pub struct BaselineReport {
@@ -140,10 +141,8 @@ fn create_baseline(
     let sql = schema_sql(url)?;
     // Proof: the baseline applied Prisma's way to an empty database reproduces this catalog.
     let server = provision(args.verify_url.as_deref(), &args.pg_version).map_err(db)?;
-    let scratch = ScratchDatabase::create(&server.admin_url, None).map_err(db)?;
-    let mut scratch_client = scratch.connect().map_err(db)?;
-    apply_migration(&mut scratch_client, name, &sql)
-        .map_err(|e| db(format!("the baseline does not apply: {e}")))?;
+    let prisma = crate::config::Loaded::find(None, dir)?
+        .prisma_target(args.prisma.prisma_version.as_deref(), dir)?;
     let source = {
         let mut transaction = client
             .build_transaction()
@@ -154,13 +153,25 @@ fn create_baseline(
         transaction.commit().map_err(db)?;
         source
     };
-    let rebuilt = snapshot(&mut scratch_client).map_err(db)?;
-    let differences = diff(&source, &rebuilt);
-    if !differences.is_empty() {
-        return Err(Error::Database(format!(
-            "the baseline does not reproduce the database; nothing was written. Differences (- database, + baseline): {}",
-            differences.join("; ")
-        )));
+    // Under each way the project's Prisma may apply it (a new database gets the baseline applied).
+    for &model in &prisma.models {
+        let scratch = ScratchDatabase::create(&server.admin_url, None).map_err(db)?;
+        let mut scratch_client = scratch.connect().map_err(db)?;
+        apply_migration(&mut scratch_client, name, &sql, model).map_err(|e| {
+            db(format!(
+                "the baseline does not apply {}: {e}",
+                model.label()
+            ))
+        })?;
+        let rebuilt = snapshot(&mut scratch_client).map_err(db)?;
+        let differences = diff(&source, &rebuilt);
+        if !differences.is_empty() {
+            return Err(Error::Database(format!(
+                "the baseline, applied {}, does not reproduce the database; nothing was written. Differences (- database, + baseline): {}",
+                model.label(),
+                differences.join("; ")
+            )));
+        }
     }
     let sum = checksum(&sql);
     let row = format!(
@@ -255,7 +266,7 @@ fn recorded_rows(client: &mut postgres::Client, migration: Option<&str>) -> Resu
 
 /// What `prisma migrate resolve --applied` records.
 fn record_applied(client: &mut postgres::Client, name: &str, sum: &str) -> Result<()> {
-    let id = crate::db::apply::new_id(name);
+    let id = crate::prisma::bookkeeping::new_id(name);
     client.batch_execute(PRISMA_MIGRATIONS_TABLE).map_err(db)?;
     client
         .execute(

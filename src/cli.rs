@@ -121,6 +121,9 @@ pub struct LintArgs {
     #[arg(long)]
     pub unsafe_fixes: bool,
 
+    #[command(flatten)]
+    pub prisma: PrismaArgs,
+
     /// Configuration file [default: the nearest migrate-safe.toml from the migrations directory up to
     /// the repository root].
     #[arg(long, value_name = "FILE")]
@@ -169,6 +172,9 @@ pub struct BaselineArgs {
     #[arg(long, value_name = "VERSION", default_value = "16")]
     pub pg_version: String,
 
+    #[command(flatten)]
+    pub prisma: PrismaArgs,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -183,9 +189,22 @@ pub struct StatusArgs {
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
 
+    #[command(flatten)]
+    pub prisma: PrismaArgs,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// Which Prisma applies the migrations, and so how each file is run.
+#[derive(Debug, Args)]
+pub struct PrismaArgs {
+    /// The Prisma version that applies these migrations: up to 7.3 a file runs as one query (one
+    /// transaction), from 7.4 statement by statement [default: `prisma-version` in migrate-safe.toml,
+    /// else node_modules/prisma, else the range in package.json, else both models].
+    #[arg(long, value_name = "X.Y.Z")]
+    pub prisma_version: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -215,6 +234,9 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub server: ServerArgs,
+
+    #[command(flatten)]
+    pub prisma: PrismaArgs,
 
     /// Seed each existing table with N rows before each reported migration, so durations are real.
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -274,6 +296,9 @@ pub struct RewriteArgs {
     /// Also apply fixes that change how the deploy behaves (lock-timeout: fail fast instead of waiting).
     #[arg(long)]
     pub unsafe_fixes: bool,
+
+    #[command(flatten)]
+    pub prisma: PrismaArgs,
 
     /// Configuration file [default: the nearest migrate-safe.toml from the migrations directory up to
     /// the repository root].

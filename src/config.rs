@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::prisma::PrismaTarget;
 use crate::rules::{self, ForeignKeyMode, RuleOptions, Severity};
 
 pub const FILE_NAME: &str = "migrate-safe.toml";
@@ -34,6 +35,8 @@ pub struct Config {
     /// How new folders are named after their number: descriptive (`_01_create_index_x`) or numbered
     /// (`_01`).
     pub folder_naming: Option<FolderNaming>,
+    /// The Prisma version that applies the migrations (`7.10.1`), when detection should not decide.
+    pub prisma_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
@@ -84,6 +87,26 @@ impl Loaded {
                 .clone()
                 .unwrap_or_else(|| rules::DEFAULT_LOCK_TIMEOUT.to_string()),
             folder_naming: config.folder_naming.unwrap_or_default(),
+            apply_models: crate::prisma::ApplyModel::ALL.to_vec(),
+        }
+    }
+
+    /// Which Prisma applies the migrations in `dir`: `flag` (`--prisma-version`), else this file's
+    /// `prisma-version`, else what is installed or declared above `dir`.
+    pub fn prisma_target(&self, flag: Option<&str>, dir: &Path) -> Result<PrismaTarget> {
+        let configured = self
+            .config
+            .prisma_version
+            .as_deref()
+            .zip(self.path.as_deref());
+        PrismaTarget::resolve(flag, configured, dir).map_err(Error::Usage)
+    }
+
+    /// [`Loaded::rule_options`] judged under `target`'s apply models.
+    pub fn rule_options_for(&self, target: &PrismaTarget) -> RuleOptions {
+        RuleOptions {
+            apply_models: target.models.clone(),
+            ..self.rule_options()
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::config::Loaded;
 use crate::db::provision::provision;
 use crate::error::{Error, Result};
 use crate::fix::write::{FileChange, NewFolder, write_atomically};
-use crate::history::{State, read_history};
+use crate::prisma::history::{State, read_history};
 use crate::report::{self, Mode, Report, Sink, stdout};
 use crate::source::discover::{MigrationsDir, Origin, discover};
 
@@ -27,7 +27,8 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
         target_names = pending_targets(&dir, url, &targets, target_names)?;
     }
     let config = Loaded::find(args.config.as_deref(), &dir.path)?;
-    let mut options = config.rule_options();
+    let prisma = config.prisma_target(args.prisma.prisma_version.as_deref(), &dir.path)?;
+    let mut options = config.rule_options_for(&prisma);
     if let Some(mode) = args.foreign_keys {
         options.foreign_keys = mode;
     }
@@ -68,7 +69,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     let mut plans = Vec::new();
     analyse_each(&dir, &target_names, &options, |plan, _| {
         if !std::mem::replace(&mut started, true) {
-            stdout(sink.begin(&dir, mode, target_names.len()))?;
+            stdout(sink.begin(&dir, &prisma, mode, target_names.len()))?;
         }
         stdout(sink.plan(&plan))?;
         hazards_left += plan.hazards_left();
@@ -85,7 +86,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     let verification = if args.verify && needs_rewrite {
         let server = provision(args.verify_url.as_deref(), &args.pg_version)
             .map_err(|e| Error::Database(e.to_string()))?;
-        let results = verify(&dir, &plans, &server)?;
+        let results = verify(&dir, &plans, &server, &prisma.models)?;
         Some((server.description.clone(), results))
     } else {
         None
@@ -130,7 +131,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
             .map(|(server, results)| (server.as_str(), results.as_slice())),
     };
     if !started {
-        stdout(sink.begin(&dir, mode, target_names.len()))?;
+        stdout(sink.begin(&dir, &prisma, mode, target_names.len()))?;
     }
     stdout(sink.finish(&report))?;
     Ok(if !proven || (mode == Mode::Check && needs_rewrite) {

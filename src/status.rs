@@ -12,7 +12,8 @@ use crate::cli::{Format, StatusArgs};
 use crate::db::catalog::hazards;
 use crate::db::{connect, redact};
 use crate::error::{Error, Result};
-use crate::history::{MigrationStatus, State, read_history};
+use crate::prisma::history::{MigrationStatus, State, read_history};
+use crate::prisma::{ApplyModel, FileRun};
 use crate::rules::RuleOptions;
 use crate::source::discover::{Origin, discover};
 
@@ -25,6 +26,10 @@ pub struct StatusReport {
     pub needs_rewrite: Vec<String>,
     pub hazards: Vec<HazardReport>,
     pub needs_attention: bool,
+    /// Which Prisma applies the migrations.
+    pub prisma: crate::prisma::PrismaTarget,
+    /// For each failed migration, what its failure left behind under that Prisma's apply model.
+    pub failure_left: std::collections::BTreeMap<String, String>,
 }
 
 /// The URL of the database to read: `--database-url`, else Prisma's own `DATABASE_URL`.
@@ -53,7 +58,21 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
         })
         .map(|m| m.migration.clone())
         .collect();
-    let needs_rewrite = analyse(&dir, &pending, &RuleOptions::default())?
+    let config = crate::config::Loaded::find(None, &dir.path)?;
+    let prisma = config.prisma_target(args.prisma.prisma_version.as_deref(), &dir.path)?;
+    let options = RuleOptions {
+        apply_models: prisma.models.clone(),
+        ..config.rule_options()
+    };
+    let failure_left = migrations
+        .iter()
+        .filter(|m| m.state == State::Failed)
+        .filter_map(|m| {
+            let sql = &dir.get(&m.migration)?.sql;
+            Some((m.migration.clone(), failure_left(sql, &prisma.models)))
+        })
+        .collect();
+    let needs_rewrite = analyse(&dir, &pending, &options)?
         .into_iter()
         .filter(|p| p.changes_anything())
         .map(|p| p.migration)
@@ -73,6 +92,8 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
         needs_rewrite,
         hazards,
         needs_attention,
+        prisma,
+        failure_left,
     };
     let written = match args.format {
         Format::Json => serde_json::to_writer_pretty(&mut *out, &report)
@@ -86,6 +107,35 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// What a failed file left behind, under each apply model the project's Prisma may use.
+fn failure_left(sql: &str, models: &[ApplyModel]) -> String {
+    let mut parts = Vec::new();
+    for &model in models {
+        parts.push(match model.run(sql) {
+            FileRun::Statements(pieces) if pieces.len() > 1 => {
+                let lines = crate::source::line_starts(sql);
+                let at: Vec<String> = pieces
+                    .iter()
+                    .map(|p| crate::prisma::apply::statement_at(sql, &lines, p).line.to_string())
+                    .collect();
+                format!(
+                    "Prisma 7.4+ ran this file statement by statement (lines {}): the statements before the failing one stay applied; undo what they made (or the retry fails on it)",
+                    at.join(", ")
+                )
+            }
+            _ => "PostgreSQL rolled the file back as one transaction".to_string(),
+        });
+    }
+    if parts.len() > 1 {
+        format!(
+            "if Prisma <= 7.3 applied it, {}; if Prisma 7.4+ did: {}",
+            parts[0], parts[1]
+        )
+    } else {
+        parts.concat()
+    }
 }
 
 fn label(state: State) -> &'static str {
@@ -102,6 +152,7 @@ fn label(state: State) -> &'static str {
 fn write_text(report: &StatusReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "Migrations directory: {}", report.directory)?;
     writeln!(out, "Database: {} (read only)", report.database)?;
+    writeln!(out, "{}", report.prisma.describe())?;
     writeln!(out)?;
     let width = report
         .migrations
@@ -122,16 +173,25 @@ fn write_text(report: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
         writeln!(out)?;
         match migration.state {
             State::Failed => {
-                if let Some(logs) = migration.logs.as_deref().filter(|l| !l.is_empty()) {
-                    writeln!(
+                match migration.logs.as_deref().filter(|l| !l.trim().is_empty()) {
+                    Some(logs) => {
+                        writeln!(out, "      logs:")?;
+                        for line in logs.lines().filter(|l| !l.trim().is_empty()) {
+                            writeln!(out, "        {}", line.trim_end())?;
+                        }
+                    }
+                    None => writeln!(
                         out,
-                        "      logs: {}",
-                        logs.lines().next().unwrap_or_default()
-                    )?;
+                        "      logs: none recorded (a failure inside the file's own BEGIN block: Prisma's bookkeeping then fails too)"
+                    )?,
                 }
+                let left = report
+                    .failure_left
+                    .get(&migration.migration)
+                    .map_or("the file is not in this directory", String::as_str);
                 writeln!(
                     out,
-                    "      Prisma refuses to deploy until it is resolved (P3009). PostgreSQL rolled the file back as one transaction (a CONCURRENTLY index may be left INVALID, see below). Fix the cause, then:\n      prisma migrate resolve --rolled-back \"{}\" && prisma migrate deploy",
+                    "      Prisma refuses to deploy until it is resolved (P3009). {left} (a CONCURRENTLY index may be left INVALID, see below). Fix the cause, then:\n      prisma migrate resolve --rolled-back \"{}\" && prisma migrate deploy",
                     migration.migration
                 )?;
             }

@@ -356,6 +356,7 @@ const COVERED: &[(&str, &str, Option<&str>)] = &[
     ("concurrently-alone", "error", Some("safe")),
     ("concurrently-if-not-exists", "warning", None),
     ("lock-timeout", "warning", Some("unsafe")),
+    ("non-atomic-file", "warning", None),
     ("column-type-rewrite", "warning", None),
     ("volatile-default", "warning", None),
     ("breaking-change", "warning", None),
@@ -933,13 +934,16 @@ ALTER TABLE "Post" ADD COLUMN "body" TEXT;
     expected: &[(
         "20240201000000_change",
         r#"-- migrate-safe: lock-timeout
-SET LOCAL lock_timeout = '5s';
+SET lock_timeout = '5s';
 
 -- AlterTable
 ALTER TABLE "User" ADD COLUMN "bio" TEXT;
 
 -- AlterTable
 ALTER TABLE "Post" ADD COLUMN "body" TEXT;
+
+-- migrate-safe: lock-timeout ends with the migration
+RESET lock_timeout;
 "#,
     )],
     original_applies: true,
@@ -962,10 +966,40 @@ fn lock_timeout() {
     scenario.rewrite(&[]);
     assert_tree(&scenario.files(), &Scenario::original_files(case.change));
 
-    // A lock_timeout already set.
+    // A lock_timeout already set, and reset at the end.
     assert_not_reported(
         case.rule,
-        &format!("SET lock_timeout = '2s';\n\n{}", case.change),
+        &format!(
+            "SET lock_timeout = '2s';\n\n{}\nRESET lock_timeout;\n",
+            case.change
+        ),
+    );
+    // Set and never reset: it lasts into the next migrations of the deploy.
+    let leaks = Scenario::new(&format!("SET lock_timeout = '2s';\n\n{}", case.change))
+        .lint(&["--select", case.rule]);
+    leaks.assert(1, &[hazard(case.rule, "warning", 1, 1)]);
+    assert!(
+        leaks.messages()[0].contains(
+            "without a RESET lock_timeout after it lasts for the rest of Prisma's session"
+        ),
+        "{:?}",
+        leaks.messages()
+    );
+    // SET LOCAL: fine where the file is one transaction (Prisma <= 7.3), nothing under 7.4+.
+    let local = format!("SET LOCAL lock_timeout = '2s';\n\n{}", case.change);
+    let scenario = Scenario::new(&local);
+    assert_eq!(
+        scenario
+            .lint(&["--select", case.rule, "--prisma-version", "6.19.3"])
+            .findings(),
+        vec![]
+    );
+    let seven = scenario.lint(&["--select", case.rule, "--prisma-version", "7.10.1"]);
+    seven.assert(1, &[hazard(case.rule, "warning", 1, 1)]);
+    assert!(
+        seven.messages()[0].contains("SET LOCAL lock_timeout does nothing where Prisma 7.4+ runs this file statement by statement"),
+        "{:?}",
+        seven.messages()
     );
     // Only tables created in the same migration.
     assert_not_reported(
@@ -982,7 +1016,7 @@ fn lock_timeout() {
 }
 
 #[test]
-fn lock_timeout_is_set_again_after_each_commit_and_the_value_comes_from_the_config() {
+fn lock_timeout_lasts_across_commits_until_its_reset_and_the_value_comes_from_the_config() {
     let change = r#"-- AlterTable
 ALTER TABLE "User" ADD COLUMN "bio" TEXT;
 
@@ -999,7 +1033,7 @@ ALTER TABLE "Post" ADD COLUMN "slug" TEXT;
     let mut expected = expected_tree(&[(
         CHANGE_NAME,
         r#"-- migrate-safe: lock-timeout
-SET LOCAL lock_timeout = '2s';
+SET lock_timeout = '2s';
 
 -- AlterTable
 ALTER TABLE "User" ADD COLUMN "bio" TEXT;
@@ -1007,10 +1041,12 @@ ALTER TABLE "User" ADD COLUMN "bio" TEXT;
 BEGIN;
 ALTER TABLE "Post" ADD COLUMN "body" TEXT;
 COMMIT;
-SET LOCAL lock_timeout = '2s';
 
 -- AlterTable
 ALTER TABLE "Post" ADD COLUMN "slug" TEXT;
+
+-- migrate-safe: lock-timeout ends with the migration
+RESET lock_timeout;
 "#,
     )]);
     expected.insert(
@@ -1019,6 +1055,51 @@ ALTER TABLE "Post" ADD COLUMN "slug" TEXT;
     );
     assert_tree(&scenario.files(), &expected);
     assert_converged(&scenario, &["--unsafe-fixes"]);
+}
+
+#[test]
+fn non_atomic_file() {
+    let rule = "non-atomic-file";
+    let change = "-- CreateTable\nCREATE TABLE \"Tag\" (\"id\" INT PRIMARY KEY);\n\n-- AlterTable\nALTER TABLE \"Post\" ALTER COLUMN \"title\" SET DATA TYPE VARCHAR(20);\n\n-- AlterTable\nALTER TABLE \"Post\" ADD COLUMN \"rank\" INTEGER NOT NULL;\n";
+    let scenario = Scenario::new(change);
+    // At the first step that can fail on data after a change, naming what stays applied.
+    let seven = scenario.lint(&["--select", rule, "--prisma-version", "7.10.1"]);
+    seven.assert(1, &[hazard(rule, "warning", 5, 1)]);
+    assert_eq!(
+        seven.messages(),
+        vec![
+            "Prisma 7.4+ applies it statement by statement, each committed on its own: a type change fails on values that do not cast, and if it does, the statement at line 2 stays applied, the migration is left failed (P3009), and a retry after `prisma migrate resolve --rolled-back` fails on what it made (line 8 can fail on data too)"
+        ]
+    );
+    // With the version unknown it is judged under both models, and says so.
+    let both = scenario.lint(&["--select", rule]);
+    both.assert(1, &[hazard(rule, "warning", 5, 1)]);
+    assert!(
+        both.messages()[0].starts_with("if Prisma 7.4+ applies it"),
+        "{:?}",
+        both.messages()
+    );
+    // One transaction per file (Prisma <= 7.3): all or nothing.
+    assert_eq!(
+        scenario
+            .lint(&["--select", rule, "--prisma-version", "6.19.3"])
+            .findings(),
+        vec![]
+    );
+    // Nothing changed before it; on a new table; a step the rewrite takes out of the file (a unique
+    // index built concurrently in its own folder, a foreign key added NOT VALID); the file falls back
+    // to one query; the file is one BEGIN block.
+    for atomic in [
+        "-- AlterTable\nALTER TABLE \"Post\" ALTER COLUMN \"title\" SET DATA TYPE VARCHAR(20);\n\n-- CreateTable\nCREATE TABLE \"Tag\" (\"id\" INT PRIMARY KEY);\n".to_string(),
+        format!("{NEW_TABLE}\nCREATE UNIQUE INDEX \"Tag_label_key\" ON \"Tag\"(\"label\");\n"),
+        format!("{NEW_TABLE}\nCREATE UNIQUE INDEX \"Post_title_key\" ON \"Post\"(\"title\");\n"),
+        format!("{NEW_TABLE}\nALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\");\n"),
+        format!("{change}\nDO $$ BEGIN PERFORM 1; END $$;\n"),
+        format!("BEGIN;\n{change}COMMIT;\n"),
+    ] {
+        let lint = Scenario::new(&atomic).lint(&["--select", rule, "--prisma-version", "7.10.1"]);
+        assert_eq!(lint.findings(), vec![], "{atomic}");
+    }
 }
 
 #[test]
@@ -1528,8 +1609,12 @@ fn live_rewritten_fix_cases_apply_like_prisma_and_build_the_same_schema() {
     for case in FIX_CASES {
         let original = Scenario::new(case.change);
         let rewritten = case.check();
-        let applied = common::live::apply_dir(&server, &rewritten.dir)
-            .unwrap_or_else(|e| panic!("{}: rewritten: {e}", case.rule));
+        let applied = common::live::apply_dir(
+            &server,
+            &rewritten.dir,
+            migrate_safe::prisma::ApplyModel::PerStatement,
+        )
+        .unwrap_or_else(|e| panic!("{}: rewritten: {e}", case.rule));
         let mut client = applied.connect().unwrap();
         assert_eq!(hazards(&mut client).unwrap(), vec![], "{}", case.rule);
         // And `check` proves it: no statement of the rewrite blocks on a scan (a SET NOT NULL after
@@ -1547,7 +1632,11 @@ fn live_rewritten_fix_cases_apply_like_prisma_and_build_the_same_schema() {
         let report: serde_json::Value = serde_json::from_slice(&check.stdout)
             .unwrap_or_else(|e| panic!("{}: {e}: {}", case.rule, stderr(&check)));
         assert_eq!(report["proven"], true, "{}: {}", case.rule, stdout(&check));
-        match common::live::apply_dir(&server, &original.dir) {
+        match common::live::apply_dir(
+            &server,
+            &original.dir,
+            migrate_safe::prisma::ApplyModel::OneQuery,
+        ) {
             Ok(database) => {
                 assert!(case.original_applies, "{}: the original applied", case.rule);
                 let mut original_client = database.connect().unwrap();

@@ -8,7 +8,9 @@ use std::fs;
 use common::live::server_url;
 use common::*;
 use migrate_safe::db::ScratchDatabase;
-use migrate_safe::db::apply::{apply_migration, checksum};
+use migrate_safe::prisma::ApplyModel;
+use migrate_safe::prisma::apply::apply_migration;
+use migrate_safe::prisma::bookkeeping::checksum;
 
 fn legacy_database(server: &str) -> ScratchDatabase {
     let database = ScratchDatabase::create(server, None).unwrap();
@@ -125,7 +127,7 @@ fn baseline_is_proven_recorded_and_the_history_goes_on_from_it() {
         "20250101000000_account_names_01_create_index_account_name_idx",
     ] {
         let sql = fs::read_to_string(dir.join(name).join("migration.sql")).unwrap();
-        apply_migration(&mut client, name, &sql).unwrap();
+        apply_migration(&mut client, name, &sql, ApplyModel::OneQuery).unwrap();
     }
     let status = run(&["status", path, "--database-url", &database.url]);
     assert!(

@@ -1,21 +1,26 @@
 //! A first live proof: every fixture's original and rewritten directories applied to PostgreSQL the way
-//! Prisma applies them (each file as one simple query, in order) both succeed, build the same schema,
-//! and leave no INVALID index and no NOT VALID constraint.
+//! Prisma applies them — each file as one simple query (Prisma <= 7.3), and statement by statement
+//! (7.4+) — both succeed, build the same schema, and leave no INVALID index and no NOT VALID
+//! constraint.
 
 mod common;
 
 use common::live::{apply_dir, server_url};
 use common::*;
 use migrate_safe::db::catalog::{diff, hazards, snapshot};
+use migrate_safe::prisma::ApplyModel;
 
 #[test]
 fn rewritten_fixtures_apply_like_prisma_and_build_the_same_schema() {
     let Some(server) = server_url() else { return };
-    for fixture in fixtures() {
-        let original = apply_dir(&server, &fixture.join("migrations"))
-            .unwrap_or_else(|e| panic!("{}: original: {e}", fixture.display()));
-        let rewritten = apply_dir(&server, &fixture.join("expected"))
-            .unwrap_or_else(|e| panic!("{}: rewritten: {e}", fixture.display()));
+    for (fixture, model) in fixtures()
+        .into_iter()
+        .flat_map(|f| ApplyModel::ALL.map(|m| (f.clone(), m)))
+    {
+        let original = apply_dir(&server, &fixture.join("migrations"), model)
+            .unwrap_or_else(|e| panic!("{} ({model:?}): original: {e}", fixture.display()));
+        let rewritten = apply_dir(&server, &fixture.join("expected"), model)
+            .unwrap_or_else(|e| panic!("{} ({model:?}): rewritten: {e}", fixture.display()));
         let mut original_client = original.connect().unwrap();
         let mut rewritten_client = rewritten.connect().unwrap();
         let before = snapshot(&mut original_client).unwrap();
@@ -24,7 +29,7 @@ fn rewritten_fixtures_apply_like_prisma_and_build_the_same_schema() {
         assert_eq!(
             diff(&before, &after),
             Vec::<String>::new(),
-            "{}: schemas differ",
+            "{} ({model:?}): schemas differ",
             fixture.display()
         );
         assert_eq!(
@@ -40,7 +45,12 @@ fn rewritten_fixtures_apply_like_prisma_and_build_the_same_schema() {
 fn scratch_databases_are_dropped() {
     let Some(server) = server_url() else { return };
     let name = {
-        let database = apply_dir(&server, &fixtures()[0].join("migrations")).unwrap();
+        let database = apply_dir(
+            &server,
+            &fixtures()[0].join("migrations"),
+            ApplyModel::PerStatement,
+        )
+        .unwrap();
         database.name.clone()
     };
     let mut admin = migrate_safe::db::connect(&server).unwrap();

@@ -9,6 +9,8 @@
 
 mod common;
 
+use migrate_safe::prisma::ApplyModel;
+
 use std::fs;
 
 use common::*;
@@ -248,11 +250,20 @@ fn rewritten_migrations_apply_like_the_originals_and_build_the_same_schema() {
             );
 
             // An original that does not apply (a statement before what it needs) proves nothing.
-            let Ok(before) = live::apply_dir(&server, &original) else {
+            let Ok(before) = live::apply_dir(&server, &original, ApplyModel::OneQuery) else {
                 return Ok(());
             };
             applied.set(applied.get() + 1);
-            let after = live::apply_dir(&server, &rewritten);
+            // Prisma 7.4+ runs the same files statement by statement: the rewrite holds there too.
+            let per_statement = live::apply_dir(&server, &rewritten, ApplyModel::PerStatement);
+            prop_assert!(
+                per_statement.is_ok(),
+                "the rewrite does not apply statement by statement: {:?}\n{}",
+                per_statement.err(),
+                stdout(&output)
+            );
+            let per_statement = snapshot(&mut per_statement.unwrap().connect().unwrap()).unwrap();
+            let after = live::apply_dir(&server, &rewritten, ApplyModel::OneQuery);
             prop_assert!(
                 after.is_ok(),
                 "the original applies, the rewrite does not: {:?}\n{}",
@@ -268,6 +279,12 @@ fn rewritten_migrations_apply_like_the_originals_and_build_the_same_schema() {
                 diff(&expected, &actual),
                 Vec::<String>::new(),
                 "{}",
+                stdout(&output)
+            );
+            prop_assert_eq!(
+                diff(&expected, &per_statement),
+                Vec::<String>::new(),
+                "statement by statement: {}",
                 stdout(&output)
             );
 

@@ -8,7 +8,8 @@ use std::fs;
 use common::live::server_url;
 use common::*;
 use migrate_safe::db::ScratchDatabase;
-use migrate_safe::db::apply::apply_migration;
+use migrate_safe::prisma::ApplyModel;
+use migrate_safe::prisma::apply::apply_migration;
 
 fn write(dir: &std::path::Path, name: &str, sql: &str) {
     fs::create_dir_all(dir.join(name)).unwrap();
@@ -56,12 +57,12 @@ fn status_reports_every_state_and_hazard_with_recovery() {
     let mut client = database.connect().unwrap();
     for name in ["1_init", "2_modified"] {
         let sql = fs::read_to_string(dir.join(name).join("migration.sql")).unwrap();
-        apply_migration(&mut client, name, &sql).unwrap();
+        apply_migration(&mut client, name, &sql, ApplyModel::OneQuery).unwrap();
     }
     let failed = fs::read_to_string(dir.join("3_failed/migration.sql")).unwrap();
-    assert!(apply_migration(&mut client, "3_failed", &failed).is_err());
+    assert!(apply_migration(&mut client, "3_failed", &failed, ApplyModel::OneQuery).is_err());
     let rolled = fs::read_to_string(dir.join("4_rolled_back/migration.sql")).unwrap();
-    apply_migration(&mut client, "4_rolled_back", &rolled).unwrap();
+    apply_migration(&mut client, "4_rolled_back", &rolled, ApplyModel::OneQuery).unwrap();
     // What `prisma migrate resolve --rolled-back` records; and a migration whose folder is gone.
     client
         .batch_execute(
@@ -171,7 +172,7 @@ fn status_reports_every_state_and_hazard_with_recovery() {
 fn a_fully_applied_clean_database_is_clean() {
     let Some(server) = server_url() else { return };
     let fixture = project_root().join("migrations-fixtures/dependencies/expected");
-    let database = common::live::apply_dir(&server, &fixture).unwrap();
+    let database = common::live::apply_dir(&server, &fixture, ApplyModel::OneQuery).unwrap();
     // CRLF in the file and LF in the record are the same to Prisma.
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path().join("migrations");
@@ -228,7 +229,7 @@ fn rewrite_with_a_database_targets_what_is_pending_there_and_refuses_what_is_app
     let mut client = database.connect().unwrap();
     for name in ["0_init", "20240501090000_task_assignees"] {
         let sql = fs::read_to_string(dir.join(name).join("migration.sql")).unwrap();
-        apply_migration(&mut client, name, &sql).unwrap();
+        apply_migration(&mut client, name, &sql, ApplyModel::OneQuery).unwrap();
     }
     let path = dir.to_str().unwrap();
     let refused = run(&[
@@ -284,7 +285,7 @@ fn lint_with_a_database_lints_what_is_pending_there() {
     let mut client = database.connect().unwrap();
     for name in ["0_init", "20240501090000_task_assignees"] {
         let sql = fs::read_to_string(dir.join(name).join("migration.sql")).unwrap();
-        apply_migration(&mut client, name, &sql).unwrap();
+        apply_migration(&mut client, name, &sql, ApplyModel::OneQuery).unwrap();
     }
     let output = run(&[
         "lint",
@@ -317,7 +318,7 @@ fn lint_with_a_database_lints_what_is_pending_there() {
         "20240515110000_project_slug_per_org",
     ] {
         let sql = fs::read_to_string(dir.join(name).join("migration.sql")).unwrap();
-        apply_migration(&mut client, name, &sql).unwrap();
+        apply_migration(&mut client, name, &sql, ApplyModel::OneQuery).unwrap();
     }
     let output = run(&[
         "lint",

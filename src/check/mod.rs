@@ -14,10 +14,11 @@ use crate::Outcome;
 use crate::analyse::{Targets, resolve_check_targets};
 use crate::cli::CheckArgs;
 use crate::db::ScratchDatabase;
-use crate::db::apply::apply_migration;
 use crate::db::catalog::{Hazard, hazards};
 use crate::db::provision::{Server, provision};
 use crate::error::{Error, Result};
+use crate::prisma::apply::{StatementAt, apply_migration};
+use crate::prisma::{ApplyModel, FileRun, PrismaTarget};
 use crate::source::discover::{Migration, MigrationsDir, discover};
 use trace::{StatementLocks, TraceFailure, trace};
 
@@ -47,11 +48,18 @@ pub struct ApplyFailure {
     pub sqlstate: Option<String>,
     /// The failing statement, located by running the file's statements one by one.
     pub statement: Option<TraceFailure>,
+    /// Statement by statement (Prisma 7.4+): what committed before the failure and stays applied.
+    pub left_applied: Vec<StatementAt>,
+    /// Whether Prisma could record the error in `_prisma_migrations.logs` (not after a failure inside
+    /// the file's own BEGIN block: its bookkeeping then fails with 25P02).
+    pub logs_recorded: bool,
 }
 
 #[derive(Debug, Serialize)]
 pub struct MigrationLocks {
     pub migration: String,
+    /// Applied statement by statement (Prisma 7.4+ on a file it can split), each its own transaction.
+    pub per_statement: bool,
     pub statements: Vec<StatementLocks>,
 }
 
@@ -66,6 +74,10 @@ pub struct HazardReport {
 #[derive(Debug, Serialize)]
 pub struct CheckReport {
     pub directory: String,
+    /// Which Prisma the directory was judged for.
+    pub prisma: PrismaTarget,
+    /// How this report's files were applied.
+    pub model: ApplyModel,
     pub server: ServerInfo,
     pub migrations: usize,
     pub applied: usize,
@@ -83,27 +95,37 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
     let dir = discover(&args.dir)?;
     let targets = Targets::from_flags(args.all, &args.migrations);
     let targets = resolve_check_targets(&dir, &targets)?;
+    let prisma = crate::config::Loaded::find(None, &dir.path)?
+        .prisma_target(args.prisma.prisma_version.as_deref(), &dir.path)?;
     let server = provision(args.server.database_url.as_deref(), &args.server.pg_version)
         .map_err(|e| Error::Database(e.to_string()))?;
-    let report = check(&dir, &targets, &server, args.rows)?;
+    // One proof per way the project's Prisma may apply the files.
+    let mut reports = Vec::new();
+    for &model in &prisma.models {
+        let mut report = check(&dir, &targets, &server, args.rows, model)?;
+        report.prisma = prisma.clone();
+        reports.push(report);
+    }
     let written = match args.format {
-        crate::cli::Format::Text => report::write_text(&report, out),
-        crate::cli::Format::Json => report::write_json(&report, out),
+        crate::cli::Format::Text => report::write_text(&reports, out),
+        crate::cli::Format::Json => report::write_json(&reports, out),
     };
     crate::report::stdout(written)?;
-    Ok(if report.proven {
+    Ok(if reports.iter().all(|r| r.proven) {
         Outcome::Clean
     } else {
         Outcome::Findings
     })
 }
 
-/// Apply `dir` on a scratch database of `server`, tracing the locks of `targets`.
+/// Apply `dir` on a scratch database of `server` as Prisma does under `model`, tracing the locks of
+/// `targets`.
 pub fn check(
     dir: &MigrationsDir,
     targets: &[String],
     server: &Server,
     rows: u64,
+    model: ApplyModel,
 ) -> Result<CheckReport> {
     let database = ScratchDatabase::create(&server.admin_url, None).map_err(db_error)?;
     let mut client = database.connect().map_err(db_error)?;
@@ -123,21 +145,64 @@ pub fn check(
                     }
                 }
             }
+            // Prisma 7.4+ commits each statement: the apply itself is traced, one transaction each.
+            if let FileRun::Statements(pieces) = model.run(&migration.sql) {
+                let (split, statements) = crate::source::read_statements(migration)?;
+                let (traced, failed) = trace::apply_per_statement(
+                    &mut client,
+                    &migration.name,
+                    &migration.sql,
+                    &pieces,
+                    &split,
+                    &statements,
+                )
+                .map_err(db_error)?;
+                locks.push(MigrationLocks {
+                    migration: migration.name.clone(),
+                    per_statement: true,
+                    statements: traced,
+                });
+                if let Some(failed) = failed {
+                    failure = Some(ApplyFailure {
+                        migration: migration.name.clone(),
+                        file: migration.sql_path().display().to_string(),
+                        message: failed.failed.message.clone(),
+                        sqlstate: failed.failed.sqlstate.clone(),
+                        statement: Some(failed.failed),
+                        left_applied: failed.left_applied,
+                        logs_recorded: failed.logs_recorded,
+                    });
+                    break;
+                }
+                applied += 1;
+                continue;
+            }
             // A statement that fails here fails in the Prisma-way apply below too, which reports it.
             let (statements, _) = trace_migration(&mut client, migration)?;
             locks.push(MigrationLocks {
                 migration: migration.name.clone(),
+                per_statement: false,
                 statements,
             });
         }
-        if let Err(error) = apply_migration(&mut client, &migration.name, &migration.sql) {
-            let statement = locate_failure(&mut client, migration)?;
+        if let Err(error) = apply_migration(&mut client, &migration.name, &migration.sql, model) {
+            let statement = match &error.failed_statement {
+                Some(at) => Some(TraceFailure {
+                    line: at.line,
+                    statement: at.excerpt.clone(),
+                    message: error.message.clone(),
+                    sqlstate: error.sqlstate.clone(),
+                }),
+                None => locate_failure(&mut client, migration)?,
+            };
             failure = Some(ApplyFailure {
                 migration: migration.name.clone(),
                 file: migration.sql_path().display().to_string(),
                 message: error.message,
                 sqlstate: error.sqlstate,
                 statement,
+                left_applied: error.left_applied,
+                logs_recorded: error.logs_recorded,
             });
             break;
         }
@@ -157,6 +222,8 @@ pub fn check(
     let findings = lock_findings + hazards.len() + usize::from(failure.is_some());
     Ok(CheckReport {
         directory: dir.path.display().to_string(),
+        prisma: PrismaTarget::model(model),
+        model,
         server: ServerInfo::of(server),
         migrations: dir.migrations.len(),
         applied,

@@ -2,34 +2,88 @@
 
 use std::io::{self, Write};
 
-use super::CheckReport;
+use serde::Serialize;
 
-pub fn write_json(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, report)?;
+use super::CheckReport;
+use crate::prisma::ApplyModel;
+
+/// One document for every apply model judged under.
+#[derive(Serialize)]
+struct Document<'a> {
+    prisma: Option<&'a crate::prisma::PrismaTarget>,
+    proven: bool,
+    reports: &'a [CheckReport],
+}
+
+pub fn write_json(reports: &[CheckReport], out: &mut dyn Write) -> io::Result<()> {
+    let document = Document {
+        prisma: reports.first().map(|r| &r.prisma),
+        proven: reports.iter().all(|r| r.proven),
+        reports,
+    };
+    serde_json::to_writer_pretty(&mut *out, &document)?;
     writeln!(out)
 }
 
-pub fn write_text(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_text(reports: &[CheckReport], out: &mut dyn Write) -> io::Result<()> {
+    for (i, report) in reports.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        write_one(report, out)?;
+    }
+    if reports.len() > 1 {
+        let proven: Vec<&str> = reports
+            .iter()
+            .filter(|r| r.proven)
+            .map(|r| r.model.label())
+            .collect();
+        writeln!(out)?;
+        if proven.len() == reports.len() {
+            writeln!(out, "Proven under both apply models.")?;
+        } else {
+            writeln!(
+                out,
+                "Not proven under every apply model (proven: {}).",
+                if proven.is_empty() {
+                    "none".to_string()
+                } else {
+                    proven.join(", ")
+                }
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_one(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "Migrations directory: {}, {} migrations",
         report.directory, report.migrations
     )?;
+    writeln!(out, "{}", report.prisma.describe())?;
     writeln!(out, "PostgreSQL: {}", report.server.description)?;
     for note in &report.server.notes {
         writeln!(out, "  ({note})")?;
     }
     writeln!(out)?;
+    let how = match report.model {
+        ApplyModel::OneQuery => "each migration.sql as one query, in order (Prisma <= 7.3)",
+        ApplyModel::PerStatement => {
+            "statement by statement where sqlparser 0.61 parses the file, else as one query, in order (Prisma 7.4+)"
+        }
+    };
     match &report.failure {
         None => writeln!(
             out,
-            "Applied {} of {} migrations the way Prisma does (each migration.sql as one query, in order): ok",
+            "Applied {} of {} migrations the way Prisma does ({how}): ok",
             report.applied, report.migrations
         )?,
         Some(failure) => {
             writeln!(
                 out,
-                "Applied {} of {} migrations; migration {} failed (Prisma would stop with P3018):",
+                "Applied {} of {} migrations ({how}); migration {} failed (Prisma stops with P3018; the next deploy refuses with P3009 until `prisma migrate resolve`):",
                 report.applied, report.migrations, failure.migration
             )?;
             match &failure.statement {
@@ -41,6 +95,22 @@ pub fn write_text(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
                 None => writeln!(out, "  {}", failure.file)?,
             }
             writeln!(out, "  {}", failure.message)?;
+            if !failure.left_applied.is_empty() {
+                writeln!(
+                    out,
+                    "  Left applied (each statement committed on its own; undo them before `prisma migrate resolve --rolled-back {}` and a retry):",
+                    failure.migration
+                )?;
+                for at in &failure.left_applied {
+                    writeln!(out, "    {}:{}: {}", failure.file, at.line, at.excerpt)?;
+                }
+            }
+            if !failure.logs_recorded {
+                writeln!(
+                    out,
+                    "  Prisma cannot record this error: its bookkeeping runs in the aborted transaction (25P02), so `_prisma_migrations.logs` stays empty."
+                )?;
+            }
             if failure.sqlstate.as_deref() == Some("25001") {
                 writeln!(
                     out,
@@ -63,17 +133,26 @@ pub fn write_text(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
         writeln!(
             out,
-            "Locks taken by {} on tables that existed before it (statements run one by one in a rolled-back transaction):",
-            migration.migration
+            "Locks taken by {} on tables that existed before it ({}):",
+            migration.migration,
+            if migration.per_statement {
+                "applied statement by statement, each in its own transaction"
+            } else {
+                "statements run one by one in a rolled-back transaction, then the file as one query"
+            }
         )?;
         if migration.statements.is_empty() {
             writeln!(out, "  (no statement ran)")?;
         }
         for statement in &migration.statements {
+            let duration = match statement.duration_ms {
+                Some(ms) => format!("{ms:.1} ms"),
+                None => "not measured".to_string(),
+            };
             writeln!(
                 out,
-                "  line {}: {} ({:.1} ms)",
-                statement.line, statement.statement, statement.duration_ms
+                "  line {}: {} ({duration})",
+                statement.line, statement.statement
             )?;
             if statement.locks.is_empty() && !statement.verdict.is_finding() {
                 let new = if statement.held.is_empty() {

@@ -102,7 +102,8 @@ pub struct StatementLocks {
     /// until the migration commits, so a long statement after a strong lock keeps that lock long.
     pub held: Vec<TableLock>,
     pub verdict: Verdict,
-    pub duration_ms: f64,
+    /// How long it ran; `None` when it was not run where it could be timed.
+    pub duration_ms: Option<f64>,
     /// The lock is known rather than observed (CONCURRENTLY statements cannot run in a transaction).
     pub known: bool,
 }
@@ -315,7 +316,7 @@ pub fn trace(
                     .collect(),
                 held: Vec::new(),
                 verdict: Verdict::Safe,
-                duration_ms: 0.0,
+                duration_ms: None,
                 known: true,
             }],
             None,
@@ -384,27 +385,240 @@ pub fn trace(
         held_locks.sort_by(|a, b| a.table.cmp(&b.table));
         held = now_held;
         before = after;
-        let heavy = heavy_work || locks.iter().any(|l| l.rewritten);
-        let strongest_new = locks.iter().map(|l| l.mode).max();
-        let strongest_during = locks.iter().chain(&held_locks).map(|l| l.mode).max();
-        let verdict = match (heavy, strongest_during) {
-            (true, Some(LockMode::AccessExclusive)) => Verdict::BlocksReadsAndWrites,
-            (true, Some(mode)) if mode.blocks_writes() => Verdict::BlocksWrites,
-            _ if strongest_new.is_some_and(LockMode::blocks_writes) => Verdict::Brief,
-            _ => Verdict::Safe,
-        };
+        let verdict = verdict(heavy_work, &locks, &held_locks);
         report.push(StatementLocks {
             line: statement.line,
             statement: excerpt(statement),
             locks,
             held: held_locks,
             verdict,
-            duration_ms,
+            duration_ms: Some(duration_ms),
             known: false,
         });
     }
     client.batch_execute("ROLLBACK")?;
     Ok((report, failure))
+}
+
+fn verdict(heavy_work: bool, locks: &[TableLock], held: &[TableLock]) -> Verdict {
+    let heavy = heavy_work || locks.iter().any(|l| l.rewritten);
+    let strongest_new = locks.iter().map(|l| l.mode).max();
+    let strongest_during = locks.iter().chain(held).map(|l| l.mode).max();
+    match (heavy, strongest_during) {
+        (true, Some(LockMode::AccessExclusive)) => Verdict::BlocksReadsAndWrites,
+        (true, Some(mode)) if mode.blocks_writes() => Verdict::BlocksWrites,
+        _ if strongest_new.is_some_and(LockMode::blocks_writes) => Verdict::Brief,
+        _ => Verdict::Safe,
+    }
+}
+
+/// The locks `taken` (relation, mode) on existing tables, with rewrites seen between `before` and
+/// `after`, one entry per table with its strongest mode.
+fn table_locks<'a>(
+    taken: impl Iterator<Item = &'a (u32, LockMode)>,
+    existing: &Tables,
+    before: &Tables,
+    after: &Tables,
+) -> Vec<TableLock> {
+    let taken = strongest_per_table(taken, existing);
+    let mut locks = Vec::new();
+    for (oid, table) in existing {
+        let rewritten = match (before.get(oid), after.get(oid)) {
+            (Some(b), Some(a)) => a.relfilenode != b.relfilenode,
+            _ => false,
+        };
+        if let Some(mode) = taken
+            .get(oid)
+            .copied()
+            .or(rewritten.then_some(LockMode::AccessExclusive))
+        {
+            locks.push(TableLock {
+                table: table.name.to_string(),
+                mode,
+                rewritten,
+            });
+        }
+    }
+    locks.sort_by(|a, b| a.table.cmp(&b.table));
+    locks
+}
+
+/// Where a statement-by-statement apply stopped.
+#[derive(Debug, Clone)]
+pub struct PerStatementFailure {
+    pub failed: TraceFailure,
+    /// Statements that committed before it: they stay applied.
+    pub left_applied: Vec<crate::prisma::apply::StatementAt>,
+    pub logs_recorded: bool,
+}
+
+/// Prisma 7.4+'s apply of one file, for real, traced: each piece its own transaction
+/// (`BEGIN; piece; read pg_locks; COMMIT`), which is what autocommit gives it; statements inside the
+/// file's own BEGIN block run bare and hold their locks to its COMMIT; a CONCURRENTLY statement runs
+/// bare (it cannot run in a transaction) with its known lock, and is timed. The bookkeeping row is
+/// written like Prisma's around it.
+pub fn apply_per_statement(
+    client: &mut Client,
+    name: &str,
+    text: &str,
+    pieces: &[std::ops::Range<usize>],
+    split: &SplitFile,
+    statements: &[Statement],
+) -> Result<(Vec<StatementLocks>, Option<PerStatementFailure>), DbError> {
+    use crate::prisma::apply::{
+        record_failure, record_finish, record_start, statement_at, transaction_open,
+    };
+    let existing = tables(client)?;
+    let lines = crate::source::line_starts(text);
+    let id = record_start(client, name, text)?;
+    let mut report = Vec::new();
+    let mut left_applied = Vec::new();
+    let mut uncommitted = 0;
+    // Locks the file's own open BEGIN block holds.
+    let mut block_held: HashSet<(u32, LockMode)> = HashSet::new();
+    for piece in pieces {
+        let at = statement_at(text, &lines, piece);
+        // Our statement that starts in this piece: its fact says what it is.
+        let fact = statements
+            .iter()
+            .find(|s| {
+                split.pieces[s.piece]
+                    .statement
+                    .as_ref()
+                    .is_some_and(|r| piece.contains(&r.start))
+            })
+            .map(|s| &s.fact);
+        let sql = &text[piece.clone()];
+        let in_block = transaction_open(client);
+        let bare = in_block
+            || matches!(fact, Some(Fact::Begin | Fact::Commit))
+            || fact.is_some_and(|f| concurrently_on_fact(f).is_some());
+        let before = tables(client)?;
+        let heavy_work = match fact {
+            Some(fact) => scans(client, fact, sql, &existing)?,
+            None => false,
+        };
+        let real_before = held_locks(client)?;
+        if !bare {
+            client.batch_execute("BEGIN")?;
+        }
+        let started = Instant::now();
+        let result = client.batch_execute(sql);
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if let Err(error) = result {
+            if !bare {
+                client.batch_execute("ROLLBACK")?;
+            }
+            let message = describe(&error);
+            let logs_recorded = record_failure(client, &id, &message);
+            if transaction_open(client) {
+                client.batch_execute("ROLLBACK")?; // Prisma's connection ends
+            }
+            left_applied.truncate(left_applied.len() - uncommitted.min(left_applied.len()));
+            return Ok((
+                report,
+                Some(PerStatementFailure {
+                    failed: TraceFailure {
+                        line: at.line,
+                        statement: at.excerpt,
+                        message,
+                        sqlstate: error.code().map(|c| c.code().to_string()),
+                    },
+                    left_applied,
+                    logs_recorded,
+                }),
+            ));
+        }
+        let (locks, known) = match fact.and_then(concurrently_on_fact) {
+            Some(on) if !in_block => {
+                let locks = on
+                    .and_then(|on| existing.values().find(|t| t.name == on))
+                    .map(|t| TableLock {
+                        table: t.name.to_string(),
+                        mode: LockMode::ShareUpdateExclusive,
+                        rewritten: false,
+                    })
+                    .into_iter()
+                    .collect();
+                (locks, true)
+            }
+            _ => {
+                let now_held = held_locks(client)?;
+                let after = tables(client)?;
+                let taken: Vec<(u32, LockMode)> =
+                    now_held.difference(&real_before).copied().collect();
+                (table_locks(taken.iter(), &existing, &before, &after), false)
+            }
+        };
+        let held: Vec<TableLock> = strongest_per_table(block_held.iter(), &existing)
+            .iter()
+            .filter(|(_, mode)| mode.blocks_writes())
+            .map(|(oid, mode)| TableLock {
+                table: existing[oid].name.to_string(),
+                mode: *mode,
+                rewritten: false,
+            })
+            .collect();
+        if !bare {
+            client.batch_execute("COMMIT")?;
+        }
+        let open = transaction_open(client);
+        if open {
+            block_held.extend(held_locks(client)?);
+            uncommitted += 1;
+        } else {
+            block_held.clear();
+            uncommitted = 0;
+        }
+        left_applied.push(at.clone());
+        if matches!(fact, Some(Fact::Begin | Fact::Commit)) {
+            continue;
+        }
+        report.push(StatementLocks {
+            line: at.line,
+            statement: at.excerpt,
+            verdict: verdict(heavy_work, &locks, &held),
+            locks,
+            held,
+            duration_ms: Some(duration_ms),
+            known,
+        });
+    }
+    let finished = record_finish(client, &id);
+    if transaction_open(client) {
+        // BEGIN without COMMIT: Prisma's connection closes with it open.
+        client.batch_execute("ROLLBACK")?;
+        return Ok((
+            report,
+            Some(PerStatementFailure {
+                failed: TraceFailure {
+                    line: lines.len(),
+                    statement: "(end of file)".to_string(),
+                    message: "the file leaves a transaction open (BEGIN without COMMIT): Prisma reports success, then its connection closes and everything since the BEGIN is rolled back; the migration stays unfinished (P3009)".to_string(),
+                    sqlstate: None,
+                },
+                left_applied: Vec::new(),
+                logs_recorded: false,
+            }),
+        ));
+    }
+    finished?;
+    Ok((report, None))
+}
+
+/// `Some` for a CONCURRENTLY statement (it cannot run in a transaction), with its table when the
+/// statement names it.
+fn concurrently_on_fact(fact: &Fact) -> Option<Option<QualifiedName>> {
+    match fact {
+        Fact::CreateIndex(index) if index.concurrently => Some(Some(index.table.clone())),
+        Fact::DropIndexes {
+            concurrently: true, ..
+        }
+        | Fact::Maintenance(crate::source::classify::Maintenance::Reindex { concurrently: true }) => {
+            Some(None)
+        }
+        _ => None,
+    }
 }
 
 fn strongest_per_table<'a>(

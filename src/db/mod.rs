@@ -1,6 +1,5 @@
 //! Live PostgreSQL: scratch databases, applying migrations the way Prisma does, reading the catalog.
 
-pub mod apply;
 pub mod catalog;
 pub mod cleanup;
 pub mod provision;

@@ -60,6 +60,8 @@ pub struct Fix {
 #[derive(Debug, Serialize)]
 pub struct LintReport {
     pub directories: Vec<PathBuf>,
+    /// Which Prisma each directory was judged for (same order as `directories`).
+    pub prisma: Vec<crate::prisma::PrismaTarget>,
     pub migrations_linted: usize,
     pub fail_on: Severity,
     pub diagnostics: Vec<Diagnostic>,
@@ -125,6 +127,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
     };
     let mut report = LintReport {
         directories: Vec::new(),
+        prisma: Vec::new(),
         migrations_linted: 0,
         fail_on: Severity::Warning,
         diagnostics: Vec::new(),
@@ -134,6 +137,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
         let config = Loaded::find(args.config.as_deref(), input.config_start())?;
         let mut options = config.rule_options();
         options.unsafe_fixes |= args.unsafe_fixes;
+        let prisma_flag = args.prisma.prisma_version.as_deref();
         let selection = Selection {
             select: if args.select.is_empty() {
                 config.config.select.clone()
@@ -174,7 +178,10 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
                 (dir, names)
             }
         };
+        let target = config.prisma_target(prisma_flag, &dir.path)?;
+        options.apply_models = target.models.clone();
         report.directories.push(dir.path.clone());
+        report.prisma.push(target);
         analyse_each(&dir, &targets, &options, |plan, source| {
             report.migrations_linted += 1;
             collect(&plan, source, &selection, loose, &mut report);

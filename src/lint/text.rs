@@ -55,6 +55,9 @@ pub fn write(report: &LintReport, out: &mut dyn Write, color: bool) -> io::Resul
             plural(report.migrations_linted),
         )?;
     }
+    for target in &report.prisma {
+        writeln!(out, "{}", target.describe())?;
+    }
     if report.failed() {
         writeln!(
             out,

@@ -32,13 +32,20 @@ pub struct JsonSink<'a> {
 }
 
 impl Sink for JsonSink<'_> {
-    fn begin(&mut self, dir: &MigrationsDir, mode: Mode, _targets: usize) -> io::Result<()> {
+    fn begin(
+        &mut self,
+        dir: &MigrationsDir,
+        prisma: &crate::prisma::PrismaTarget,
+        mode: Mode,
+        _targets: usize,
+    ) -> io::Result<()> {
         let found_inside = dir.found_inside.as_ref().map(|p| p.display().to_string());
         write!(
             self.out,
-            "{{\n  \"directory\": {},\n  \"found_inside\": {},\n  \"mode\": {},\n  \"migrations\": [",
+            "{{\n  \"directory\": {},\n  \"found_inside\": {},\n  \"prisma\": {},\n  \"mode\": {},\n  \"migrations\": [",
             serde_json::to_string(&dir.path.display().to_string())?,
             serde_json::to_string(&found_inside)?,
+            serde_json::to_string(prisma)?,
             serde_json::to_string(&mode)?
         )
     }

@@ -42,7 +42,13 @@ impl Report<'_> {
 
 /// Plans are printed as they are made, so a long history is never held in memory whole.
 pub trait Sink {
-    fn begin(&mut self, dir: &MigrationsDir, mode: Mode, targets: usize) -> std::io::Result<()>;
+    fn begin(
+        &mut self,
+        dir: &MigrationsDir,
+        prisma: &crate::prisma::PrismaTarget,
+        mode: Mode,
+        targets: usize,
+    ) -> std::io::Result<()>;
     fn plan(&mut self, plan: &MigrationPlan) -> std::io::Result<()>;
     fn finish(&mut self, report: &Report) -> std::io::Result<()>;
 }

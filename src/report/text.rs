@@ -18,7 +18,13 @@ pub struct TextSink<'a> {
 }
 
 impl Sink for TextSink<'_> {
-    fn begin(&mut self, dir: &MigrationsDir, mode: Mode, targets: usize) -> io::Result<()> {
+    fn begin(
+        &mut self,
+        dir: &MigrationsDir,
+        prisma: &crate::prisma::PrismaTarget,
+        mode: Mode,
+        targets: usize,
+    ) -> io::Result<()> {
         self.mode = mode;
         let out = &mut *self.out;
         match &dir.found_inside {
@@ -36,6 +42,7 @@ impl Sink for TextSink<'_> {
                 dir.migrations.len()
             )?,
         }
+        writeln!(out, "{}", prisma.describe())?;
         if targets == 0 {
             writeln!(
                 out,

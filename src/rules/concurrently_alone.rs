@@ -1,20 +1,25 @@
-//! `concurrently-alone`: a CONCURRENTLY statement must be the only statement of its migration.
+//! `concurrently-alone`: a CONCURRENTLY statement must not run inside a transaction.
 //!
 //! **What**: `CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY` or `REINDEX .. CONCURRENTLY` in a
-//! migration file with any other statement (even a `SET`).
+//! migration file that Prisma runs as one query: any file with another statement under Prisma <= 7.3;
+//! under Prisma 7.4+ only a file that sqlparser 0.61 cannot parse whole (a `DO` block, a `DROP INDEX
+//! CONCURRENTLY`, `ADD CONSTRAINT .. USING INDEX`, ... anywhere in it), which then goes as one query
+//! after all. Inside an explicit `BEGIN ... COMMIT` block under every version.
 //!
-//! **Why**: Prisma sends the whole file as one query, which PostgreSQL runs as one implicit transaction;
-//! CONCURRENTLY refuses to run inside a transaction block (SQLSTATE 25001), so the deploy fails.
+//! **Why**: PostgreSQL runs a multi-statement query as one implicit transaction, and CONCURRENTLY
+//! refuses to run inside a transaction block (SQLSTATE 25001), so the deploy fails.
 //!
-//! **Fix** (safe): the statement is cut out, unchanged, into a migration of its own right after.
+//! **Fix** (safe): the statement is cut out, unchanged, into a migration of its own right after. A
+//! file holding one statement runs alone under every Prisma version.
 
 use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
+use crate::prisma::{ApplyModel, FileRun};
 use crate::source::classify::{Fact, Maintenance};
 
 pub const RULE: Rule = Rule {
     id: "concurrently-alone",
     severity: Severity::Error,
-    summary: "a CONCURRENTLY statement sharing its file fails under Prisma (25001)",
+    summary: "a CONCURRENTLY statement in a file Prisma runs as one transaction fails (25001)",
     fix: Some(Applicability::Safe),
 };
 
@@ -48,25 +53,46 @@ pub fn check(context: &StatementContext, statements: usize) -> Option<Finding> {
         }
         _ => return None,
     };
-    let message = format!(
-        "{what} cannot run inside a transaction block, and Prisma runs this file ({statements} statements) as one: the deploy fails with 25001"
-    );
     if context.in_transaction_block {
         return Some(
             context
                 .finding(
                     &RULE,
                     format!(
-                        "{message}: left alone: it sits inside an explicit BEGIN ... COMMIT block"
+                        "{what} cannot run inside a transaction block, and it sits inside an explicit BEGIN ... COMMIT block: the deploy fails with 25001 under every Prisma version: left alone"
                     ),
                     Action::LeaveAlone,
                 )
                 .with_help("move it out of the block into a migration of its own"),
         );
     }
+    let reasons: Vec<String> = context
+        .file
+        .models
+        .iter()
+        .filter_map(|&model| match (model, context.file.run(model)) {
+            (ApplyModel::OneQuery, _) => Some(format!(
+                "Prisma <= 7.3 runs this file ({statements} statements) as one query"
+            )),
+            (ApplyModel::PerStatement, FileRun::Fallback { line, .. }) => Some(match line {
+                Some(line) => format!(
+                    "Prisma 7.4+ runs it as one query too: its sqlparser 0.61 cannot parse line {line} (`{}`), so the whole file falls back to one query",
+                    context.file.line_text(*line)
+                ),
+                None => "Prisma 7.4+ runs it as one query too: its sqlparser 0.61 cannot parse the file".to_string(),
+            }),
+            (ApplyModel::PerStatement, _) => None,
+        })
+        .collect();
+    if reasons.is_empty() {
+        return None; // Prisma 7.4+ sends it on its own: it runs outside a transaction
+    }
     Some(context.finding(
         &RULE,
-        format!("{message}: move it into a migration of its own"),
+        format!(
+            "{what} cannot run inside a transaction block, and {}: the deploy fails with 25001: move it into a migration of its own",
+            reasons.join("; ")
+        ),
         action,
     ))
 }

@@ -1,9 +1,12 @@
 //! What a rule sees: one statement with what is known where it runs.
 
+use std::cell::OnceCell;
+
 use rustc_hash::FxHashSet as HashSet;
 
 use super::{Action, Finding, Rule, RuleOptions};
 use crate::model::SchemaModel;
+use crate::prisma::{ApplyModel, FileRun};
 use crate::source::classify::{Change, Fact, Statement, TableChange};
 use crate::source::names::QualifiedName;
 
@@ -24,6 +27,8 @@ pub struct StatementContext<'a> {
     /// Statements before this one in the same migration.
     pub earlier: &'a [Statement],
     pub options: &'a RuleOptions,
+    /// The file, and how Prisma runs it.
+    pub file: &'a FileContext<'a>,
 }
 
 impl StatementContext<'_> {
@@ -107,5 +112,39 @@ impl StatementContext<'_> {
     /// Whether `table` existed before this migration (the tables whose locks matter).
     pub fn is_existing_table(&self, table: &QualifiedName) -> bool {
         !self.is_new_table(table)
+    }
+}
+
+/// The whole file a statement is in, with how the selected Prisma versions run it.
+pub struct FileContext<'a> {
+    pub sql: &'a str,
+    pub statements: &'a [Statement],
+    /// The apply models judged under (both when the Prisma version is unknown).
+    pub models: &'a [ApplyModel],
+    per_statement: OnceCell<FileRun>,
+}
+
+impl<'a> FileContext<'a> {
+    pub fn new(sql: &'a str, statements: &'a [Statement], models: &'a [ApplyModel]) -> Self {
+        FileContext {
+            sql,
+            statements,
+            models,
+            per_statement: OnceCell::new(),
+        }
+    }
+
+    /// How `model` runs the file; the Prisma 7.4+ split is parsed once, and only when asked.
+    pub fn run(&self, model: ApplyModel) -> &FileRun {
+        static ONE_QUERY: FileRun = FileRun::OneQuery;
+        match model {
+            ApplyModel::OneQuery => &ONE_QUERY,
+            ApplyModel::PerStatement => self.per_statement.get_or_init(|| model.run(self.sql)),
+        }
+    }
+
+    /// The first line of code at `line` (1-based), shortened, for messages.
+    pub fn line_text(&self, line: usize) -> String {
+        crate::prisma::apply::excerpt(self.sql.lines().nth(line.saturating_sub(1)).unwrap_or(""))
     }
 }

@@ -111,7 +111,7 @@ fn touches(fact: &Fact, table: &QualifiedName, index: &QualifiedName) -> bool {
         Fact::DropTables { tables } | Fact::Truncate { tables } => tables.contains(table),
         Fact::RenameIndex { from, to } => from == index || to == index,
         Fact::DropIndexes { .. } | Fact::Other | Fact::CreateEnum { .. } => false,
-        Fact::SetLockTimeout | Fact::Begin | Fact::Commit => false,
+        Fact::SetLockTimeout { .. } | Fact::Begin | Fact::Commit => false,
         Fact::CreateTable { table: t, .. } => t == table,
         // Unknown effects: assume the worst.
         Fact::Unanalysed { .. } | Fact::Maintenance(_) => true,

@@ -9,13 +9,21 @@
 //! retried.
 //!
 //! **Fix** (unsafe: the deploy may now fail where it would have waited; applied with
-//! `--unsafe-fixes`): `SET LOCAL lock_timeout = '<configured>';` at the top of the migration, and again
-//! after each explicit COMMIT. `SET LOCAL` ends with Prisma's implicit transaction, so it never leaks
-//! into a later CONCURRENTLY migration on the same connection, and it is never added to a file whose
-//! only statement is CONCURRENTLY.
+//! `--unsafe-fixes`): `SET lock_timeout = '<configured>';` at the top of the migration and
+//! `RESET lock_timeout;` after its last statement. That works under both of Prisma's apply models:
+//! in one query (Prisma <= 7.3) the SET holds for the file's implicit transaction and a failure rolls it
+//! back; statement by statement (7.4+) it holds for the session until the RESET. `SET LOCAL` would do
+//! nothing under 7.4+ (it runs alone, in autocommit), and a SET without RESET would last into every
+//! later migration of the deploy. Never added to a file whose only statement is CONCURRENTLY.
+//!
+//! The rule also reports a file's own setting that does not do what it says: `SET LOCAL lock_timeout`
+//! outside a `BEGIN` block where Prisma 7.4+ runs the file statement by statement, and
+//! `SET lock_timeout` with no `RESET lock_timeout` after it.
 
+use super::context::FileContext;
 use super::{Action, Applicability, Finding, Rule, RuleOptions, Severity, StatementContext};
-use crate::source::classify::{Fact, Maintenance, Statement};
+use crate::prisma::{ApplyModel, FileRun};
+use crate::source::classify::{Fact, LockTimeoutScope, Maintenance, Statement};
 
 pub const RULE: Rule = Rule {
     id: "lock-timeout",
@@ -49,24 +57,26 @@ pub fn locks_existing_table(context: &StatementContext) -> bool {
     }
 }
 
-pub fn check(
-    statements: &[Statement],
-    locking: Vec<usize>,
-    options: &RuleOptions,
-) -> Option<Finding> {
+pub fn check(file: &FileContext, locking: Vec<usize>, options: &RuleOptions) -> Option<Finding> {
+    let statements = file.statements;
     let first_lock = *locking.first()?;
     let analysed = statements
         .iter()
         .filter(|s| !matches!(s.fact, Fact::Begin | Fact::Commit))
         .count();
-    if analysed < 2 || statements.iter().any(|s| s.fact == Fact::SetLockTimeout) {
+    if analysed < 2 {
         return None;
+    }
+    if let Some(finding) = own_setting(file) {
+        return finding;
     }
     let statement = &statements[first_lock];
     let message = "no lock_timeout: while this statement waits for its lock, every later query on the table queues behind it";
     let apply = options.allows(&RULE);
     let message = if apply {
-        format!("{message}: SET LOCAL lock_timeout at the top of the migration")
+        format!(
+            "{message}: SET lock_timeout at the top of the migration, RESET lock_timeout at its end"
+        )
     } else {
         format!(
             "{message} (fix with --unsafe-fixes: the deploy then fails fast instead of waiting)"
@@ -86,9 +96,68 @@ pub fn check(
         column: statement.column,
         message,
         help: Some(format!(
-            "SET LOCAL lock_timeout = '{}'; as the first statement (retry the deploy if it times out)",
+            "SET lock_timeout = '{}'; as the first statement and RESET lock_timeout; as the last (retry the deploy if it times out)",
             options.lock_timeout
         )),
         action,
     })
+}
+
+/// `Some` when the file sets lock_timeout itself: `Some(None)` when that setting works, else the
+/// finding that says why it does not.
+fn own_setting(file: &FileContext) -> Option<Option<Finding>> {
+    let statements = file.statements;
+    let mut block = false;
+    let mut set = false;
+    let mut problem = None;
+    let mut unreset: Option<&Statement> = None;
+    for statement in statements {
+        match &statement.fact {
+            Fact::Begin => block = true,
+            Fact::Commit => block = false,
+            Fact::SetLockTimeout { scope } => {
+                set = true;
+                match scope {
+                    LockTimeoutScope::Local if !block => {
+                        let splits = file.models.contains(&ApplyModel::PerStatement)
+                            && matches!(file.run(ApplyModel::PerStatement), FileRun::Statements(_));
+                        if splits && problem.is_none() {
+                            problem = Some((
+                                statement,
+                                "SET LOCAL lock_timeout does nothing where Prisma 7.4+ runs this file statement by statement: it runs alone in autocommit (WARNING: SET LOCAL can only be used in transaction blocks), and every later statement waits for its locks without a bound",
+                            ));
+                        }
+                    }
+                    LockTimeoutScope::Session => unreset = Some(statement),
+                    LockTimeoutScope::Reset => unreset = None,
+                    LockTimeoutScope::Local => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    if !set {
+        return None;
+    }
+    let problem = problem.or(unreset.map(|statement| {
+        (
+            statement,
+            "SET lock_timeout without a RESET lock_timeout after it lasts for the rest of Prisma's session: every later migration of the deploy runs with it, a CONCURRENTLY build too",
+        )
+    }));
+    Some(problem.map(|(statement, message)| Finding {
+        rule: RULE.id,
+        severity: Some(RULE.severity),
+        statement: statements
+            .iter()
+            .position(|s| std::ptr::eq(s, statement))
+            .unwrap_or(0),
+        line: statement.line,
+        column: statement.column,
+        message: message.to_string(),
+        help: Some(
+            "SET lock_timeout = '...'; as the first statement and RESET lock_timeout; as the last: that holds under every Prisma version and ends with the file".to_string(),
+        ),
+        action: Action::LeaveAlone,
+    }))
 }

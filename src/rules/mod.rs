@@ -15,6 +15,7 @@ pub mod enum_recreation;
 pub mod foreign_key_not_valid;
 pub mod index_concurrently;
 pub mod lock_timeout;
+pub mod non_atomic_file;
 pub mod not_null_via_check;
 pub mod unanalysed;
 pub mod unique_using_index;
@@ -24,7 +25,7 @@ mod context;
 mod finding;
 mod registry;
 
-pub use context::StatementContext;
+pub use context::{FileContext, StatementContext};
 pub use finding::{Action, Finding};
 pub use registry::{Applicability, RULES, Rule, Severity, documentation, explain, list, rule};
 
@@ -58,6 +59,9 @@ pub struct RuleOptions {
     pub lock_timeout: String,
     /// How new folders are named.
     pub folder_naming: crate::config::FolderNaming,
+    /// How Prisma applies each file: the models the project's Prisma version allows (both when it is
+    /// not known).
+    pub apply_models: Vec<crate::prisma::ApplyModel>,
 }
 
 impl Default for RuleOptions {
@@ -67,6 +71,7 @@ impl Default for RuleOptions {
             unsafe_fixes: false,
             lock_timeout: DEFAULT_LOCK_TIMEOUT.to_string(),
             folder_naming: crate::config::FolderNaming::default(),
+            apply_models: crate::prisma::ApplyModel::ALL.to_vec(),
         }
     }
 }
@@ -87,6 +92,7 @@ pub const DEFAULT_LOCK_TIMEOUT: &str = "5s";
 /// Run every rule over a migration's statements, given the schema before it.
 pub fn check_migration(
     migration: &str,
+    sql: &str,
     statements: &[Statement],
     model: &mut SchemaModel,
     options: &RuleOptions,
@@ -96,6 +102,8 @@ pub fn check_migration(
     let mut in_transaction_block = false;
     let mut locking = Vec::new();
     let mut findings = Vec::new();
+    let file = FileContext::new(sql, statements, &options.apply_models);
+    let mut steps = Vec::with_capacity(statements.len());
     for (index, statement) in statements.iter().enumerate() {
         let context = StatementContext {
             index,
@@ -107,7 +115,9 @@ pub fn check_migration(
             new_enums: &new_enums,
             model: &*model,
             options,
+            file: &file,
         };
+        let first_finding = findings.len();
         findings.extend(index_concurrently::check(&context));
         findings.extend(foreign_key_not_valid::check(&context));
         findings.extend(unique_using_index::check(&context));
@@ -122,6 +132,7 @@ pub fn check_migration(
         findings.extend(breaking_change::check(&context));
         findings.extend(blocking_maintenance::check(&context));
         findings.extend(unanalysed::check(&context));
+        steps.push(non_atomic_file::step(&context, &findings[first_finding..]));
         if lock_timeout::locks_existing_table(&context) {
             locking.push(index);
         }
@@ -136,7 +147,8 @@ pub fn check_migration(
         }
         model.apply(&statement.fact, migration);
     }
-    findings.extend(lock_timeout::check(statements, locking, options));
+    findings.extend(lock_timeout::check(&file, locking, options));
+    findings.extend(non_atomic_file::check(&file, &steps));
     findings
 }
 

@@ -3,7 +3,6 @@ pub mod classify;
 pub mod discover;
 pub mod lex;
 pub mod names;
-pub mod order;
 pub mod split;
 
 use crate::error::{Error, Result};

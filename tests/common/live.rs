@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
-use migrate_safe::db::apply::apply_migration;
 use migrate_safe::db::{ScratchDatabase, connect};
+use migrate_safe::prisma::ApplyModel;
+use migrate_safe::prisma::apply::apply_migration;
 use migrate_safe::source::discover::discover;
 
 pub fn server_url() -> Option<String> {
@@ -24,13 +25,15 @@ pub fn server_url() -> Option<String> {
     }
 }
 
-/// Apply every migration of `dir` in Prisma's order to a new scratch database, Prisma's way.
-pub fn apply_dir(server: &str, dir: &Path) -> Result<ScratchDatabase, String> {
+/// Apply every migration of `dir` in Prisma's order to a new scratch database, the way Prisma does
+/// under `model`.
+pub fn apply_dir(server: &str, dir: &Path, model: ApplyModel) -> Result<ScratchDatabase, String> {
     let migrations = discover(dir).map_err(|e| e.to_string())?;
     let database = ScratchDatabase::create(server, None).map_err(|e| e.to_string())?;
     let mut client = database.connect().map_err(|e| e.to_string())?;
     for migration in &migrations.migrations {
-        apply_migration(&mut client, &migration.name, &migration.sql).map_err(|e| e.to_string())?;
+        apply_migration(&mut client, &migration.name, &migration.sql, model)
+            .map_err(|e| e.to_string())?;
     }
     Ok(database)
 }

@@ -19,11 +19,11 @@ use serde::Serialize;
 use crate::config::FolderNaming;
 use crate::error::{Error, Result};
 use crate::fix::edit::{Edit, apply};
+use crate::prisma::order::FolderOrder;
 use crate::rules::{Action, Finding};
 use crate::source::classify::{Fact, Statement};
 use crate::source::discover::{GENERATED_MARKER, Migration};
 use crate::source::names::quote;
-use crate::source::order::FolderOrder;
 use crate::source::split::SplitFile;
 
 pub use folders::MAX_FOLDER_NAME;
@@ -256,7 +256,9 @@ pub fn plan_migration(
     }
     let lock_timeout_set = match &lock_timeout {
         Some((value, _, true)) if locks_remain => {
-            edits.extend(lock_timeout_edits(split, statements, &cut, value, eol));
+            edits.extend(lock_timeout_edits(
+                text, split, statements, &cut, value, eol,
+            ));
             true
         }
         _ => false,

@@ -75,7 +75,7 @@ pub(super) fn resolve(
                     value, apply: true, ..
                 } => folders
                     .lock_timeout_set
-                    .then(|| format!("SET LOCAL lock_timeout = '{value}' at the top of the migration")),
+                    .then(|| format!("SET lock_timeout = '{value}' at the top of the migration, RESET lock_timeout at its end")),
                 Action::SetLockTimeout { apply: false, .. } | Action::LeaveAlone => None,
             };
             Outcome { finding, resolution }

@@ -1,5 +1,5 @@
 //! The text of a plan: statements cut from the original with their headers, the SQL written for new
-//! folders, and the small insertions (` CONCURRENTLY`, `SET LOCAL lock_timeout`).
+//! folders, and the small insertions (` CONCURRENTLY`, `SET lock_timeout` ... `RESET lock_timeout`).
 
 use super::folders::slug;
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,32 +58,40 @@ pub(super) fn concurrently_edit(fact: &Fact) -> Vec<Edit> {
     }
 }
 
-/// `SET LOCAL lock_timeout` before the first statement left in the original, and after each COMMIT
-/// that has statements after it (SET LOCAL ends with its transaction).
+/// `SET lock_timeout` before the first statement left in the original and `RESET lock_timeout` after
+/// the last: it holds under both of Prisma's apply models and ends with the file (see the rule).
 pub(super) fn lock_timeout_edits(
+    text: &str,
     split: &SplitFile,
     statements: &[Statement],
     cut: &BTreeSet<usize>,
     value: &str,
     eol: &str,
 ) -> Vec<Edit> {
-    let set = format!("SET LOCAL lock_timeout = '{}';", value.replace('\'', "''"));
+    let set = format!("SET lock_timeout = '{}';", value.replace('\'', "''"));
     let remaining: Vec<usize> = (0..statements.len()).filter(|i| !cut.contains(i)).collect();
     let mut edits = Vec::new();
-    if let Some(&first) = remaining.first() {
+    if let (Some(&first), Some(&last)) = (remaining.first(), remaining.last()) {
         let piece = &split.pieces[statements[first].piece];
         let at = piece.block_start().expect("statement piece");
         edits.push(Edit::insert(
             at,
             format!("-- migrate-safe: lock-timeout{eol}{set}{eol}{eol}"),
         ));
-    }
-    for pair in remaining.windows(2) {
-        if statements[pair[0]].fact == Fact::Commit {
-            let piece = &split.pieces[statements[pair[0]].piece];
-            let end = piece.statement.as_ref().expect("statement piece").end;
-            edits.push(Edit::insert(end, format!("{eol}{set}")));
-        }
+        // At the end of the last statement's line (after a comment on it).
+        let end = split.pieces[statements[last].piece]
+            .statement
+            .as_ref()
+            .expect("statement piece")
+            .end;
+        let line_end = text[end..].find('\n').map_or(text.len(), |i| {
+            let i = end + i;
+            if text[..i].ends_with('\r') { i - 1 } else { i }
+        });
+        edits.push(Edit::insert(
+            line_end,
+            format!("{eol}{eol}-- migrate-safe: lock-timeout ends with the migration{eol}RESET lock_timeout;"),
+        ));
     }
     edits
 }

@@ -57,8 +57,10 @@ pub enum Fact {
     },
     /// `VACUUM FULL`, `CLUSTER`, `REINDEX`: maintenance that may lock a whole table.
     Maintenance(Maintenance),
-    /// `SET [LOCAL] lock_timeout ...`.
-    SetLockTimeout,
+    /// `SET [LOCAL] lock_timeout ...` or `RESET lock_timeout`.
+    SetLockTimeout {
+        scope: LockTimeoutScope,
+    },
     RenameIndex {
         from: QualifiedName,
         to: QualifiedName,
@@ -73,6 +75,18 @@ pub enum Fact {
     Unanalysed {
         reason: String,
     },
+}
+
+/// How a statement sets lock_timeout: what it lasts for differs between Prisma's apply models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockTimeoutScope {
+    /// `SET LOCAL`: until the transaction ends (nothing, in autocommit).
+    Local,
+    /// `SET`: for the rest of the session, once committed.
+    Session,
+    /// `RESET` / `SET .. TO DEFAULT`: back to the session's default.
+    Reset,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -218,7 +232,19 @@ fn classify_statement(text: &str, split: &SplitFile, piece: &Piece, tokens: &[Le
         // Data and session statements: nothing here acts on them, and they pass through untouched, so
         // the full parse is not worth its time on a long history.
         (Some("SET"), _) if tokens.iter().take(3).any(|t| t.is_keyword("lock_timeout")) => {
-            return Fact::SetLockTimeout;
+            let scope = if tokens.iter().any(|t| t.is_keyword("DEFAULT")) {
+                LockTimeoutScope::Reset
+            } else if tokens.get(1).is_some_and(|t| t.is_keyword("LOCAL")) {
+                LockTimeoutScope::Local
+            } else {
+                LockTimeoutScope::Session
+            };
+            return Fact::SetLockTimeout { scope };
+        }
+        (Some("RESET"), _) if tokens.get(1).is_some_and(|t| t.is_keyword("lock_timeout")) => {
+            return Fact::SetLockTimeout {
+                scope: LockTimeoutScope::Reset,
+            };
         }
         (
             Some(

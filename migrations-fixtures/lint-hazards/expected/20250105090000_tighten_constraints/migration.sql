@@ -9,7 +9,7 @@
 
 */
 -- migrate-safe: lock-timeout
-SET LOCAL lock_timeout = '5s';
+SET lock_timeout = '5s';
 
 -- AlterEnum
 BEGIN;
@@ -21,7 +21,6 @@ ALTER TYPE "Plan_new" RENAME TO "Plan";
 DROP TYPE "public"."Plan_old";
 ALTER TABLE "Team" ALTER COLUMN "plan" SET DEFAULT 'FREE';
 COMMIT;
-SET LOCAL lock_timeout = '5s';
 
 -- AlterTable
 ALTER TABLE "Invoice" ALTER COLUMN "reference" SET DATA TYPE VARCHAR(100);
@@ -33,3 +32,6 @@ ALTER COLUMN "budget" SET DATA TYPE BIGINT;
 -- AlterTable
 ALTER TABLE "User" DROP COLUMN "legacyCode",
 ADD CONSTRAINT "User_name_not_null" CHECK ("name" IS NOT NULL) NOT VALID;
+
+-- migrate-safe: lock-timeout ends with the migration
+RESET lock_timeout;

@@ -5,7 +5,7 @@
 
 */
 -- migrate-safe: lock-timeout
-SET LOCAL lock_timeout = '5s';
+SET lock_timeout = '5s';
 
 -- DropForeignKey
 ALTER TABLE "AuditLog" DROP CONSTRAINT "AuditLog_actorId_fkey";
@@ -33,3 +33,6 @@ CREATE INDEX "Webhook_teamId_idx" ON "Webhook"("teamId");
 
 -- AddForeignKey
 ALTER TABLE "Webhook" ADD CONSTRAINT "Webhook_teamId_fkey" FOREIGN KEY ("teamId") REFERENCES "Team"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- migrate-safe: lock-timeout ends with the migration
+RESET lock_timeout;

@@ -4,8 +4,8 @@
 use postgres::Client;
 use serde::Serialize;
 
-use crate::db::apply::checksum;
 use crate::db::{DbError, describe};
+use crate::prisma::bookkeeping::checksum_matches;
 use crate::source::discover::MigrationsDir;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,13 +52,6 @@ struct Row {
     finished: Option<String>,
     rolled_back: bool,
     logs: Option<String>,
-}
-
-/// Prisma tolerates CRLF/LF differences between the recorded checksum and the file.
-fn checksum_matches(recorded: &str, sql: &str) -> bool {
-    recorded == checksum(sql)
-        || recorded == checksum(&sql.replace("\r\n", "\n"))
-        || recorded == checksum(&sql.replace("\r\n", "\n").replace('\n', "\r\n"))
 }
 
 /// Read `_prisma_migrations` in a read-only transaction; an absent table means nothing was applied.
