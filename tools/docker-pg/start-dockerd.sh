@@ -9,6 +9,14 @@ WAIT_SECONDS=${DOCKERD_WAIT_SECONDS:-60}
 
 say() { echo "start-dockerd: $*" >&2; }
 engine_up() { docker info >/dev/null 2>&1; }
+# A dockerd process that is alive: a killed one may linger as a zombie where nothing reaps it.
+dockerd_alive() {
+  local pid
+  for pid in $(pgrep -x dockerd 2>/dev/null); do
+    [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ] || return 0
+  done
+  return 1
+}
 
 if command -v docker >/dev/null 2>&1 && engine_up; then
   exit 0
@@ -26,7 +34,7 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 
 if ! engine_up; then
-  if pgrep -x dockerd >/dev/null 2>&1; then
+  if dockerd_alive; then
     say "dockerd is running but does not answer yet; waiting"
   else
     [ "$(id -u)" = 0 ] || { say "dockerd must be started as root"; exit 1; }
