@@ -62,12 +62,23 @@ pub fn provision(url: Option<&str>, pg_version: &str) -> Result<Server, Provisio
         return from_url(&url);
     }
     let docker = match docker_engine(Duration::from_secs(2)) {
-        Ok(endpoint) => match start_container(pg_version) {
-            Ok(server) => return Ok(server),
-            Err(e) => {
-                format!("Docker answered at {endpoint}, but the container did not start: {e}")
+        Ok(endpoint) => {
+            // Asked before starting: testcontainers pulls a missing image, and when no registry answers
+            // its error names only the pull.
+            let images = local_postgres_images(&endpoint, Duration::from_secs(2));
+            let image = format!("{IMAGE}:{pg_version}");
+            match start_container(pg_version) {
+                Ok(server) => return Ok(server),
+                Err(e) => match &images {
+                    Ok(images) if !images.contains(&image) => {
+                        image_unavailable(&endpoint, &image, pg_version, images, &e)
+                    }
+                    _ => format!(
+                        "Docker answered at {endpoint}, but the {image} container did not start: {e}"
+                    ),
+                },
             }
-        },
+        }
         Err(why) => why,
     };
     match start_local_server() {
@@ -79,6 +90,42 @@ pub fn provision(url: Option<&str>, pg_version: &str) -> Result<Server, Provisio
         }
         Err(local) => Err(ProvisionError::NothingAvailable { docker, local }),
     }
+}
+
+/// The repository of the container image; `--pg-version` is its tag.
+const IMAGE: &str = "postgres";
+
+/// Why there is no container when the image is neither local nor pullable, and what to do about it.
+fn image_unavailable(
+    endpoint: &str,
+    image: &str,
+    pg_version: &str,
+    local: &[String],
+    error: &str,
+) -> String {
+    let others: Vec<&str> = local
+        .iter()
+        .filter_map(|i| i.strip_prefix(&format!("{IMAGE}:")))
+        .collect();
+    let instead = match others.as_slice() {
+        [] => String::new(),
+        tags => format!(
+            " or pass --pg-version {} (local: {})",
+            tags[0],
+            local.join(", ")
+        ),
+    };
+    // The majors Debian releases ship, which the script can build from.
+    let build = if ["13", "15", "17"].contains(&pg_version) {
+        format!("build it with this project's tools/docker-pg/build-image.sh {pg_version}")
+    } else {
+        "this project's tools/docker-pg/build-image.sh builds 13, 15 or 17 from Debian's packages"
+            .to_string()
+    };
+    format!(
+        "Docker answered at {endpoint}, but {image} is not available locally and could not be pulled \
+         ({error}); pull it where a registry answers, {build}{instead}"
+    )
 }
 
 /// Refuse what is not a PostgreSQL URL before trying to connect.
@@ -110,14 +157,59 @@ fn from_url(url: &str) -> Result<Server, ProvisionError> {
     })
 }
 
-/// Ask the Docker engine for `/_ping`; `Err` says why it is not usable.
+/// Ask the Docker engine for `/_ping`; `Ok` is its endpoint, `Err` says why it is not usable.
 pub fn docker_engine(timeout: Duration) -> Result<String, String> {
     let host =
         std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-    let request = b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n";
+    match docker_get(&host, "/_ping", timeout) {
+        Ok(response) if String::from_utf8_lossy(&response).ends_with("OK") => Ok(host),
+        Ok(_) => Err(format!(
+            "the Docker endpoint {host} did not answer /_ping with OK"
+        )),
+        Err(e) => Err(format!(
+            "no Docker engine answered at {host} within {}s ({e})",
+            timeout.as_secs()
+        )),
+    }
+}
+
+/// The `postgres:TAG` images the engine at `host` has, sorted.
+pub fn local_postgres_images(host: &str, timeout: Duration) -> Result<Vec<String>, String> {
+    let response = docker_get(host, "/images/json", timeout).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or("no HTTP body in the answer to /images/json")?;
+    if !head.starts_with("HTTP/1.") || head.split_whitespace().nth(1) != Some("200") {
+        return Err(format!(
+            "/images/json answered {}",
+            head.lines().next().unwrap_or("")
+        ));
+    }
+    let images: Vec<serde_json::Value> = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let mut tags: Vec<String> = images
+        .iter()
+        .filter_map(|i| i.get("RepoTags")?.as_array())
+        .flatten()
+        .filter_map(|t| t.as_str())
+        // Docker Hub's official images are also known as docker.io/library/postgres.
+        .map(|t| t.strip_prefix("docker.io/library/").unwrap_or(t))
+        .filter(|t| t.starts_with(&format!("{IMAGE}:")))
+        .map(str::to_string)
+        .collect();
+    tags.sort();
+    tags.dedup();
+    Ok(tags)
+}
+
+/// One HTTP/1.0 GET to the Docker engine at `host` (`unix://PATH` or `tcp://HOST:PORT`): the whole
+/// answer, head and body.
+fn docker_get(host: &str, path: &str, timeout: Duration) -> std::io::Result<Vec<u8>> {
+    let request = format!("GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n");
+    let request = request.as_bytes();
     let mut response = Vec::new();
-    let answered = if let Some(path) = host.strip_prefix("unix://") {
-        std::os::unix::net::UnixStream::connect(path).and_then(|mut stream| {
+    let answered = if let Some(socket) = host.strip_prefix("unix://") {
+        std::os::unix::net::UnixStream::connect(socket).and_then(|mut stream| {
             stream.set_read_timeout(Some(timeout))?;
             stream.set_write_timeout(Some(timeout))?;
             stream.write_all(request)?;
@@ -139,27 +231,18 @@ pub fn docker_engine(timeout: Duration) -> Result<String, String> {
                 stream.read_to_end(&mut response)
             })
     } else {
-        return Err(format!(
+        return Err(std::io::Error::other(format!(
             "DOCKER_HOST={host} is not a unix:// or tcp:// address"
-        ));
+        )));
     };
-    match answered {
-        Ok(_) if String::from_utf8_lossy(&response).ends_with("OK") => Ok(host),
-        Ok(_) => Err(format!(
-            "the Docker endpoint {host} did not answer /_ping with OK"
-        )),
-        Err(e) => Err(format!(
-            "no Docker engine answered at {host} within {}s ({e})",
-            timeout.as_secs()
-        )),
-    }
+    answered.map(|_| response)
 }
 
 fn start_container(pg_version: &str) -> Result<Server, String> {
     use testcontainers::core::{IntoContainerPort, WaitFor};
     use testcontainers::runners::SyncRunner;
     use testcontainers::{GenericImage, ImageExt};
-    let container = GenericImage::new("postgres", pg_version)
+    let container = GenericImage::new(IMAGE, pg_version)
         .with_exposed_port(5432.tcp())
         .with_wait_for(WaitFor::message_on_stderr(
             "database system is ready to accept connections",
