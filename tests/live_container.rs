@@ -118,7 +118,10 @@ fn check_and_rewrite_verify_prove_on_a_testcontainers_container_and_remove_it() 
     let output = migrate_safe(&["check", expected.to_str().unwrap(), "--format", "json"]);
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_str(&text).expect("check's JSON");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("check's JSON");
+    // One proof per Prisma apply model, on the same server.
+    assert_eq!(json["reports"].as_array().unwrap().len(), 2, "{text}");
+    let report = &json["reports"][0];
     let server = &report["server"];
     assert_eq!(server["source"], "container", "{server}");
     assert_eq!(server["notes"], serde_json::json!([]), "{server}");
@@ -174,7 +177,8 @@ fn an_image_neither_local_nor_pullable_is_named_and_the_next_source_is_used() {
     let why = match output.status.code() {
         // The local binaries took over, with a note.
         Some(0) => {
-            let report: serde_json::Value = serde_json::from_str(&out).expect("check's JSON");
+            let json: serde_json::Value = serde_json::from_str(&out).expect("check's JSON");
+            let report = &json["reports"][0];
             assert_eq!(report["server"]["source"], "local-binaries", "{out}");
             report["server"]["notes"][0].as_str().unwrap().to_string()
         }
