@@ -33,6 +33,8 @@ pub struct BaselineReport {
     /// The row recorded (or, with --dry-run, that would be) in `_prisma_migrations`.
     pub row: String,
     pub verified_on: Option<String>,
+    /// Which Prisma (and so which apply models) the proof applied the baseline for.
+    pub prisma: Option<String>,
     pub written: bool,
 }
 
@@ -201,6 +203,7 @@ fn create_baseline(
         checksum: sum,
         row,
         verified_on: Some(server.description.clone()),
+        prisma: Some(prisma.describe()),
         written,
     })
 }
@@ -240,6 +243,7 @@ fn mark_applied(
         ),
         checksum: sum,
         verified_on: None,
+        prisma: None,
         written: !args.dry_run,
     })
 }
@@ -365,6 +369,9 @@ fn write_text(report: &BaselineReport, out: &mut dyn Write) -> std::io::Result<(
             "Verified on {server}: {}/migration.sql applied Prisma's way to an empty database reproduces the database's catalog.",
             report.migration
         )?;
+        if let Some(prisma) = &report.prisma {
+            writeln!(out, "  {prisma}")?;
+        }
     }
     if !report.written {
         if let Some(sql) = &report.sql {

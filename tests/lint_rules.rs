@@ -630,6 +630,28 @@ fn unique_using_index() {
     ));
     UNIQUE_USING_INDEX.check();
 
+    // A clause the fix would not carry over: reported, left alone, the file untouched.
+    for clause in [
+        "UNIQUE (\"name\") DEFERRABLE INITIALLY DEFERRED",
+        "UNIQUE NULLS NOT DISTINCT (\"name\")",
+        "UNIQUE (\"name\") INCLUDE (\"id\")",
+        "UNIQUE (\"name\") WITH (fillfactor = 70)",
+    ] {
+        let change = format!(
+            "-- AlterTable\nALTER TABLE \"User\" ADD CONSTRAINT \"User_name_key\" {clause};\n"
+        );
+        let scenario = Scenario::new(&change);
+        let lint = scenario.lint(&["--select", rule]);
+        lint.assert(1, &[hazard(rule, "warning", 2, 20)]);
+        assert!(
+            lint.messages()[0].contains("left alone: it holds `"),
+            "{clause}: {:?}",
+            lint.messages()
+        );
+        scenario.rewrite(&[]);
+        assert_tree(&scenario.files(), &Scenario::original_files(&change));
+    }
+
     // The safe form: the constraint from an index that already exists.
     assert_not_reported(
         rule,

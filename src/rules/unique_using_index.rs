@@ -9,7 +9,10 @@
 //! **Fix** (safe): `CREATE UNIQUE INDEX CONCURRENTLY c ON t (...);` alone in its own migration, then
 //! `ALTER TABLE t ADD CONSTRAINT c UNIQUE USING INDEX c;` (metadata only) in the folder after the builds,
 //! before anything that needs it. Applied when the constraint is named, is its statement's only
-//! operation, and sits outside an explicit transaction block; otherwise the finding says how. A PRIMARY
+//! operation, sits outside an explicit transaction block, and holds nothing but its name, kind and
+//! plain column list: the fix writes new SQL, so a clause it does not model (`DEFERRABLE`, `INITIALLY
+//! ..`, `NULLS NOT DISTINCT`, `INCLUDE (..)`, `WITH (..)`, `USING INDEX TABLESPACE`, a comment) makes
+//! it step aside rather than drop it; otherwise the finding says how. A PRIMARY
 //! KEY on nullable columns still makes PostgreSQL check them for NULLs when it is attached: make them NOT
 //! NULL first (see `not-null-via-check`).
 
@@ -54,6 +57,18 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                 quote(&constraint),
                 context.describe_existing(table)
             );
+            if let Some(clause) = unmodelled_clause(&context.file.sql[change.bytes.clone()]) {
+                return Some(
+                    context
+                        .finding(
+                            &RULE,
+                            format!("{message}: left alone: it holds `{clause}`, which the concurrent build and USING INDEX would not carry over"),
+                            Action::LeaveAlone,
+                        )
+                        .at(change)
+                        .with_help(help),
+                );
+            }
             let movable = name.is_some()
                 && changes.len() == 1
                 && !context.in_transaction_block
@@ -85,4 +100,70 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+/// What a key constraint holds beyond `[CONSTRAINT name] UNIQUE|PRIMARY KEY (columns)`, if anything.
+fn unmodelled_clause(operation: &str) -> Option<String> {
+    let open = operation.find('(')?;
+    let close = open + operation[open..].find(')')?;
+    let upper = operation[..open].to_ascii_uppercase();
+    if upper.contains("NULLS") {
+        return Some("NULLS NOT DISTINCT".to_string());
+    }
+    if operation.contains("--") || operation.contains("/*") {
+        return Some("a comment".to_string());
+    }
+    let rest = operation[close + 1..].trim();
+    (!rest.is_empty()).then(|| {
+        rest.split_whitespace()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unmodelled_clause;
+
+    #[test]
+    fn only_name_kind_and_columns_are_carried() {
+        assert_eq!(
+            unmodelled_clause("ADD CONSTRAINT \"c\" UNIQUE (\"a\", \"b\")"),
+            None
+        );
+        assert_eq!(
+            unmodelled_clause("ADD CONSTRAINT \"c\" PRIMARY KEY (\"a\")"),
+            None
+        );
+        for (operation, clause) in [
+            (
+                "ADD CONSTRAINT \"c\" UNIQUE (\"a\") DEFERRABLE INITIALLY DEFERRED",
+                "DEFERRABLE INITIALLY DEFERRED",
+            ),
+            (
+                "ADD CONSTRAINT \"c\" UNIQUE NULLS NOT DISTINCT (\"a\")",
+                "NULLS NOT DISTINCT",
+            ),
+            (
+                "ADD CONSTRAINT \"c\" UNIQUE (\"a\") INCLUDE (\"b\")",
+                "INCLUDE (\"b\")",
+            ),
+            (
+                "ADD CONSTRAINT \"c\" UNIQUE (\"a\") WITH (fillfactor = 70)",
+                "WITH (fillfactor = 70)",
+            ),
+            (
+                "ADD CONSTRAINT \"c\" UNIQUE (\"a\") USING INDEX TABLESPACE fast",
+                "USING INDEX TABLESPACE fast",
+            ),
+            ("ADD CONSTRAINT \"c\" UNIQUE (\"a\") -- why", "a comment"),
+        ] {
+            assert_eq!(
+                unmodelled_clause(operation).as_deref(),
+                Some(clause),
+                "{operation}"
+            );
+        }
+    }
 }
