@@ -1,5 +1,6 @@
-//! The real-history corpus (../shared/corpus/documenso, 163 Prisma migrations). Runs when ../shared is
-//! present — always in CI, where its absence is a failure — and skips with a message elsewhere.
+//! The real-history corpus: ../shared/corpus/{documenso, rallly, inbox-zero} (163, 145 and 240 Prisma
+//! migrations, each with its SOURCE.txt). Runs when ../shared is present — always in CI, where its
+//! absence is a failure — and skips with a message elsewhere.
 
 mod common;
 
@@ -10,19 +11,36 @@ use common::*;
 use migrate_safe::db::catalog::{diff, hazards, snapshot};
 use migrate_safe::prisma::ApplyModel;
 
+/// The histories and how many migrations each holds.
+const CORPORA: &[(&str, usize)] = &[("documenso", 163), ("rallly", 145), ("inbox-zero", 240)];
+
+/// Each history's migrations directory, with its name and size; empty (after a message) without
+/// ../shared, a panic in CI.
+fn corpora() -> Vec<(&'static str, PathBuf, usize)> {
+    let mut found = Vec::new();
+    for &(name, migrations) in CORPORA {
+        let path = project_root().join(format!("../shared/corpus/{name}/migrations"));
+        if path.join("migration_lock.toml").is_file() {
+            found.push((name, path, migrations));
+            continue;
+        }
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but the corpus is missing at {}", path.display());
+        }
+        eprintln!(
+            "SKIPPED: no corpus at {} (it comes with ../shared)",
+            path.display()
+        );
+    }
+    found
+}
+
+/// documenso alone, for the tests that are about one long history rather than breadth.
 fn corpus() -> Option<PathBuf> {
-    let path = project_root().join("../shared/corpus/documenso/migrations");
-    if path.join("migration_lock.toml").is_file() {
-        return Some(path);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true but the corpus is missing at {}", path.display());
-    }
-    eprintln!(
-        "SKIPPED: no corpus at {} (it comes with ../shared)",
-        path.display()
-    );
-    None
+    corpora()
+        .into_iter()
+        .find(|(name, ..)| *name == "documenso")
+        .map(|(_, path, _)| path)
 }
 
 fn migration_names(dir: &std::path::Path) -> Vec<String> {
@@ -38,7 +56,12 @@ fn migration_names(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn every_corpus_migration_is_analysed_or_reported() {
-    let Some(corpus) = corpus() else { return };
+    for (name, corpus, _) in corpora() {
+        every_migration_is_analysed_or_reported(name, &corpus);
+    }
+}
+
+fn every_migration_is_analysed_or_reported(name: &str, corpus: &std::path::Path) {
     let output = run(&[
         "rewrite",
         corpus.to_str().unwrap(),
@@ -50,7 +73,7 @@ fn every_corpus_migration_is_analysed_or_reported() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let plans = json["migrations"].as_array().unwrap();
-    let expected: Vec<String> = migration_names(&corpus)
+    let expected: Vec<String> = migration_names(corpus)
         .into_iter()
         .filter(|n| !n.starts_with("0_"))
         .collect();
@@ -73,41 +96,47 @@ fn every_corpus_migration_is_analysed_or_reported() {
         .map(|p| p["new_migrations"].as_array().unwrap().len())
         .sum();
     eprintln!(
-        "corpus: {} migrations analysed, {rewritten} need a rewrite, {moved} new folders",
+        "{name}: {} migrations analysed, {rewritten} need a rewrite, {moved} new folders",
         plans.len()
     );
-    assert!(rewritten > 0);
+    assert!(rewritten > 0, "{name}");
 }
 
 #[test]
 fn the_rewritten_corpus_applies_like_prisma_and_builds_the_same_schema() {
-    let Some(corpus) = corpus() else { return };
     let Some(server) = server_url() else { return };
+    for (name, corpus, _) in corpora() {
+        rewritten_history_builds_the_same_schema(name, &corpus, &server);
+    }
+}
+
+/// The whole history as one backlog: every migration rewritten against the history before it, then
+/// applied under both of Prisma's apply models.
+fn rewritten_history_builds_the_same_schema(name: &str, corpus: &std::path::Path, server: &str) {
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path().join("migrations");
-    copy_tree(&corpus, &dir);
-    // The whole history as one backlog: every migration rewritten against the history before it.
+    copy_tree(corpus, &dir);
     let mut args = vec!["rewrite".to_string(), dir.display().to_string()];
-    for name in migration_names(&corpus) {
+    for migration in migration_names(corpus) {
         args.push("--migration".into());
-        args.push(name);
+        args.push(migration);
     }
     let output = binary().args(&args).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(migration_names(&dir).len() > migration_names(&corpus).len());
+    assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+    assert!(migration_names(&dir).len() > migration_names(corpus).len());
 
-    let original = apply_dir(&server, &corpus, ApplyModel::OneQuery).unwrap();
+    let original = apply_dir(server, corpus, ApplyModel::OneQuery).unwrap();
     let before = snapshot(&mut original.connect().unwrap()).unwrap();
     for model in ApplyModel::ALL {
-        let rewritten = apply_dir(&server, &dir, model)
-            .unwrap_or_else(|e| panic!("rewritten corpus ({model:?}): {e}"));
+        let rewritten = apply_dir(server, &dir, model)
+            .unwrap_or_else(|e| panic!("{name}: rewritten ({model:?}): {e}"));
         let mut client = rewritten.connect().unwrap();
         assert_eq!(
             diff(&before, &snapshot(&mut client).unwrap()),
             Vec::<String>::new(),
-            "{model:?}"
+            "{name} ({model:?})"
         );
-        assert_eq!(hazards(&mut client).unwrap(), vec![], "{model:?}");
+        assert_eq!(hazards(&mut client).unwrap(), vec![], "{name} ({model:?})");
     }
 
     // Idempotent: the same run again changes nothing.
@@ -117,31 +146,42 @@ fn the_rewritten_corpus_applies_like_prisma_and_builds_the_same_schema() {
 
 #[test]
 fn check_applies_the_whole_corpus_in_order_and_reports_every_migration() {
-    let Some(corpus) = corpus() else { return };
     let Some(server) = server_url() else { return };
+    for (name, corpus, migrations) in corpora() {
+        check_applies_every_migration(name, &corpus, migrations, &server);
+    }
+}
+
+fn check_applies_every_migration(
+    name: &str,
+    corpus: &std::path::Path,
+    migrations: usize,
+    server: &str,
+) {
     let output = run(&[
         "check",
         corpus.to_str().unwrap(),
         "--all",
         "--database-url",
-        &server,
+        server,
         "--format",
         "json",
     ]);
-    let json: serde_json::Value =
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{}", stderr(&output)));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("{name}: {}", stderr(&output)));
     // No Prisma version beside the corpus: one proof per apply model.
     let reports = json["reports"].as_array().unwrap();
-    assert_eq!(reports.len(), 2);
+    assert_eq!(reports.len(), 2, "{name}");
     for json in reports {
-        assert_eq!(json["applied"], 163, "{}", json["model"]);
-        assert_eq!(json["failure"], serde_json::Value::Null);
-        assert_eq!(json["hazards"], serde_json::json!([]));
-        assert_eq!(json["locks"].as_array().unwrap().len(), 163);
-        assert!(json["findings"].as_u64().unwrap() > 0);
+        let model = &json["model"];
+        assert_eq!(json["applied"], migrations, "{name} ({model})");
+        assert_eq!(json["failure"], serde_json::Value::Null, "{name} ({model})");
+        assert_eq!(json["hazards"], serde_json::json!([]), "{name} ({model})");
+        assert_eq!(json["locks"].as_array().unwrap().len(), migrations);
+        assert!(json["findings"].as_u64().unwrap() > 0, "{name} ({model})");
     }
     // Unedited Prisma history: blocking index builds and foreign keys are found (exit 1).
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(1), "{name}");
 }
 
 #[test]
@@ -200,7 +240,12 @@ fn verify_proves_a_sample_of_corpus_migrations_that_touch_existing_tables() {
 /// new findings are right.
 #[test]
 fn lint_findings_per_rule_on_the_corpus_are_pinned() {
-    let Some(corpus) = corpus() else { return };
+    for (name, corpus, migrations) in corpora() {
+        lint_findings_are_pinned(name, &corpus, migrations);
+    }
+}
+
+fn lint_findings_are_pinned(name: &str, corpus: &std::path::Path, migrations: usize) {
     let output = run(&[
         "lint",
         corpus.to_str().unwrap(),
@@ -210,18 +255,22 @@ fn lint_findings_per_rule_on_the_corpus_are_pinned() {
     ]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(json["migrations_linted"], 163);
+    assert_eq!(json["migrations_linted"], migrations, "{name}");
     let summary = serde_json::to_string_pretty(&serde_json::json!({
         "by_rule": json["by_rule"],
         "summary": json["summary"],
     }))
     .unwrap()
         + "\n";
-    let pinned = project_root().join("tests/data/documenso-lint-summary.json");
+    let pinned = project_root().join(format!("tests/data/{name}-lint-summary.json"));
     if std::env::var("MIGRATE_SAFE_BLESS").is_ok() {
         std::fs::write(&pinned, &summary).unwrap();
     }
-    assert_eq!(summary, std::fs::read_to_string(&pinned).unwrap());
+    assert_eq!(
+        summary,
+        std::fs::read_to_string(&pinned).unwrap_or_default(),
+        "{name}: re-pin with MIGRATE_SAFE_BLESS=1 once the new findings are checked"
+    );
     // Every fixable finding says what `rewrite` does; every other one gives the safe alternative.
     for diagnostic in json["diagnostics"].as_array().unwrap() {
         assert!(

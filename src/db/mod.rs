@@ -133,6 +133,11 @@ impl ScratchDatabase {
             cleanup::unregister_database(&name);
             return Err(error.into());
         }
+        // Nothing in a scratch database must survive a crash: commits need not wait for the WAL flush
+        // (applying statement by statement commits once per statement). Best effort.
+        let _ = admin.batch_execute(&format!(
+            "ALTER DATABASE \"{name}\" SET synchronous_commit = off"
+        ));
         Ok(ScratchDatabase {
             url: url_for_database(admin_url, &name),
             admin_url: admin_url.to_string(),

@@ -74,12 +74,18 @@ impl Sink for TextSink<'_> {
                 if result.proven() {
                     writeln!(
                         out,
-                        "  {}: original and rewritten sequence build the same schema; no INVALID index, no NOT VALID constraint left",
-                        result.migration
+                        "  {}: original and rewritten sequence build the same schema; no INVALID index, no NOT VALID constraint left (applied {})",
+                        result.migration,
+                        result.model.label()
                     )?;
                     continue;
                 }
-                writeln!(out, "  {}: NOT PROVEN", result.migration)?;
+                writeln!(
+                    out,
+                    "  {}: NOT PROVEN (applied {})",
+                    result.migration,
+                    result.model.label()
+                )?;
                 if let Some(failure) = &result.failure {
                     writeln!(out, "    {failure}")?;
                 }
