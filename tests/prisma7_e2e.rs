@@ -8,8 +8,9 @@
 //!   finds no drift from the scenario's last schema; `migrate-safe status` agrees.
 //! * The failure drill of a concurrent UNIQUE build on duplicates, recovered the way the status says.
 //! * Evidence of what per-statement apply means: a failing two-statement file is half-applied under
-//!   split7 and not at all under whole; and migrate-safe's `SET LOCAL lock_timeout` (--unsafe-fixes)
-//!   holds for the file under whole and for nothing under split7.
+//!   split7 and not at all under whole; and migrate-safe's lock-timeout fix (--unsafe-fixes, `SET
+//!   lock_timeout` ... `RESET lock_timeout`) holds for the file's statements and ends with the file under
+//!   both.
 //!
 //! Needs PostgreSQL (127.0.0.1:5432 or MIGRATE_SAFE_TEST_DATABASE_URL), node + npm and cargo: the kit
 //! installs itself into `.prisma7-kit/` on first use (`npm ci`, and sqlprobe built with cargo: a few
@@ -745,7 +746,7 @@ fn prisma7_deploys_multi_schema_rewritten_with_data() {
     });
 }
 
-/// lint-hazards' `args` hold --unsafe-fixes, so the rewritten files carry `SET LOCAL lock_timeout`.
+/// lint-hazards' `args` hold --unsafe-fixes, so the rewritten files carry `SET lock_timeout` ... `RESET`.
 #[test]
 fn prisma7_deploys_lint_hazards_fixes_with_data() {
     run_scenario(&Scenario {
@@ -1080,13 +1081,14 @@ fn prisma7_split_apply_leaves_a_failed_file_half_applied() {
     );
 }
 
-/// migrate-safe's lock-timeout fix (`--unsafe-fixes`) is `SET LOCAL lock_timeout = '5s';` at the top of
-/// the migration. Sent with the file as one query (whole), it holds for the rest of the file; sent on
-/// its own in autocommit (split7, Prisma 7.4+), PostgreSQL ignores it with a WARNING and the later
-/// statements wait for their locks without a limit. A probe appended to the rewritten file reads the
-/// setting that the file's statements ran with.
+/// migrate-safe's lock-timeout fix (`--unsafe-fixes`) is `SET lock_timeout = '5s';` at the top of the
+/// migration and `RESET lock_timeout;` after its last statement. Sent with the file as one query
+/// (whole) or statement by statement (split7, Prisma 7.4+), the file's statements run with it, and the
+/// next migration of the same deploy (the same engine session) runs without it. (The `SET LOCAL` it
+/// replaced did nothing under split7: PostgreSQL ignores it in autocommit.) Probes read the setting the
+/// file's statements and the next migration ran with.
 #[test]
-fn prisma7_split_apply_drops_the_lock_timeout_fix() {
+fn prisma7_lock_timeout_fix_holds_in_the_file_and_ends_with_it() {
     let Some(server) = server_url() else { return };
     let Some(prisma7_sh) = prisma7_kit() else {
         return;
@@ -1110,36 +1112,57 @@ fn prisma7_split_apply_drops_the_lock_timeout_fix() {
         // The index moves to a CONCURRENTLY folder of its own; the ALTER stays, under the timeout.
         let rewritten = project.read_migration("2_column");
         assert!(
-            rewritten
-                .starts_with("-- migrate-safe: lock-timeout\nSET LOCAL lock_timeout = '5s';\n")
+            rewritten.starts_with("-- migrate-safe: lock-timeout\nSET lock_timeout = '5s';\n")
+                && rewritten.trim_end().ends_with("RESET lock_timeout;")
                 && rewritten.contains("ADD COLUMN")
                 && !rewritten.contains("CREATE INDEX"),
             "{rewritten}"
         );
+        let reset = rewritten
+            .rfind("-- migrate-safe: lock-timeout ends")
+            .unwrap();
         project.write_migration(
             "2_column",
             &format!(
-                "{rewritten}CREATE TABLE \"lock_probe\" AS SELECT current_setting('lock_timeout') AS \"setting\";\n"
+                "{}CREATE TABLE \"lock_probe\" AS SELECT current_setting('lock_timeout') AS \"setting\";\n\n{}",
+                &rewritten[..reset],
+                &rewritten[reset..]
             ),
+        );
+        // The next migration, applied by the same deploy on the same connection.
+        project.write_migration(
+            "3_after",
+            "CREATE TABLE \"after_probe\" AS SELECT current_setting('lock_timeout') AS \"setting\";\n",
         );
         project.deploy(&database.url).expect(
             0,
-            &["2_column", "All migrations have been successfully applied."],
+            &[
+                "2_column",
+                "3_after",
+                "All migrations have been successfully applied.",
+            ],
         );
-        let setting: String = connect(&database.url)
-            .unwrap()
-            .query_one("SELECT \"setting\" FROM \"lock_probe\"", &[])
-            .unwrap()
-            .get(0);
-        let expected = if mode == "split7" { "0" } else { "5s" };
+        let mut client = connect(&database.url).unwrap();
+        let mut setting = |table: &str| -> String {
+            client
+                .query_one(&format!("SELECT \"setting\" FROM \"{table}\""), &[])
+                .unwrap()
+                .get(0)
+        };
         assert_eq!(
-            setting, expected,
+            setting("lock_probe"),
+            "5s",
             "[{mode}] lock_timeout in the file's statements"
+        );
+        assert_eq!(
+            setting("after_probe"),
+            "0",
+            "[{mode}] lock_timeout in the next migration"
         );
         project.assert_mode_was_used();
     }
     eprintln!(
-        "prisma7_split_apply_drops_the_lock_timeout_fix: {:.1}s",
+        "prisma7_lock_timeout_fix_holds_in_the_file_and_ends_with_it: {:.1}s",
         started.elapsed().as_secs_f64()
     );
 }
