@@ -49,6 +49,11 @@ fn json_has_every_field_and_the_counts_add_up() {
     assert_eq!(json["migrations_linted"], 2);
     assert_eq!(json["fail_on"], "warning");
     assert_eq!(json["failed"], true);
+    // No Prisma version above the fixture: judged under both apply models, and it says so.
+    assert_eq!(
+        json["prisma"],
+        serde_json::json!([{"version": null, "source": {"kind": "not-found"}, "models": ["one-query", "per-statement"]}])
+    );
     let diagnostics = json["diagnostics"].as_array().unwrap();
     let summary = &json["summary"];
     let total = ["error", "warning", "note"]
@@ -94,6 +99,10 @@ fn sarif_is_a_valid_2_1_0_log_with_the_same_findings() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        sarif["runs"][0]["properties"]["prisma"][0]["models"],
+        serde_json::json!(["one-query", "per-statement"])
+    );
     assert_eq!(
         sarif["$schema"],
         "https://json.schemastore.org/sarif-2.1.0.json"

@@ -33,6 +33,9 @@ pub fn write(report: &LintReport, out: &mut dyn Write) -> io::Result<()> {
             data(&message)
         )?;
     }
+    for target in &report.prisma {
+        writeln!(out, "{}", target.describe())?;
+    }
     writeln!(
         out,
         "{} finding(s) in {} migration(s); failing: {}",

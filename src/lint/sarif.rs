@@ -80,6 +80,8 @@ pub fn document(report: &LintReport) -> Value {
             },
             "columnKind": "unicodeCodePoints",
             "results": results,
+            // Which Prisma each directory was judged for (how it applies a file changes the verdicts).
+            "properties": { "prisma": report.prisma },
         }]
     })
 }
