@@ -15,10 +15,18 @@ use common::*;
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
+    let guard = SERIAL
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(server) = server_url() {
+        EARLIER.get_or_init(|| all_scratch_databases(&server));
+    }
+    guard
 }
+
+/// Scratch databases that were there before this binary's first test (left by a killed run): not this
+/// binary's to answer for.
+static EARLIER: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
 
 /// `check` on `server`, as Prisma 6.19.3 applies files (one query each) unless `extra` picks a version.
 fn check(dir: &Path, server: &str, extra: &[&str]) -> Output {
@@ -39,7 +47,16 @@ fn only_report(output: &Output) -> serde_json::Value {
     reports[0].clone()
 }
 
+/// The scratch databases this binary's tests made and did not drop.
 fn scratch_databases(server: &str) -> Vec<String> {
+    let earlier = EARLIER.get_or_init(|| all_scratch_databases(server));
+    all_scratch_databases(server)
+        .into_iter()
+        .filter(|name| !earlier.contains(name))
+        .collect()
+}
+
+fn all_scratch_databases(server: &str) -> Vec<String> {
     let mut client = migrate_safe::db::connect(server).unwrap();
     client
         .query(
