@@ -93,6 +93,8 @@ pub fn discover(given: &Path) -> Result<MigrationsDir> {
         });
     };
     check_lock_file(&path)?;
+    // Before anything reads it: a rewrite that was killed while writing is finished first.
+    crate::fix::write::recover(&path)?;
     let migrations = read_migrations(&path)?;
     Ok(MigrationsDir {
         path,

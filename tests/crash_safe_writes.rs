@@ -1,0 +1,201 @@
+//! A `rewrite` killed while it writes: stopped at every step of the commit (the `MIGRATE_SAFE_FAULT_AT`
+//! hook aborts the process there, as SIGKILL would), and killed at random moments of a backlog rewrite.
+//! After the next migrate-safe command — whichever — the directory is exactly the original or exactly
+//! the full rewrite, never a mix; no staging directory or journal is left; and the command said what it
+//! finished.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const FIXTURE: &str = "migrations-fixtures/saas-baseline";
+
+/// What a parent directory holds beside the migrations directory (staging, journals).
+fn leftovers(parent: &Path) -> Vec<String> {
+    fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "migrations")
+        .collect()
+}
+
+fn copy_fixture(from: &Path) -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    copy_tree(from, &dir);
+    (temp, dir)
+}
+
+/// The steps of a write, in order, for a rewrite that adds `folders` and edits `edits`.
+fn fault_points(folders: &[String], edits: &[PathBuf]) -> Vec<String> {
+    let mut steps = vec!["staged".to_string(), "journal".to_string()];
+    steps.extend(folders.iter().map(|f| format!("folder:{f}")));
+    steps.extend(edits.iter().map(|e| format!("edit:{}", e.display())));
+    steps.extend(["renamed".to_string(), "journal-removed".to_string()]);
+    steps
+}
+
+#[test]
+fn a_write_stopped_at_any_step_is_finished_or_was_never_started() {
+    let fixture = project_root().join(FIXTURE);
+    let original = read_tree(&fixture.join("migrations"));
+    let expected = read_tree(&fixture.join("expected"));
+    let new_folders: Vec<String> = fs::read_dir(fixture.join("expected"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !fixture.join("migrations").join(n).exists())
+        .collect();
+    assert!(!new_folders.is_empty());
+    let mut new_folders = new_folders;
+    new_folders.sort();
+    let mut seen = BTreeMap::new();
+    for step in fault_points(&new_folders, &[PathBuf::from("EDIT")]) {
+        let (temp, dir) = copy_fixture(&fixture.join("migrations"));
+        let step = step.replace(
+            "EDIT",
+            &dir.join("20240301120000_teams_and_billing/migration.sql")
+                .display()
+                .to_string(),
+        );
+        let killed = binary()
+            .args(["rewrite", dir.to_str().unwrap()])
+            .env("MIGRATE_SAFE_FAULT_AT", &step)
+            .output()
+            .unwrap();
+        assert_eq!(
+            killed.status.code(),
+            None,
+            "{step}: the fault point was not reached: {}",
+            stderr(&killed)
+        );
+        // The next command, a read-only one, finishes or removes what the killed write left.
+        let next = run(&["lint", dir.to_str().unwrap()]);
+        let said = stderr(&next);
+        let tree = read_tree(&dir);
+        let finished = if tree == expected {
+            true
+        } else if tree == original {
+            false
+        } else {
+            panic!(
+                "{step}: neither the original nor the rewrite: {:?}",
+                tree.keys()
+            );
+        };
+        // Before the journal is written nothing was touched; from then on the write is finished.
+        assert_eq!(finished, step != "staged", "{step}: {said}");
+        if step != "staged" && step != "journal-removed" {
+            assert!(
+                said.contains("finished an interrupted rewrite of") && !said.contains("removed "),
+                "{step}: {said}"
+            );
+        } else {
+            assert!(said.contains("removed "), "{step}: {said}");
+        }
+        assert_eq!(leftovers(temp.path()), Vec::<String>::new(), "{step}");
+        // And the rewrite now has nothing left to do, or does it all.
+        let again = run(&["rewrite", dir.to_str().unwrap()]);
+        assert_eq!(again.status.code(), Some(0), "{step}: {}", stderr(&again));
+        assert_eq!(read_tree(&dir), expected, "{step}");
+        seen.insert(step, finished);
+    }
+    assert_eq!(seen.len(), new_folders.len() + 5);
+}
+
+/// A larger backlog, so the write itself takes a while: documenso's whole history when ../shared is
+/// here, else every fixture scenario's migrations at once is not possible (one directory), so the
+/// largest fixture.
+fn backlog() -> (PathBuf, Vec<String>) {
+    let corpus = project_root().join("../shared/corpus/documenso/migrations");
+    let dir = if corpus.join("migration_lock.toml").is_file() {
+        corpus
+    } else {
+        project_root().join("migrations-fixtures/lint-hazards/migrations")
+    };
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("0_"))
+        .collect();
+    names.sort();
+    let mut args = vec!["rewrite".to_string(), String::new()];
+    for name in names {
+        args.push("--migration".into());
+        args.push(name);
+    }
+    (dir, args)
+}
+
+#[test]
+fn a_backlog_rewrite_killed_at_random_moments_is_never_half_written() {
+    let (source, mut args) = backlog();
+    let original = read_tree(&source);
+    // The full rewrite, uninterrupted, and how long it takes.
+    let (_temp, dir) = copy_fixture(&source);
+    args[1] = dir.display().to_string();
+    let started = Instant::now();
+    let output = binary().args(&args).output().unwrap();
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let expected = read_tree(&dir);
+    assert_ne!(expected, original);
+    // Half the kills at a spread of moments over the run; the other half once the journal is on disk
+    // (the renames), a little later each time.
+    let (mut untouched, mut finished, mut in_renames) = (0, 0, 0);
+    for i in 0..20u32 {
+        let (temp, dir) = copy_fixture(&source);
+        args[1] = dir.display().to_string();
+        let fraction = 0.2 + 0.9 * f64::from((i * 7) % 10) / 10.0;
+        let journal = temp.path().join(".migrate-safe-journal-migrations.json");
+        let mut child = binary()
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        if i % 2 == 0 {
+            std::thread::sleep(took.mul_f64(fraction).max(Duration::from_millis(1)));
+        } else {
+            let waited = Instant::now();
+            while !journal.exists() && waited.elapsed() < took * 10 {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+            std::thread::sleep(Duration::from_micros(u64::from(i) * 200));
+        }
+        let _ = child.kill(); // SIGKILL; it may have finished already
+        let _ = child.wait();
+        if journal.exists() {
+            in_renames += 1;
+        }
+        let next = run(&["lint", dir.to_str().unwrap(), "--all"]);
+        assert!(
+            matches!(next.status.code(), Some(0 | 1)),
+            "{}",
+            stderr(&next)
+        );
+        let tree = read_tree(&dir);
+        if tree == original {
+            untouched += 1;
+        } else if tree == expected {
+            finished += 1;
+        } else {
+            panic!(
+                "kill at {fraction:.2} of the run left neither the original nor the rewrite; the next command said: {}",
+                stderr(&next)
+            );
+        }
+        assert_eq!(leftovers(temp.path()), Vec::<String>::new());
+    }
+    eprintln!(
+        "20 kills over a {:.0} ms rewrite: {in_renames} while it renamed (journal on disk), then {untouched} left the original, {finished} the full rewrite",
+        took.as_secs_f64() * 1000.0
+    );
+    assert!(in_renames > 0, "no kill landed while the write renamed");
+}
