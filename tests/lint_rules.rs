@@ -1079,6 +1079,66 @@ RESET lock_timeout;
     assert_converged(&scenario, &["--unsafe-fixes"]);
 }
 
+/// A fix whose later step can fail on data never lets a destructive change commit before it: the
+/// example of a DROP COLUMN and a SET NOT NULL on a column holding NULLs.
+#[test]
+fn failure_order_keeps_destructive_changes_from_committing_before_a_step_that_can_fail() {
+    let rule = "not-null-via-check";
+    let same_file = "-- AlterTable\nALTER TABLE \"Post\" DROP COLUMN \"title\";\n\n-- AlterTable\nALTER TABLE \"User\" ALTER COLUMN \"name\" SET NOT NULL;\n";
+    for version in ["6.19.3", "7.10.1"] {
+        let scenario = Scenario::new(same_file);
+        let lint = scenario.lint(&["--select", rule, "--prisma-version", version]);
+        if version == "6.19.3" {
+            // One transaction: the original rolls the DROP back when SET NOT NULL fails.
+            lint.assert(1, &[hazard(rule, "warning", 5, 20)]);
+            assert!(
+                lint.messages()[0].contains("left alone: the DROP COLUMN at line 2 stays in this migration and commits before the later VALIDATE of its NOT NULL check could fail on existing rows"),
+                "{:?}",
+                lint.messages()
+            );
+            scenario.rewrite(&["--prisma-version", version]);
+            assert_tree(&scenario.files(), &Scenario::original_files(same_file));
+        } else {
+            // Statement by statement the DROP before it stays committed in the original too: fixed.
+            lint.assert(1, &[fixable(rule, "warning", 5, 20, "safe")]);
+        }
+    }
+    // After it in the file, the DROP would not have run in the original under either model.
+    let drop_after = "-- AlterTable\nALTER TABLE \"User\" ALTER COLUMN \"name\" SET NOT NULL;\n\n-- AlterTable\nALTER TABLE \"Post\" DROP COLUMN \"title\";\n";
+    Scenario::new(drop_after)
+        .lint(&["--select", rule, "--prisma-version", "7.10.1"])
+        .assert(1, &[hazard(rule, "warning", 2, 20)]);
+    // The same holds for a foreign key's VALIDATE and a concurrent UNIQUE build; Prisma's enum
+    // recreation (DROP TYPE "Role_old") does not count.
+    let fk = "ALTER TABLE \"Post\" DROP COLUMN \"title\";\nALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\");\n";
+    Scenario::new(fk)
+        .lint(&[
+            "--select",
+            "foreign-key-not-valid",
+            "--prisma-version",
+            "6.19.3",
+        ])
+        .assert(1, &[hazard("foreign-key-not-valid", "warning", 2, 20)]);
+    let unique = "UPDATE \"User\" SET \"name\" = NULL;\nCREATE UNIQUE INDEX \"User_name_key\" ON \"User\"(\"name\");\n";
+    Scenario::new(unique)
+        .lint(&[
+            "--select",
+            "index-concurrently",
+            "--prisma-version",
+            "6.19.3",
+        ])
+        .assert(1, &[hazard("index-concurrently", "warning", 2, 1)]);
+    let enum_recreation = "BEGIN;\nCREATE TYPE \"Role_new\" AS ENUM ('USER', 'ADMIN');\nALTER TYPE \"Role\" RENAME TO \"Role_old\";\nALTER TYPE \"Role_new\" RENAME TO \"Role\";\nDROP TYPE \"Role_old\";\nCOMMIT;\nCREATE UNIQUE INDEX \"User_name_key\" ON \"User\"(\"name\");\n";
+    Scenario::new(enum_recreation)
+        .lint(&[
+            "--select",
+            "index-concurrently",
+            "--prisma-version",
+            "6.19.3",
+        ])
+        .assert(1, &[fixable("index-concurrently", "warning", 7, 1, "safe")]);
+}
+
 #[test]
 fn non_atomic_file() {
     let rule = "non-atomic-file";

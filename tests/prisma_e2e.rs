@@ -797,14 +797,16 @@ fn prisma_deploys_the_lint_fixes_with_data() {
             "{folder}"
         );
     }
-    assert_eq!(project.folders().len(), 8);
+    // The first migration drops a column: its SET NOT NULL and UNIQUE builds stay where Prisma put them
+    // (a later VALIDATE or build failing would leave the drop committed), so only the DROP INDEX moves.
+    assert_eq!(project.folders().len(), 4);
 
     project
         .prisma(&database.url, None, &["migrate", "deploy"])
         .expect(
             0,
             &[
-                "20250105090000_tighten_constraints_05_set_not_null",
+                "20250105090000_tighten_constraints_01_drop_index_auditlog_createdat_idx",
                 "All migrations have been successfully applied.",
             ],
         );
@@ -818,7 +820,7 @@ fn prisma_deploys_the_lint_fixes_with_data() {
     );
     project
         .prisma(&database.url, None, &["migrate", "status"])
-        .expect(0, &["8 migrations found", "Database schema is up to date!"]);
+        .expect(0, &["4 migrations found", "Database schema is up to date!"]);
     let shadow = ScratchDatabase::create(&server, None).unwrap();
     project
         .diff_to_schema(

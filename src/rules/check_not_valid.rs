@@ -47,6 +47,14 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                         .with_help("ADD CONSTRAINT .. CHECK (...) NOT VALID, then VALIDATE CONSTRAINT in a later migration"),
                 );
             }
+            if let Some(why) = context.failure_order_conflict("the later VALIDATE CONSTRAINT") {
+                return Some(
+                    context
+                        .finding(&RULE, format!("CHECK scans {existing} under ACCESS EXCLUSIVE: {why}"), Action::LeaveAlone)
+                        .at(change)
+                        .with_help("ADD CONSTRAINT .. CHECK (...) NOT VALID, then VALIDATE CONSTRAINT in a later migration"),
+                );
+            }
             Some(match name {
                 Some(constraint) => context
                     .finding(

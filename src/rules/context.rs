@@ -98,6 +98,58 @@ impl StatementContext<'_> {
         })
     }
 
+    /// A statement of this migration that destroys or renames something (DROP TABLE / COLUMN / TYPE,
+    /// RENAME, TRUNCATE, an UPDATE or DELETE), as `(line, what)`. It stays in the edited migration, which
+    /// commits before the folders a fix adds: a later step of the fix that fails on existing data
+    /// (VALIDATE, a UNIQUE build) would then leave it committed, where Prisma would have rolled it back
+    /// with the whole file. Such fixes step aside instead (failure order).
+    pub fn destructive_in_migration(&self) -> Option<(usize, &'static str)> {
+        // Where the file is one transaction (Prisma <= 7.3, or 7.4+ falling back), the original would
+        // have rolled back every statement; statement by statement, only those from this one on (the
+        // earlier ones stay committed when this one fails in the original too).
+        let one_transaction = self.file.models.contains(&ApplyModel::OneQuery)
+            || self.file.run(ApplyModel::PerStatement).is_one_query();
+        let earlier = if one_transaction { self.earlier } else { &[] };
+        let mut all = earlier
+            .iter()
+            .chain(std::iter::once(self.statement))
+            .chain(self.later);
+        all.find_map(|s| {
+            let what = match &s.fact {
+                Fact::DropTables { .. } => "DROP TABLE",
+                Fact::Truncate { .. } => "TRUNCATE",
+                Fact::AlterTable { changes, .. } => changes.iter().find_map(|c| match c.kind {
+                    TableChange::DropColumn { .. } => Some("DROP COLUMN"),
+                    TableChange::RenameColumn { .. } => Some("RENAME COLUMN"),
+                    TableChange::RenameTo { .. } => Some("RENAME TO"),
+                    _ => None,
+                })?,
+                Fact::Other | Fact::Unanalysed { .. } => {
+                    let text = self.file.line_text(s.line).to_ascii_uppercase();
+                    // Rows added are not destroyed: an INSERT is not counted. Nor is the `DROP TYPE
+                    // "X_old"` that ends Prisma's enum recreation: the type was replaced, and a retry of
+                    // the block after a later failure recreates it the same way.
+                    if text.starts_with("DROP TYPE") && text.contains("_OLD\"") {
+                        return None;
+                    }
+                    ["DROP TYPE", "DROP SCHEMA", "UPDATE", "DELETE"]
+                        .into_iter()
+                        .find(|keyword| text.starts_with(keyword))?
+                }
+                _ => return None,
+            };
+            Some((s.line, what))
+        })
+    }
+
+    /// The reason a fix whose later step can fail on data steps aside, when it must.
+    pub fn failure_order_conflict(&self, later_step: &str) -> Option<String> {
+        let (line, what) = self.destructive_in_migration()?;
+        Some(format!(
+            "left alone: the {what} at line {line} stays in this migration and commits before {later_step} could fail on existing rows, which Prisma would have rolled back with the whole file; put the {what} in a migration of its own after this one, then rewrite"
+        ))
+    }
+
     /// The statement's table and operations when it is an `ALTER TABLE` of a table that existed before
     /// the migration: what most rules look at.
     pub fn altered_existing_table(&self) -> Option<(&QualifiedName, &[Change])> {

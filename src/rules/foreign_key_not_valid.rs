@@ -70,6 +70,17 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
             );
             continue;
         }
+        if !new_table
+            && let Some(why) = context.failure_order_conflict("the later VALIDATE CONSTRAINT")
+        {
+            findings.push(
+                context
+                    .finding(&RULE, format!("{label} scans {} while blocking writes on it and on {}: {why}", context.describe_existing(table), fk.referenced_table), Action::LeaveAlone)
+                    .at(change)
+                    .with_help("ADD CONSTRAINT .. FOREIGN KEY .. NOT VALID here, VALIDATE CONSTRAINT in a later migration, once nothing in this one is irreversible"),
+            );
+            continue;
+        }
         let scanned = if new_table {
             format!(
                 "table {table} (created in this migration; split because of --foreign-keys all)"

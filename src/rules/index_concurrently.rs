@@ -73,6 +73,22 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
             index.table, later.line
         ));
     }
+    if index.unique
+        && let Some(why) = context.failure_order_conflict("the later concurrent UNIQUE build")
+    {
+        return Some(
+            context
+                .finding(
+                    &RULE,
+                    format!(
+                        "{what} blocks writes on {} for the whole build: {why}",
+                        context.describe_existing(&index.table)
+                    ),
+                    Action::LeaveAlone,
+                )
+                .with_help("build it with CREATE UNIQUE INDEX CONCURRENTLY, alone in a migration of its own"),
+        );
+    }
     Some(context.finding(
         &RULE,
         format!(

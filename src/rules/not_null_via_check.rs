@@ -49,6 +49,14 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                         .with_help(HELP),
                 );
             }
+            if let Some(why) = context.failure_order_conflict("the later VALIDATE of its NOT NULL check") {
+                return Some(
+                    context
+                        .finding(&RULE, format!("{message}: {why}"), Action::LeaveAlone)
+                        .at(change)
+                        .with_help(HELP),
+                );
+            }
             if context.in_transaction_block {
                 return Some(
                     context

@@ -69,6 +69,14 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                         .with_help(help),
                 );
             }
+            if let Some(why) = context.failure_order_conflict("the later concurrent UNIQUE build") {
+                return Some(
+                    context
+                        .finding(&RULE, format!("{message}: {why}"), Action::LeaveAlone)
+                        .at(change)
+                        .with_help(help),
+                );
+            }
             let movable = name.is_some()
                 && changes.len() == 1
                 && !context.in_transaction_block

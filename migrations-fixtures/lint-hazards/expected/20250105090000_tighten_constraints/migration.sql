@@ -31,7 +31,13 @@ ALTER COLUMN "budget" SET DATA TYPE BIGINT;
 
 -- AlterTable
 ALTER TABLE "User" DROP COLUMN "legacyCode",
-ADD CONSTRAINT "User_name_not_null" CHECK ("name" IS NOT NULL) NOT VALID;
+ALTER COLUMN "name" SET NOT NULL;
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Project_teamId_code_key" ON "Project"("teamId", "code");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Team_slug_key" ON "Team"("slug");
 
 -- migrate-safe: lock-timeout ends with the migration
 RESET lock_timeout;
