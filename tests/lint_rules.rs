@@ -360,6 +360,7 @@ const COVERED: &[(&str, &str, Option<&str>)] = &[
     ("column-type-rewrite", "warning", None),
     ("volatile-default", "warning", None),
     ("breaking-change", "warning", None),
+    ("data-backfill", "warning", None),
     ("enum-recreation", "warning", None),
     ("blocking-maintenance", "error", None),
     ("unanalysed", "note", None),
@@ -1137,6 +1138,62 @@ fn failure_order_keeps_destructive_changes_from_committing_before_a_step_that_ca
             "6.19.3",
         ])
         .assert(1, &[fixable("index-concurrently", "warning", 7, 1, "safe")]);
+}
+
+#[test]
+fn data_backfill() {
+    let rule = "data-backfill";
+    // The shape: an ADD COLUMN, then an UPDATE filling it.
+    let change = "-- AlterTable\nALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n\nUPDATE \"Post\" SET \"slug\" = lower(\"title\") || '-' || \"id\";\n";
+    let scenario = Scenario::new(change);
+    let six = scenario.lint(&["--select", rule, "--prisma-version", "6.19.3"]);
+    six.assert(1, &[hazard(rule, "warning", 4, 1)]);
+    assert_eq!(
+        six.messages(),
+        vec![
+            "UPDATE of existing table \"Post\" (created in 20240101000000_init) in a migration: it locks every row it touches until the migration commits, for as long as the table is large, and the ALTER TABLE at line 2 still holds ACCESS EXCLUSIVE on it: every reader and writer waits for the whole backfill"
+        ]
+    );
+    // Statement by statement the ALTER has committed: only the row locks remain.
+    let seven = scenario.lint(&["--select", rule, "--prisma-version", "7.10.1"]);
+    seven.assert(1, &[hazard(rule, "warning", 4, 1)]);
+    assert!(
+        !seven.messages()[0].contains("ACCESS EXCLUSIVE"),
+        "{:?}",
+        seven.messages()
+    );
+    // Unknown version: both, and it says when.
+    let both = scenario.lint(&["--select", rule]);
+    assert!(
+        both.messages()[0].ends_with("where the file runs as one transaction (Prisma <= 7.3): every reader and writer waits for the whole backfill"),
+        "{:?}",
+        both.messages()
+    );
+    // DELETE and INSERT .. SELECT too; rewrite leaves them as they are.
+    for (statement, line) in [
+        ("DELETE FROM \"Post\" WHERE \"title\" = '';\n", 1),
+        (
+            "INSERT INTO \"Post\" (\"id\", \"authorId\", \"title\") SELECT \"id\", \"id\", \"email\" FROM \"User\";\n",
+            1,
+        ),
+        ("UPDATE ONLY \"public\".\"Post\" SET \"title\" = 'x';\n", 1),
+    ] {
+        let scenario = Scenario::new(statement);
+        scenario
+            .lint(&["--select", rule])
+            .assert(1, &[hazard(rule, "warning", line, 1)]);
+        scenario.rewrite(&[]);
+        assert_tree(&scenario.files(), &Scenario::original_files(statement));
+    }
+    // Rows of literal values, and tables created in the same migration, are not backfills.
+    assert_not_reported(
+        rule,
+        "INSERT INTO \"User\" (\"id\", \"email\") VALUES ('system', 'system@example.com');\n",
+    );
+    assert_not_reported(
+        rule,
+        &format!("{NEW_TABLE}\nUPDATE \"Tag\" SET \"note\" = 'x';\n"),
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use rustc_hash::FxHashSet as HashSet;
 use super::{Action, Finding, Rule, RuleOptions};
 use crate::model::SchemaModel;
 use crate::prisma::{ApplyModel, FileRun};
-use crate::source::classify::{Change, Fact, Statement, TableChange};
+use crate::source::classify::{Change, DataChangeKind, Fact, Statement, TableChange};
 use crate::source::names::QualifiedName;
 
 /// A statement with what is known where it runs.
@@ -118,6 +118,9 @@ impl StatementContext<'_> {
             let what = match &s.fact {
                 Fact::DropTables { .. } => "DROP TABLE",
                 Fact::Truncate { .. } => "TRUNCATE",
+                Fact::DataChange { change, .. } if *change != DataChangeKind::InsertSelect => {
+                    change.keyword()
+                }
                 Fact::AlterTable { changes, .. } => changes.iter().find_map(|c| match c.kind {
                     TableChange::DropColumn { .. } => Some("DROP COLUMN"),
                     TableChange::RenameColumn { .. } => Some("RENAME COLUMN"),
@@ -132,7 +135,7 @@ impl StatementContext<'_> {
                     if text.starts_with("DROP TYPE") && text.contains("_OLD\"") {
                         return None;
                     }
-                    ["DROP TYPE", "DROP SCHEMA", "UPDATE", "DELETE"]
+                    ["DROP TYPE", "DROP SCHEMA"]
                         .into_iter()
                         .find(|keyword| text.starts_with(keyword))?
                 }

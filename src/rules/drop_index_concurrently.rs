@@ -112,7 +112,7 @@ fn touches(fact: &Fact, table: &QualifiedName, index: &QualifiedName) -> bool {
         Fact::RenameIndex { from, to } => from == index || to == index,
         Fact::DropIndexes { .. } | Fact::Other | Fact::CreateEnum { .. } => false,
         Fact::SetLockTimeout { .. } | Fact::Begin | Fact::Commit => false,
-        Fact::CreateTable { table: t, .. } => t == table,
+        Fact::CreateTable { table: t, .. } | Fact::DataChange { table: t, .. } => t == table,
         // Unknown effects: assume the worst.
         Fact::Unanalysed { .. } | Fact::Maintenance(_) => true,
     }

@@ -10,6 +10,7 @@ pub mod check_not_valid;
 pub mod column_type_rewrite;
 pub mod concurrently_alone;
 pub mod concurrently_if_not_exists;
+pub mod data_backfill;
 pub mod drop_index_concurrently;
 pub mod enum_recreation;
 pub mod foreign_key_not_valid;
@@ -130,6 +131,7 @@ pub fn check_migration(
         findings.extend(enum_recreation::check(&context));
         findings.extend(volatile_default::check(&context));
         findings.extend(breaking_change::check(&context));
+        findings.extend(data_backfill::check(&context));
         findings.extend(blocking_maintenance::check(&context));
         findings.extend(unanalysed::check(&context));
         steps.push(non_atomic_file::step(&context, &findings[first_finding..]));

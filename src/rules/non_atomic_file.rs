@@ -67,7 +67,12 @@ pub fn step(context: &StatementContext, findings: &[Finding]) -> Step {
     });
     let changes = !moved
         && match fact {
-            Fact::Begin | Fact::Commit | Fact::SetLockTimeout { .. } | Fact::Other => false,
+            // Data changes are left out: a retry repeats a backfill harmlessly as a rule.
+            Fact::Begin
+            | Fact::Commit
+            | Fact::SetLockTimeout { .. }
+            | Fact::Other
+            | Fact::DataChange { .. } => false,
             Fact::AlterTable { changes, .. } => !changes
                 .iter()
                 .all(|c| matches!(c.kind, TableChange::ValidateConstraint { .. })),

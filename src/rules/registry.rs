@@ -4,9 +4,9 @@ use serde::Serialize;
 
 use super::{
     blocking_maintenance, breaking_change, check_not_valid, column_type_rewrite,
-    concurrently_alone, concurrently_if_not_exists, drop_index_concurrently, enum_recreation,
-    foreign_key_not_valid, index_concurrently, lock_timeout, non_atomic_file, not_null_via_check,
-    unanalysed, unique_using_index, volatile_default,
+    concurrently_alone, concurrently_if_not_exists, data_backfill, drop_index_concurrently,
+    enum_recreation, foreign_key_not_valid, index_concurrently, lock_timeout, non_atomic_file,
+    not_null_via_check, unanalysed, unique_using_index, volatile_default,
 };
 
 /// How bad a finding is. A finding without a severity only explains what `rewrite` left alone.
@@ -79,6 +79,7 @@ pub const RULES: &[Rule] = &[
     column_type_rewrite::RULE,
     volatile_default::RULE,
     breaking_change::RULE,
+    data_backfill::RULE,
     enum_recreation::RULE,
     blocking_maintenance::RULE,
     unanalysed::RULE,
@@ -128,6 +129,7 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("volatile_default.rs"),
     ),
     (breaking_change::RULE.id, include_str!("breaking_change.rs")),
+    (data_backfill::RULE.id, include_str!("data_backfill.rs")),
     (enum_recreation::RULE.id, include_str!("enum_recreation.rs")),
     (
         blocking_maintenance::RULE.id,

@@ -65,6 +65,11 @@ pub enum Fact {
         from: QualifiedName,
         to: QualifiedName,
     },
+    /// `UPDATE t`, `DELETE FROM t`, `INSERT INTO t .. SELECT`: rows changed in bulk (a backfill).
+    DataChange {
+        table: QualifiedName,
+        change: DataChangeKind,
+    },
     /// `BEGIN` / `START TRANSACTION`.
     Begin,
     /// `COMMIT` / `END` / `ROLLBACK`.
@@ -75,6 +80,25 @@ pub enum Fact {
     Unanalysed {
         reason: String,
     },
+}
+
+/// Which bulk data change a statement is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataChangeKind {
+    Update,
+    Delete,
+    InsertSelect,
+}
+
+impl DataChangeKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            DataChangeKind::Update => "UPDATE",
+            DataChangeKind::Delete => "DELETE",
+            DataChangeKind::InsertSelect => "INSERT .. SELECT",
+        }
+    }
 }
 
 /// How a statement sets lock_timeout: what it lasts for differs between Prisma's apply models.
@@ -226,6 +250,37 @@ pub fn classify(split: &SplitFile, text: &str) -> Vec<Statement> {
         .collect()
 }
 
+/// `UPDATE [ONLY] t`, `DELETE FROM [ONLY] t`, `INSERT INTO t [(cols)] SELECT|WITH ..`; `None` for
+/// anything else (an INSERT of VALUES is not a backfill).
+fn data_change(tokens: &[Lexeme<'_>]) -> Option<Fact> {
+    let (kind, rest) = match tokens.first()?.keyword()?.as_str() {
+        "UPDATE" => (DataChangeKind::Update, &tokens[1..]),
+        "DELETE" if tokens.get(1)?.is_keyword("FROM") => (DataChangeKind::Delete, &tokens[2..]),
+        "INSERT" if tokens.get(1)?.is_keyword("INTO") => {
+            (DataChangeKind::InsertSelect, &tokens[2..])
+        }
+        _ => return None,
+    };
+    let (rest, _) = skip_keywords(rest, &["ONLY"]);
+    let (table, len) = name_at(rest)?;
+    if kind == DataChangeKind::InsertSelect {
+        let mut after = &rest[len..];
+        // An optional column list.
+        if after.first().is_some_and(|t| t.text == "(") {
+            let close = after.iter().position(|t| t.text == ")")?;
+            after = &after[close + 1..];
+        }
+        let next = after.first()?;
+        if !(next.is_keyword("SELECT") || next.is_keyword("WITH")) {
+            return None;
+        }
+    }
+    Some(Fact::DataChange {
+        table,
+        change: kind,
+    })
+}
+
 fn classify_statement(text: &str, split: &SplitFile, piece: &Piece, tokens: &[Lexeme<'_>]) -> Fact {
     let keyword = |i: usize| tokens.get(i).and_then(|t| t.keyword());
     match (keyword(0).as_deref(), keyword(1).as_deref()) {
@@ -245,6 +300,9 @@ fn classify_statement(text: &str, split: &SplitFile, piece: &Piece, tokens: &[Le
             return Fact::SetLockTimeout {
                 scope: LockTimeoutScope::Reset,
             };
+        }
+        (Some("UPDATE" | "DELETE" | "INSERT"), _) if let Some(fact) = data_change(tokens) => {
+            return fact;
         }
         (
             Some(
