@@ -62,10 +62,7 @@ pub fn resolve_check_targets(dir: &MigrationsDir, targets: &Targets) -> Result<V
             .collect(),
         Targets::Named(names) => {
             if let Some(missing) = names.iter().find(|n| dir.get(n).is_none()) {
-                return Err(Error::Usage(format!(
-                    "{}: no migration folder named \"{missing}\"",
-                    dir.path.display()
-                )));
+                return Err(Error::Usage(no_such_migration(dir, missing)));
             }
             dir.migrations
                 .iter()
@@ -96,10 +93,7 @@ pub fn resolve_targets(dir: &MigrationsDir, targets: &Targets) -> Result<Vec<Str
         Targets::Named(names) => {
             for name in names {
                 let Some(migration) = dir.get(name) else {
-                    return Err(Error::Usage(format!(
-                        "{}: no migration folder named \"{name}\"",
-                        dir.path.display()
-                    )));
+                    return Err(Error::Usage(no_such_migration(dir, name)));
                 };
                 match migration.origin {
                     Origin::Baseline => {
@@ -262,3 +256,30 @@ fn read_batch(batch: &[Migration]) -> Vec<Result<Read>> {
 
 /// Files per batch handed from the reader to the planner (one more batch may wait).
 const READ_BATCH: usize = 16;
+
+/// "No migration folder named X", with the folders it may mean: a name that starts with it (the
+/// timestamp alone, `20240301120000`), or one that differs only in case.
+pub fn no_such_migration(dir: &MigrationsDir, name: &str) -> String {
+    let close: Vec<&str> = dir
+        .migrations
+        .iter()
+        .map(|m| m.name.as_str())
+        .filter(|m| m.starts_with(name) || m.eq_ignore_ascii_case(name))
+        .take(3)
+        .collect();
+    let hint = match close.as_slice() {
+        [] => String::new(),
+        [one] => format!("; did you mean \"{one}\"?"),
+        many => format!(
+            "; did you mean one of {}?",
+            many.iter()
+                .map(|m| format!("\"{m}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!(
+        "{}: no migration folder named \"{name}\"{hint}",
+        dir.path.display()
+    )
+}

@@ -49,6 +49,11 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
                 out: &mut out,
                 color: report::text::use_color(),
                 mode,
+                database: args
+                    .database_url
+                    .as_deref()
+                    .filter(|_| !args.all)
+                    .map(crate::db::redact),
             };
             &mut text_sink
         }

@@ -77,10 +77,24 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
         .filter(|p| p.changes_anything())
         .map(|p| p.migration)
         .collect::<Vec<_>>();
+    let failed: Vec<&str> = migrations
+        .iter()
+        .filter(|m| m.state == State::Failed)
+        .map(|m| m.migration.as_str())
+        .collect();
     let hazards: Vec<HazardReport> = hazards(&mut client)
         .map_err(|e| Error::Database(e.to_string()))?
         .into_iter()
         .map(explain)
+        .map(|mut hazard| {
+            // The recovery names the failed migration when there is one to name.
+            if let [name] = failed.as_slice() {
+                for step in &mut hazard.recovery {
+                    *step = step.replace("<the failed migration>", &format!("\"{name}\""));
+                }
+            }
+            hazard
+        })
         .collect();
     let needs_attention = migrations.iter().any(|m| m.state.needs_attention())
         || !hazards.is_empty()

@@ -175,6 +175,16 @@ fn unknown_baseline_and_generated_migrations_are_refused() {
         &["rewrite", path, "--migration", "2024_nope"],
         &["no migration folder named \"2024_nope\""],
     );
+    // The timestamp alone: the folder it means is named.
+    for command in ["rewrite", "lint", "check"] {
+        assert_refused(
+            &dir,
+            &[command, path, "--migration", "20240401000000"],
+            &[
+                "no migration folder named \"20240401000000\"; did you mean \"20240401000000_owner_email_relation\"?",
+            ],
+        );
+    }
     assert_refused(
         &dir,
         &["rewrite", path, "--migration", "0_init"],

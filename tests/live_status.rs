@@ -10,6 +10,7 @@ use common::*;
 use migrate_safe::db::ScratchDatabase;
 use migrate_safe::prisma::ApplyModel;
 use migrate_safe::prisma::apply::apply_migration;
+use migrate_safe::source::discover::discover;
 
 fn write(dir: &std::path::Path, name: &str, sql: &str) {
     fs::create_dir_all(dir.join(name)).unwrap();
@@ -136,6 +137,12 @@ fn status_reports_every_state_and_hazard_with_recovery() {
     assert_eq!(
         json["hazards"][0]["recovery"][0],
         "DROP INDEX CONCURRENTLY \"public\".\"User_email_key\";"
+    );
+    // One migration failed: the recovery names it instead of a placeholder.
+    let resolve = json["hazards"][0]["recovery"][2].as_str().unwrap();
+    assert!(
+        resolve.starts_with("prisma migrate resolve --rolled-back \"3_failed\""),
+        "{resolve}"
     );
     assert!(
         json["hazards"][1]["recovery"][0]
@@ -274,6 +281,29 @@ fn rewrite_with_a_database_targets_what_is_pending_there_and_refuses_what_is_app
         !actual
             .keys()
             .any(|p| p.starts_with("20240501090000_task_assignees_01"))
+    );
+
+    // Everything applied: the report says nothing is pending there, not that there is nothing to do.
+    let applied = ScratchDatabase::create(&server, None).unwrap();
+    let mut applied_client = applied.connect().unwrap();
+    for migration in &discover(&dir).unwrap().migrations {
+        apply_migration(
+            &mut applied_client,
+            &migration.name,
+            &migration.sql,
+            ApplyModel::OneQuery,
+        )
+        .unwrap();
+    }
+    let output = run(&["rewrite", path, "--database-url", &applied.url]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(&format!(
+            "Nothing is pending in {}: every migration here is applied there",
+            applied.url
+        )),
+        "{}",
+        stdout(&output)
     );
 }
 

@@ -59,8 +59,9 @@ pub fn write_text(reports: &[CheckReport], out: &mut dyn Write) -> io::Result<()
 fn write_one(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
-        "Migrations directory: {}, {} migrations",
-        report.directory, report.migrations
+        "Migrations directory: {}, {}",
+        report.directory,
+        crate::report::count(report.migrations, "migration")
     )?;
     writeln!(out, "{}", report.prisma.describe())?;
     writeln!(out, "PostgreSQL: {}", report.server.description)?;
@@ -77,14 +78,17 @@ fn write_one(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
     match &report.failure {
         None => writeln!(
             out,
-            "Applied {} of {} migrations the way Prisma does ({how}): ok",
-            report.applied, report.migrations
+            "Applied {} of {} the way Prisma does ({how}): ok",
+            report.applied,
+            crate::report::count(report.migrations, "migration")
         )?,
         Some(failure) => {
             writeln!(
                 out,
-                "Applied {} of {} migrations ({how}); migration {} failed (Prisma stops with P3018; the next deploy refuses with P3009 until `prisma migrate resolve`):",
-                report.applied, report.migrations, failure.migration
+                "Applied {} of {} ({how}); migration {} failed (Prisma stops with P3018; the next deploy refuses with P3009 until `prisma migrate resolve`):",
+                report.applied,
+                crate::report::count(report.migrations, "migration"),
+                failure.migration
             )?;
             match &failure.statement {
                 Some(statement) => writeln!(

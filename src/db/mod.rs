@@ -31,7 +31,21 @@ pub fn describe(error: &postgres::Error) -> String {
             db.message(),
             db.code().code()
         ),
-        None => error.to_string(),
+        // The client's own message ("error connecting to server") hides the cause (refused, unknown
+        // host, timed out, TLS): its source chain says it.
+        None => {
+            let mut message = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                let cause_text = cause.to_string();
+                if !message.contains(&cause_text) {
+                    message.push_str(": ");
+                    message.push_str(&cause_text);
+                }
+                source = cause.source();
+            }
+            message
+        }
     }
 }
 

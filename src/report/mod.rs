@@ -138,3 +138,22 @@ mod tests {
         }
     }
 }
+
+/// `1 migration`, `2 migrations`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod count_tests {
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(super::count(1, "migration"), "1 migration");
+        assert_eq!(super::count(0, "migration"), "0 migrations");
+        assert_eq!(super::count(163, "migration"), "163 migrations");
+    }
+}

@@ -15,6 +15,8 @@ pub struct TextSink<'a> {
     pub out: &'a mut dyn Write,
     pub color: bool,
     pub mode: Mode,
+    /// The deployed database the targets came from (redacted), when one was given.
+    pub database: Option<String>,
 }
 
 impl Sink for TextSink<'_> {
@@ -30,24 +32,30 @@ impl Sink for TextSink<'_> {
         match &dir.found_inside {
             Some(root) => writeln!(
                 out,
-                "Migrations directory: {} (found inside {}), {} migrations",
+                "Migrations directory: {} (found inside {}), {}",
                 dir.path.display(),
                 root.display(),
-                dir.migrations.len()
+                super::count(dir.migrations.len(), "migration")
             )?,
             None => writeln!(
                 out,
-                "Migrations directory: {}, {} migrations",
+                "Migrations directory: {}, {}",
                 dir.path.display(),
-                dir.migrations.len()
+                super::count(dir.migrations.len(), "migration")
             )?,
         }
         writeln!(out, "{}", prisma.describe())?;
         if targets == 0 {
-            writeln!(
-                out,
-                "No migration to rewrite: only baselines (0_*) and folders written by migrate-safe."
-            )?;
+            match &self.database {
+                Some(database) => writeln!(
+                    out,
+                    "Nothing is pending in {database}: every migration here is applied there (or is a baseline or a folder migrate-safe wrote)."
+                )?,
+                None => writeln!(
+                    out,
+                    "No migration to rewrite: only baselines (0_*) and folders written by migrate-safe."
+                )?,
+            }
         }
         Ok(())
     }
