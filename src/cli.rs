@@ -144,7 +144,8 @@ pub enum LintFormat {
 
 #[derive(Debug, Args)]
 pub struct BaselineArgs {
-    /// Prisma migrations directory (may be empty).
+    /// Prisma migrations directory (may be empty, or not exist yet: the baseline creates it, with
+    /// Prisma's migration_lock.toml).
     pub dir: PathBuf,
 
     /// The database to baseline. Default: DATABASE_URL, as Prisma.
@@ -183,6 +184,7 @@ pub struct BaselineArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Prisma migrations directory (or a project root / prisma/ folder holding prisma/migrations).
+    #[arg(default_value = ".")]
     pub dir: PathBuf,
 
     /// The database to read (never written to). Default: DATABASE_URL, as Prisma.
@@ -221,6 +223,7 @@ pub struct ServerArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Prisma migrations directory (or a project root / prisma/ folder holding prisma/migrations).
+    #[arg(default_value = ".")]
     pub dir: PathBuf,
 
     /// Migration whose locks to report (repeatable). Default: the newest migration and the folders
@@ -250,6 +253,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct RewriteArgs {
     /// Prisma migrations directory (or a project root / prisma/ folder holding prisma/migrations).
+    #[arg(default_value = ".")]
     pub dir: PathBuf,
 
     /// Migration folder to rewrite (repeatable). Default: the newest migration, or with --database-url

@@ -130,3 +130,40 @@ fn tables_renamed_or_dropped_in_history_are_tracked() {
         "{text}"
     );
 }
+
+#[test]
+fn every_command_defaults_to_the_current_directory_like_lint() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("prisma/migrations");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("migration_lock.toml"), LOCK).unwrap();
+    write_migration(
+        &dir,
+        "1_init",
+        "CREATE TABLE \"User\" (\"id\" TEXT NOT NULL, \"email\" TEXT);\n",
+    );
+    write_migration(
+        &dir,
+        "2_index",
+        "CREATE INDEX \"User_email_idx\" ON \"User\"(\"email\");\n",
+    );
+    for args in [&["rewrite", "--dry-run"][..], &["lint"][..]] {
+        let output = binary()
+            .args(args)
+            .current_dir(temp.path())
+            .output()
+            .unwrap();
+        let expected = if args[0] == "lint" { 1 } else { 0 };
+        assert_eq!(
+            output.status.code(),
+            Some(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stdout(&output).contains("2_index"),
+            "{args:?}: {}",
+            stdout(&output)
+        );
+    }
+}
