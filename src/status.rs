@@ -82,10 +82,40 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
         .filter(|m| m.state == State::Failed)
         .map(|m| m.migration.as_str())
         .collect();
+    let pending_sql: Vec<(&str, &str)> = migrations
+        .iter()
+        .filter(|m| m.state.is_pending())
+        .filter_map(|m| Some((m.migration.as_str(), dir.get(&m.migration)?.sql.as_str())))
+        .collect();
     let hazards: Vec<HazardReport> = hazards(&mut client)
         .map_err(|e| Error::Database(e.to_string()))?
         .into_iter()
-        .map(explain)
+        .map(|hazard| {
+            // A NOT VALID constraint that a pending migration validates is on its way: deploy it.
+            let validated_by = match &hazard {
+                crate::db::catalog::Hazard::NotValidConstraint { constraint, .. } => {
+                    let needle = format!(
+                        "VALIDATE CONSTRAINT {}",
+                        crate::source::names::quote(constraint)
+                    );
+                    pending_sql
+                        .iter()
+                        .find(|(_, sql)| sql.contains(&needle))
+                        .map(|(name, _)| name.to_string())
+                }
+                _ => None,
+            };
+            let mut report = explain(hazard);
+            if let Some(name) = validated_by {
+                report.problem.push_str(&format!(
+                    "; the pending migration {name} validates it"
+                ));
+                report.recovery = vec![format!(
+                    "prisma migrate deploy (runs {name}, which validates it; if it fails, fix the violating rows first)"
+                )];
+            }
+            report
+        })
         .map(|mut hazard| {
             // The recovery names the failed migration when there is one to name.
             if let [name] = failed.as_slice() {

@@ -359,3 +359,49 @@ fn lint_with_a_database_lints_what_is_pending_there() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stdout(&output).contains("0 migrations linted, no findings"));
 }
+
+#[test]
+fn a_not_valid_constraint_that_a_pending_folder_validates_is_recovered_by_deploying() {
+    let Some(server) = server_url() else { return };
+    let dir = project_root().join("migrations-fixtures/saas-baseline/expected");
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let mut client = database.connect().unwrap();
+    // Deployed up to (not including) the folder that validates the foreign keys.
+    let migrations = discover(&dir).unwrap().migrations;
+    let validate = migrations
+        .iter()
+        .find(|m| m.name.ends_with("_validate_foreign_keys"))
+        .unwrap()
+        .name
+        .clone();
+    for migration in migrations.iter().take_while(|m| m.name != validate) {
+        apply_migration(
+            &mut client,
+            &migration.name,
+            &migration.sql,
+            ApplyModel::OneQuery,
+        )
+        .unwrap();
+    }
+    let output = run(&[
+        "status",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &database.url,
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let hazard = json["hazards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["kind"] == "not-valid-constraint")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(
+        hazard["recovery"],
+        serde_json::json!([format!(
+            "prisma migrate deploy (runs {validate}, which validates it; if it fails, fix the violating rows first)"
+        )])
+    );
+}
