@@ -25,6 +25,11 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     let mut target_names = resolve_targets(&dir, &targets)?;
     if let (Some(url), false) = (&args.database_url, args.all) {
         target_names = pending_targets(&dir, url, &targets, target_names)?;
+    } else if !args.all
+        && !args.check
+        && let Ok(local) = std::env::var("DATABASE_URL")
+    {
+        warn_if_applied_locally(&dir, &local, &target_names);
     }
     let config = Loaded::find(args.config.as_deref(), &dir.path)?;
     let prisma = config.prisma_target(args.prisma.prisma_version.as_deref(), &dir.path)?;
@@ -144,6 +149,35 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// Without `--database-url`: a target that the developer's own database (Prisma's `DATABASE_URL`) has
+/// already applied is about to be changed under it — `prisma migrate dev` will then call it modified.
+/// Said on stderr; an unreachable database says nothing (it is only a courtesy check).
+fn warn_if_applied_locally(dir: &MigrationsDir, url: &str, targets: &[String]) {
+    if targets.is_empty() || crate::db::provision::check_url(url).is_err() {
+        return;
+    }
+    let quick = if url.contains('?') {
+        format!("{url}&connect_timeout=2")
+    } else {
+        format!("{url}?connect_timeout=2")
+    };
+    let Ok(mut client) = crate::db::connect(&quick) else {
+        return;
+    };
+    let Ok(history) = read_history(&mut client, dir) else {
+        return;
+    };
+    for status in history.iter().filter(|s| targets.contains(&s.migration)) {
+        if matches!(status.state, State::Applied | State::Modified) {
+            eprintln!(
+                "warning: {} is already applied in {} (DATABASE_URL): after this rewrite `prisma migrate dev` reports it as modified. Rewrite right after `prisma migrate dev --create-only`; to start over here: `prisma migrate reset`, then `prisma migrate dev --create-only` and `migrate-safe rewrite`",
+                status.migration,
+                crate::db::redact(url)
+            );
+        }
+    }
 }
 
 /// With a deployed database: by default every migration pending there; never one it has applied.

@@ -405,3 +405,48 @@ fn a_not_valid_constraint_that_a_pending_folder_validates_is_recovered_by_deploy
         )])
     );
 }
+
+#[test]
+fn rewriting_a_migration_the_local_database_has_applied_warns() {
+    let Some(server) = server_url() else { return };
+    let fixture = project_root().join("migrations-fixtures/saas-baseline/migrations");
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let mut client = database.connect().unwrap();
+    let migrations = discover(&fixture).unwrap().migrations;
+    let newest = migrations.last().unwrap().name.clone();
+    apply_migration(
+        &mut client,
+        &migrations[0].name,
+        &migrations[0].sql,
+        ApplyModel::OneQuery,
+    )
+    .unwrap();
+    let rewrite = |temp: &std::path::Path| {
+        let dir = temp.join("migrations");
+        copy_tree(&fixture, &dir);
+        binary()
+            .args(["rewrite", dir.to_str().unwrap()])
+            .env("DATABASE_URL", &database.url)
+            .output()
+            .unwrap()
+    };
+    // Pending there: no warning.
+    let temp = tempfile::tempdir().unwrap();
+    let output = rewrite(temp.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("warning:"), "{}", stderr(&output));
+    // Applied there (as `prisma migrate dev` without --create-only does): it says so and how to redo it.
+    let last = migrations.last().unwrap();
+    apply_migration(&mut client, &last.name, &last.sql, ApplyModel::OneQuery).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let output = rewrite(temp.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let warned = stderr(&output);
+    assert!(
+        warned.contains(&format!(
+            "warning: {newest} is already applied in {} (DATABASE_URL)",
+            database.url
+        )) && warned.contains("prisma migrate reset"),
+        "{warned}"
+    );
+}
