@@ -141,6 +141,27 @@ const MENU: &[(&str, &[usize])] = &[
         "-- InsertData\nINSERT INTO \"b\" (\"id\", \"ax\") VALUES (3, 2) ON CONFLICT (\"id\") DO NOTHING;",
         &[3, 9, 10],
     ),
+    // Clauses the fixes must carry over or step aside for (the catalog comparison covers them all).
+    (
+        "-- AlterTable\nALTER TABLE \"b\" ADD CONSTRAINT \"b_id_deferred\" UNIQUE (\"id\") DEFERRABLE INITIALLY DEFERRED;",
+        &[],
+    ),
+    (
+        "-- CreateIndex\nCREATE UNIQUE INDEX \"b_id_nnd_key\" ON \"b\"(\"id\") NULLS NOT DISTINCT;",
+        &[],
+    ),
+    (
+        "-- CreateIndex\nCREATE INDEX \"a_c_part_idx\" ON \"a\"(\"c\" COLLATE \"C\" text_pattern_ops) INCLUDE (\"role\") WITH (fillfactor = 80) WHERE \"x\" > 0;",
+        &[],
+    ),
+    (
+        "-- AddForeignKey\nALTER TABLE \"b\" ADD CONSTRAINT \"b_ax_full_fkey\" FOREIGN KEY (\"ax\") REFERENCES \"a\"(\"x\") MATCH FULL ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED;",
+        &[],
+    ),
+    (
+        "-- AlterTable\nALTER TABLE \"a\" ADD CONSTRAINT \"a_x_positive\" CHECK (\"x\" > 0 /* positive */) NO INHERIT;",
+        &[],
+    ),
     (
         "-- AlterTable\nALTER TABLE \"a\" RENAME COLUMN \"x\" TO \"y\";",
         &[],
