@@ -245,6 +245,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub rows: u64,
 
+    /// A statement that runs longer than this while a lock blocking writes is held on an existing table
+    /// is a finding, whatever it is [default: 50 with --rows, else only known table-sized work counts].
+    #[arg(long, value_name = "MS")]
+    pub lock_threshold_ms: Option<f64>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -554,3 +554,74 @@ fn rows_seeds_every_existing_table_respecting_types_and_foreign_keys() {
         assert_eq!(total, 300 * counts.len() as i64);
     }
 }
+
+#[test]
+fn a_backfill_under_an_add_columns_lock_is_a_finding_measured_not_guessed() {
+    let Some(server) = server_url() else { return };
+    let _serial = serial();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            (
+                "1_init",
+                "CREATE TABLE \"Post\" (\"id\" INTEGER NOT NULL, \"title\" TEXT NOT NULL, CONSTRAINT \"Post_pkey\" PRIMARY KEY (\"id\"));\n",
+            ),
+            (
+                "2_slug",
+                "-- AlterTable\nALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n\nUPDATE \"Post\" SET \"slug\" = lower(\"title\") || '-' || \"id\";\n",
+            ),
+        ],
+    );
+    // One transaction (Prisma <= 7.3): the UPDATE runs under the ADD COLUMN's ACCESS EXCLUSIVE.
+    let output = check(&dir, &server, &["--rows", "50000", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let report = only_report(&output);
+    assert_eq!(report["proven"], false);
+    assert_eq!(report["lock_threshold_ms"], 50.0);
+    let update = &report["locks"][0]["statements"][1];
+    assert_eq!(update["verdict"], "blocks-reads-and-writes", "{report:#}");
+    let long = update["long_hold"].as_str().unwrap();
+    assert!(
+        long.contains(
+            "while ACCESS EXCLUSIVE on \"Post\" (taken at line 2) blocked reads and writes"
+        ),
+        "{long}"
+    );
+    let hold = &report["locks"][0]["holds"][0];
+    assert_eq!(hold["table"], "\"Post\"");
+    assert_eq!(hold["mode"], "ACCESS_EXCLUSIVE");
+    assert_eq!(
+        (hold["from_line"].clone(), hold["to_line"].clone()),
+        (2.into(), 4.into())
+    );
+    assert!(hold["duration_ms"].as_f64().unwrap() > 50.0, "{hold}");
+    let text = stdout(&check(&dir, &server, &["--rows", "50000"]));
+    assert!(text.contains("\"Post\": ACCESS EXCLUSIVE held "), "{text}");
+    assert!(text.contains(" ms, lines 2-4"), "{text}");
+    assert!(!text.contains("Proven"), "{text}");
+
+    // Statement by statement (Prisma 7.4+) the ADD COLUMN has committed before the UPDATE runs.
+    let output = check(
+        &dir,
+        &server,
+        &[
+            "--rows",
+            "50000",
+            "--format",
+            "json",
+            "--prisma-version",
+            "7.10.1",
+        ],
+    );
+    let report = only_report(&output);
+    assert_eq!(report["proven"], true, "{report:#}");
+    assert_eq!(report["locks"][0]["holds"][0]["to_line"], 2);
+    // Without --rows (empty tables) the same file is judged by what its statements are.
+    let output = check(&dir, &server, &["--format", "json"]);
+    assert_eq!(
+        only_report(&output)["lock_threshold_ms"],
+        serde_json::Value::Null
+    );
+    assert_eq!(scratch_databases(&server), Vec::<String>::new());
+}

@@ -58,6 +58,8 @@ pub struct ApplyFailure {
 #[derive(Debug, Serialize)]
 pub struct MigrationLocks {
     pub migration: String,
+    /// Each existing table's lock hold: mode, from which statement to the commit, for how long.
+    pub holds: Vec<trace::TableHold>,
     /// Applied statement by statement (Prisma 7.4+ on a file it can split), each its own transaction.
     pub per_statement: bool,
     pub statements: Vec<StatementLocks>,
@@ -86,6 +88,8 @@ pub struct CheckReport {
     pub hazards: Vec<HazardReport>,
     /// Rows seeded before each traced migration (`--rows`), and what could not be filled.
     pub seeded_rows: u64,
+    /// Statements longer than this under a lock blocking writes are findings (`--lock-threshold-ms`).
+    pub lock_threshold_ms: Option<f64>,
     pub notes: Vec<String>,
     pub findings: usize,
     pub proven: bool,
@@ -104,6 +108,10 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
     for &model in &prisma.models {
         let mut report = check(&dir, &targets, &server, args.rows, model)?;
         report.prisma = prisma.clone();
+        let threshold = args
+            .lock_threshold_ms
+            .or((args.rows > 0).then_some(DEFAULT_LOCK_THRESHOLD_MS));
+        report.judge(threshold);
         reports.push(report);
     }
     let written = match args.format {
@@ -159,6 +167,7 @@ pub fn check(
                 .map_err(db_error)?;
                 locks.push(MigrationLocks {
                     migration: migration.name.clone(),
+                    holds: Vec::new(),
                     per_statement: true,
                     statements: traced,
                 });
@@ -181,6 +190,7 @@ pub fn check(
             let (statements, _) = trace_migration(&mut client, migration)?;
             locks.push(MigrationLocks {
                 migration: migration.name.clone(),
+                holds: Vec::new(),
                 per_statement: false,
                 statements,
             });
@@ -231,6 +241,7 @@ pub fn check(
         locks,
         hazards,
         seeded_rows: rows,
+        lock_threshold_ms: None,
         notes,
         findings,
         proven: findings == 0,
@@ -258,6 +269,31 @@ fn locate_failure(
     Ok(trace(client, &migration.sql, &split, &statements)
         .map_err(db_error)?
         .1)
+}
+
+/// With `--rows`, a statement that runs longer than this under a lock blocking writes is a finding.
+pub const DEFAULT_LOCK_THRESHOLD_MS: f64 = 50.0;
+
+impl CheckReport {
+    /// Lock holds per table, and verdicts from the measured durations when `threshold_ms` is set;
+    /// the findings and the proof follow.
+    pub fn judge(&mut self, threshold_ms: Option<f64>) {
+        for migration in &mut self.locks {
+            if let Some(threshold) = threshold_ms {
+                trace::judge_durations(&mut migration.statements, threshold);
+            }
+            migration.holds = trace::table_holds(&migration.statements, migration.per_statement);
+        }
+        self.lock_threshold_ms = threshold_ms;
+        let lock_findings = self
+            .locks
+            .iter()
+            .flat_map(|m| &m.statements)
+            .filter(|s| s.verdict.is_finding())
+            .count();
+        self.findings = lock_findings + self.hazards.len() + usize::from(self.failure.is_some());
+        self.proven = self.findings == 0;
+    }
 }
 
 pub fn explain(hazard: Hazard) -> HazardReport {

@@ -197,6 +197,9 @@ fn write_one(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
                     lock.mode.name()
                 )?;
             }
+            if let Some(long) = &statement.long_hold {
+                writeln!(out, "    {long}")?;
+            }
             writeln!(
                 out,
                 "    -> {}{}",
@@ -206,6 +209,26 @@ fn write_one(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
                 } else {
                     ""
                 }
+            )?;
+        }
+        if !migration.holds.is_empty() {
+            writeln!(out, "  Lock holds on existing tables:")?;
+        }
+        for hold in &migration.holds {
+            let lines = if hold.from_line == hold.to_line {
+                format!("line {}", hold.from_line)
+            } else {
+                format!("lines {}-{}", hold.from_line, hold.to_line)
+            };
+            let held = match hold.duration_ms {
+                Some(ms) => format!("held {ms:.1} ms"),
+                None => "held for a time not measured".to_string(),
+            };
+            writeln!(
+                out,
+                "    {}: {} {held}, {lines}",
+                hold.table,
+                hold.mode.name()
             )?;
         }
     }

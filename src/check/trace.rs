@@ -106,6 +106,9 @@ pub struct StatementLocks {
     pub duration_ms: Option<f64>,
     /// The lock is known rather than observed (CONCURRENTLY statements cannot run in a transaction).
     pub known: bool,
+    /// It ran longer than the threshold while a lock that blocks writes was held on an existing table:
+    /// what, measured (`check --rows`).
+    pub long_hold: Option<String>,
 }
 
 struct Table {
@@ -318,6 +321,7 @@ pub fn trace(
                 verdict: Verdict::Safe,
                 duration_ms: None,
                 known: true,
+                long_hold: None,
             }],
             None,
         ));
@@ -394,6 +398,7 @@ pub fn trace(
             verdict,
             duration_ms: Some(duration_ms),
             known: false,
+            long_hold: None,
         });
     }
     client.batch_execute("ROLLBACK")?;
@@ -582,6 +587,7 @@ pub fn apply_per_statement(
             held,
             duration_ms: Some(duration_ms),
             known,
+            long_hold: None,
         });
     }
     let finished = record_finish(client, &id);
@@ -631,4 +637,112 @@ fn strongest_per_table<'a>(
         *entry = (*entry).max(*mode);
     }
     strongest
+}
+
+/// How long an existing table was locked against writes (or reads) during one migration.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableHold {
+    pub table: String,
+    /// The strongest mode held.
+    pub mode: LockMode,
+    /// From the statement that took it to the one after which it was released (the commit).
+    pub from_line: usize,
+    pub to_line: usize,
+    /// Summed over the statements it was held through; `None` when one of them was not measured.
+    pub duration_ms: Option<f64>,
+}
+
+/// Verdicts from measurements: a statement that ran longer than `threshold_ms` while a lock blocking
+/// writes was held on an existing table (its own, or one still held from an earlier statement of the
+/// same transaction) is a finding, whatever its kind — an UPDATE backfill under an ADD COLUMN's ACCESS
+/// EXCLUSIVE as much as an index build. Says which statement took the lock.
+pub fn judge_durations(statements: &mut [StatementLocks], threshold_ms: f64) {
+    for i in 0..statements.len() {
+        let (earlier, rest) = statements.split_at_mut(i);
+        let statement = &mut rest[0];
+        let Some(duration) = statement.duration_ms.filter(|d| *d > threshold_ms) else {
+            continue;
+        };
+        let blocking = statement
+            .locks
+            .iter()
+            .chain(&statement.held)
+            .filter(|l| l.mode.blocks_writes())
+            .max_by_key(|l| l.mode);
+        let Some(lock) = blocking else {
+            continue;
+        };
+        let taken_at = statement
+            .locks
+            .iter()
+            .any(|l| l.table == lock.table && l.mode == lock.mode)
+            .then_some(statement.line)
+            .or_else(|| {
+                earlier
+                    .iter()
+                    .find(|s| {
+                        s.locks
+                            .iter()
+                            .any(|l| l.table == lock.table && l.mode.blocks_writes())
+                    })
+                    .map(|s| s.line)
+            })
+            .unwrap_or(statement.line);
+        statement.long_hold = Some(format!(
+            "ran {duration:.1} ms (over {threshold_ms:.0} ms) while {} on {} (taken at line {taken_at}) blocked {}",
+            lock.mode.name(),
+            lock.table,
+            if lock.mode == LockMode::AccessExclusive {
+                "reads and writes"
+            } else {
+                "writes"
+            }
+        ));
+        statement.verdict = if lock.mode == LockMode::AccessExclusive {
+            Verdict::BlocksReadsAndWrites
+        } else {
+            Verdict::BlocksWrites
+        };
+    }
+}
+
+/// Each existing table's lock hold in one traced migration: where the file is one transaction (or
+/// inside its own BEGIN block), a lock is held from the statement that took it to the commit;
+/// statement by statement, for that statement alone (the longest such hold is reported).
+pub fn table_holds(statements: &[StatementLocks], per_statement: bool) -> Vec<TableHold> {
+    let mut holds: BTreeMap<String, TableHold> = BTreeMap::new();
+    for (i, statement) in statements.iter().enumerate() {
+        for lock in statement.locks.iter().filter(|l| l.mode.blocks_writes()) {
+            let through: &[StatementLocks] = if per_statement && statement.held.is_empty() {
+                std::slice::from_ref(statement)
+            } else {
+                &statements[i..]
+            };
+            let duration = through.iter().map(|s| s.duration_ms).sum::<Option<f64>>();
+            let hold = TableHold {
+                table: lock.table.clone(),
+                mode: through
+                    .iter()
+                    .flat_map(|s| s.locks.iter().filter(|l| l.table == lock.table))
+                    .map(|l| l.mode)
+                    .max()
+                    .unwrap_or(lock.mode),
+                from_line: statement.line,
+                to_line: through.last().map_or(statement.line, |s| s.line),
+                duration_ms: duration,
+            };
+            let keep = match holds.get(&lock.table) {
+                None => true,
+                // One transaction: the first taker holds it longest. Per statement: the longest.
+                Some(existing) => {
+                    per_statement
+                        && hold.duration_ms.unwrap_or(0.0) > existing.duration_ms.unwrap_or(0.0)
+                }
+            };
+            if keep {
+                holds.insert(lock.table.clone(), hold);
+            }
+        }
+    }
+    holds.into_values().collect()
 }
