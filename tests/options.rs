@@ -167,3 +167,42 @@ fn every_command_defaults_to_the_current_directory_like_lint() {
         );
     }
 }
+
+/// The README's workflow on Prisma's most common change, an optional relation: after `rewrite` alone,
+/// `lint` still fails on lock-timeout (a fix applied only when asked); after `rewrite --unsafe-fixes` it
+/// passes.
+#[test]
+fn the_workflow_ends_with_a_passing_lint_once_the_lock_timeout_fix_is_chosen() {
+    let relation = "-- AlterTable\nALTER TABLE \"User\" ADD COLUMN     \"teamId\" TEXT;\n\n-- AddForeignKey\nALTER TABLE \"User\" ADD CONSTRAINT \"User_teamId_fkey\" FOREIGN KEY (\"teamId\") REFERENCES \"Team\"(\"id\") ON DELETE SET NULL ON UPDATE CASCADE;\n";
+    for (unsafe_fixes, lint_code) in [(false, 1), (true, 0)] {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("migrations");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("migration_lock.toml"), LOCK).unwrap();
+        write_migration(
+            &dir,
+            "1_init",
+            "CREATE TABLE \"Team\" (\"id\" TEXT NOT NULL, CONSTRAINT \"Team_pkey\" PRIMARY KEY (\"id\"));\nCREATE TABLE \"User\" (\"id\" TEXT NOT NULL, CONSTRAINT \"User_pkey\" PRIMARY KEY (\"id\"));\n",
+        );
+        write_migration(&dir, "2_relation", relation);
+        let mut args = vec!["rewrite", dir.to_str().unwrap()];
+        if unsafe_fixes {
+            args.push("--unsafe-fixes");
+        }
+        assert_eq!(run(&args).status.code(), Some(0));
+        let lint = run(&["lint", dir.to_str().unwrap()]);
+        assert_eq!(
+            lint.status.code(),
+            Some(lint_code),
+            "unsafe fixes {unsafe_fixes}: {}",
+            stdout(&lint)
+        );
+        if !unsafe_fixes {
+            assert!(
+                stdout(&lint).contains("warning[lock-timeout]"),
+                "{}",
+                stdout(&lint)
+            );
+        }
+    }
+}
