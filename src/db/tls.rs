@@ -392,7 +392,13 @@ impl Connector {
                  requires it"
             );
         }
-        let message = super::describe(error);
+        let mut message = super::describe(error);
+        // The client's own words ("error performing TLS handshake") leave out the cause.
+        if let Some(cause) = cause.map(|c| c.to_string())
+            && !message.contains(&cause)
+        {
+            message = format!("{message}: {cause}");
+        }
         if self.handshake_started() {
             format!("{message} ({how})")
         } else {
