@@ -488,6 +488,29 @@ fn own_ca_server() {
         &[],
     );
 
+    // SCRAM with channel binding (tls-server-end-point): `channel_binding=require` fails unless the
+    // binding was used; a wrong password still fails.
+    connect(&server.url("127.0.0.1", "sslmode=disable"))
+        .unwrap()
+        .batch_execute("ALTER ROLE postgres PASSWORD 'secret'")
+        .unwrap();
+    server.reconfigure(
+        "pg_hba.conf",
+        "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n",
+        false,
+    );
+    let bound = server.url(
+        "localhost",
+        &format!("sslmode=verify-full&{root}&channel_binding=require"),
+    );
+    assert_connects(&bound, &[]);
+    assert!(encrypted(&bound));
+    assert_refused(
+        &bound.replace(":secret@", ":wrong@"),
+        &[],
+        &["password authentication failed"],
+    );
+
     // Only TLS connections over TCP (pg_hba.conf's hostssl): allow's plain attempt is turned down
     // and it goes on with TLS.
     server.reconfigure(

@@ -15,6 +15,7 @@
 //!   names).
 //! - `sslrootcert=system`: the operating system's roots, and then (as in libpq 16) `verify-full`
 //!   by default and nothing weaker.
+//! - SCRAM gets the server certificate's hash for channel binding (`tls-server-end-point`).
 
 use std::error::Error as StdError;
 use std::future::Future;
@@ -441,7 +442,15 @@ impl TlsConnect<Socket> for RustlsConnect {
                 .map_err(|_| format!("\"{}\" is not a host name TLS can check", self.domain))?;
             let connector = tokio_rustls::TlsConnector::from(self.config);
             match connector.connect(name, stream).await {
-                Ok(stream) => Ok(RustlsStream(Box::new(stream))),
+                Ok(stream) => {
+                    let end_point = stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|certs| certs.first())
+                        .and_then(|cert| tls_server_end_point(cert));
+                    Ok(RustlsStream(Box::new(stream), end_point))
+                }
                 Err(error) => {
                     // tokio-rustls wraps rustls's error: unwrap it so that the message can say more.
                     if error
@@ -459,7 +468,70 @@ impl TlsConnect<Socket> for RustlsConnect {
     }
 }
 
-pub struct RustlsStream(Box<tokio_rustls::client::TlsStream<Socket>>);
+pub struct RustlsStream(
+    Box<tokio_rustls::client::TlsStream<Socket>>,
+    /// The server certificate's hash for SCRAM channel binding, when its algorithm is known.
+    Option<Vec<u8>>,
+);
+
+/// RFC 5929's `tls-server-end-point`: the hash of the server's certificate with the hash function
+/// of its signature algorithm (SHA-256 for MD5 and SHA-1), as the PostgreSQL server computes it.
+/// `None` for other algorithms (RSASSA-PSS, Ed25519): SCRAM then runs without channel binding.
+fn tls_server_end_point(cert: &[u8]) -> Option<Vec<u8>> {
+    use sha2::Digest;
+    const RSA: [u8; 8] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01];
+    const ECDSA_SHA2: [u8; 7] = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03];
+    const ECDSA_SHA1: [u8; 7] = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01];
+    let (body, _) = der(cert, 0x30)?;
+    let (_tbs, rest) = der(body, 0x30)?;
+    let (algorithm, _) = der(rest, 0x30)?;
+    let (oid, _) = der(algorithm, 0x06)?;
+    let bits = match oid {
+        // md5, sha1, sha256, sha384, sha512 WithRSAEncryption
+        [prefix @ .., last] if prefix == RSA => match last {
+            0x04 | 0x05 | 0x0b => 256,
+            0x0c => 384,
+            0x0d => 512,
+            _ => return None,
+        },
+        o if o == ECDSA_SHA1 => 256,
+        [prefix @ .., last] if prefix == ECDSA_SHA2 => match last {
+            0x02 => 256,
+            0x03 => 384,
+            0x04 => 512,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(match bits {
+        256 => sha2::Sha256::digest(cert).to_vec(),
+        384 => sha2::Sha384::digest(cert).to_vec(),
+        _ => sha2::Sha512::digest(cert).to_vec(),
+    })
+}
+
+/// One DER element with tag `tag` at the start of `data`: (its content, what follows it).
+fn der(data: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (&first, rest) = data.split_first()?;
+    if first != tag {
+        return None;
+    }
+    let (&len, mut rest) = rest.split_first()?;
+    let len = if len < 0x80 {
+        len as usize
+    } else {
+        let count = (len & 0x7f) as usize;
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let value = rest[..count]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | b as usize);
+        rest = &rest[count..];
+        value
+    };
+    (rest.len() >= len).then(|| (&rest[..len], &rest[len..]))
+}
 
 impl AsyncRead for RustlsStream {
     fn poll_read(
@@ -491,8 +563,11 @@ impl AsyncWrite for RustlsStream {
 
 impl TlsStream for RustlsStream {
     fn channel_binding(&self) -> ChannelBinding {
-        // SCRAM then authenticates without channel binding (tokio-postgres says so to the server).
-        ChannelBinding::none()
+        match &self.1 {
+            Some(hash) => ChannelBinding::tls_server_end_point(hash.clone()),
+            // SCRAM then authenticates without channel binding (tokio-postgres says so to the server).
+            None => ChannelBinding::none(),
+        }
     }
 }
 
@@ -681,6 +756,22 @@ mod tests {
         assert_eq!(settings.mode, SslMode::VerifyFull);
         let error = split("postgresql://h/db?sslrootcert=system&sslmode=require", &[]).unwrap_err();
         assert!(error.contains("weak sslmode \"require\""), "{error}");
+    }
+
+    #[test]
+    fn channel_binding_hashes_the_certificate_with_its_signature_hash() {
+        // Debian's snakeoil certificate (sha256WithRSAEncryption) where it exists: SHA-256 of its DER,
+        // what `openssl x509 -outform DER | sha256sum` prints.
+        let Ok(pem) = std::fs::read("/etc/ssl/certs/ssl-cert-snakeoil.pem") else {
+            return;
+        };
+        let cert = CertificateDer::from_pem_slice(&pem).unwrap();
+        let hash = tls_server_end_point(&cert).expect("an RSA/SHA-256 certificate");
+        use sha2::Digest;
+        assert_eq!(hash, sha2::Sha256::digest(&cert).to_vec());
+        // Truncated or foreign input gives no binding rather than a wrong one.
+        assert_eq!(tls_server_end_point(&cert[..cert.len() / 2]), None);
+        assert_eq!(tls_server_end_point(b"\x30\x03\x02\x01\x00"), None);
     }
 
     #[test]
