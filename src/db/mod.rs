@@ -3,10 +3,11 @@
 pub mod catalog;
 pub mod cleanup;
 pub mod provision;
+pub mod tls;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use postgres::{Client, NoTls};
+use postgres::Client;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -63,11 +64,16 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// Connect with TLS as libpq would (`sslmode`, `sslrootcert`, `PGSSLMODE`, `PGSSLROOTCERT`: see
+/// [`tls`]).
 pub fn connect(url: &str) -> Result<Client, DbError> {
-    Client::connect(&libpq_url(url), NoTls).map_err(|e| DbError::Connect {
+    let fail = |message: String| DbError::Connect {
         url: redact(url),
-        message: describe(&e),
-    })
+        message,
+    };
+    let (rest, settings) = tls::split_url(&libpq_url(url)).map_err(fail)?;
+    let mut config: postgres::Config = rest.parse().map_err(|e| fail(describe(&e)))?;
+    tls::connect(&mut config, &settings).map_err(fail)
 }
 
 /// Prisma's URL parameters that libpq does not know: `schema=NAME` becomes the search_path (as Prisma

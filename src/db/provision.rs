@@ -136,13 +136,21 @@ pub fn check_url(url: &str) -> Result<(), ProvisionError> {
             message: "not a postgres:// or postgresql:// URL".into(),
         });
     }
-    super::libpq_url(url)
-        .parse::<postgres::Config>()
-        .map(|_| ())
-        .map_err(|e| ProvisionError::BadUrl {
+    let bad = |message: String| ProvisionError::BadUrl {
+        url: redact(url),
+        message,
+    };
+    // TLS settings that cannot work (a bad sslmode, verify-ca without a root certificate) are said
+    // the way a failed connection is.
+    let (rest, _) = super::tls::split_url(&super::libpq_url(url)).map_err(|message| {
+        ProvisionError::Unreachable(DbError::Connect {
             url: redact(url),
-            message: e.to_string(),
+            message,
         })
+    })?;
+    rest.parse::<postgres::Config>()
+        .map(|_| ())
+        .map_err(|e| bad(e.to_string()))
 }
 
 fn from_url(url: &str) -> Result<Server, ProvisionError> {
