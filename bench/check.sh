@@ -20,7 +20,7 @@ mean() { python3 -c "import sys; v=[float(x) for x in sys.argv[1:]]; print(f'{su
 
 check_times=(); psql_times=(); verify_times=()
 for _ in $(seq "$RUNS"); do
-  s=$(now); "$BIN" check "$CORPUS" --all --database-url "$URL" >/dev/null || true; e=$(now)
+  s=$(now); "$BIN" check "$CORPUS" --all --scratch-url "$URL" >/dev/null || true; e=$(now)
   check_times+=("$(echo "$e - $s" | bc)")
 
   db=migrate_safe_bench_psql
@@ -38,7 +38,7 @@ last=$("$BIN" rewrite "$CORPUS" --all --dry-run --format json |
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cp -r "$CORPUS" "$work/migrations"
 for _ in $(seq "$RUNS"); do
-  s=$(now); "$BIN" rewrite "$work/migrations" --migration "$last" --verify --verify-url "$URL" --dry-run >/dev/null; e=$(now)
+  s=$(now); "$BIN" rewrite "$work/migrations" --migration "$last" --verify --scratch-url "$URL" --dry-run >/dev/null; e=$(now)
   verify_times+=("$(echo "$e - $s" | bc)")
 done
 

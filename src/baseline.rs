@@ -43,6 +43,13 @@ fn db(e: impl std::fmt::Display) -> Error {
 }
 
 pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> Result<Outcome> {
+    if args.verify_url.is_some() {
+        return Err(crate::cli::renamed(
+            "--verify-url",
+            "--scratch-url",
+            crate::cli::SCRATCH_WHY,
+        ));
+    }
     let dir = migrations_dir(&args.dir)?;
     let url = crate::status::database_url(args.database_url.as_deref())?;
     check_url(&url).map_err(db)?;
@@ -150,7 +157,7 @@ fn create_baseline(
     }
     let sql = schema_sql(url)?;
     // Proof: the baseline applied Prisma's way to an empty database reproduces this catalog.
-    let server = provision(args.verify_url.as_deref(), &args.pg_version).map_err(db)?;
+    let server = provision(args.scratch_url.as_deref(), &args.pg_version).map_err(db)?;
     let prisma = crate::config::Loaded::find(None, dir)?
         .prisma_target(args.prisma.prisma_version.as_deref(), dir)?;
     let source = {

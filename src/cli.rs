@@ -39,7 +39,7 @@ Exit codes: 0 written or nothing to rewrite, 1 a rewrite is needed (with --check
 
     /// Prove migrations on a live PostgreSQL: apply them the way Prisma does, report locks and hazards.
     #[command(after_help = "Where the server comes from, in this order:\n  \
-1. --database-url URL or MIGRATE_SAFE_DATABASE_URL (only scratch databases migrate_safe_<random> are used, then dropped)\n  \
+1. --scratch-url URL or MIGRATE_SAFE_SCRATCH_URL (only scratch databases migrate_safe_<random> are used, then dropped)\n  \
 2. a postgres:<--pg-version> container via testcontainers, when a Docker engine answers within 2 seconds\n  \
 3. a throwaway server from installed PostgreSQL binaries (initdb, pg_ctl) in a temporary directory\n\n\
 Exit codes: 0 proven and no finding, 1 findings or a failed proof, 2 error (bad input, no server, bad URL).")]
@@ -164,9 +164,13 @@ pub struct BaselineArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Server for the proof's scratch database (else MIGRATE_SAFE_DATABASE_URL, a testcontainers
-    /// container, or a throwaway local server).
+    /// A scratch server for the proof (else MIGRATE_SAFE_SCRATCH_URL, a testcontainers container, or a
+    /// throwaway local server): migrate-safe creates and drops its own databases there.
     #[arg(long, value_name = "URL")]
+    pub scratch_url: Option<String>,
+
+    /// Old name of --scratch-url.
+    #[arg(long, value_name = "URL", hide = true)]
     pub verify_url: Option<String>,
 
     /// PostgreSQL version of the testcontainers image.
@@ -211,8 +215,13 @@ pub struct PrismaArgs {
 
 #[derive(Debug, Args)]
 pub struct ServerArgs {
-    /// PostgreSQL to work on (any server where you may create databases); also MIGRATE_SAFE_DATABASE_URL.
+    /// A scratch server: any PostgreSQL where you may create databases (also MIGRATE_SAFE_SCRATCH_URL).
+    /// Never your application's database.
     #[arg(long, value_name = "URL")]
+    pub scratch_url: Option<String>,
+
+    /// Old name of --scratch-url for check.
+    #[arg(long, value_name = "URL", hide = true)]
     pub database_url: Option<String>,
 
     /// PostgreSQL version of the testcontainers image.
@@ -283,9 +292,13 @@ pub struct RewriteArgs {
     #[arg(long, conflicts_with = "check")]
     pub verify: bool,
 
-    /// Server for --verify's scratch databases (else MIGRATE_SAFE_DATABASE_URL, a testcontainers
-    /// container, or a throwaway local server).
+    /// A scratch server for --verify (else MIGRATE_SAFE_SCRATCH_URL, a testcontainers container, or a
+    /// throwaway local server): migrate-safe creates and drops its own databases there.
     #[arg(long, value_name = "URL")]
+    pub scratch_url: Option<String>,
+
+    /// Old name of --scratch-url.
+    #[arg(long, value_name = "URL", hide = true)]
     pub verify_url: Option<String>,
 
     /// PostgreSQL version of the testcontainers image for --verify.
@@ -324,3 +337,11 @@ pub enum Format {
     Text,
     Json,
 }
+
+/// An old flag spelling: the error that names the new one.
+pub fn renamed(old: &str, new: &str, why: &str) -> crate::error::Error {
+    crate::error::Error::Usage(format!("{old} is now {new}: {why}"))
+}
+
+/// Scratch servers are `--scratch-url`; the deployed database is `--database-url`, in every command.
+pub const SCRATCH_WHY: &str = "it names a scratch server, where migrate-safe creates and drops databases of its own; --database-url always means your application's deployed database";

@@ -15,6 +15,13 @@ use crate::report::{self, Mode, Report, Sink, stdout};
 use crate::source::discover::{MigrationsDir, Origin, discover};
 
 pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
+    if args.verify_url.is_some() {
+        return Err(crate::cli::renamed(
+            "--verify-url",
+            "--scratch-url",
+            crate::cli::SCRATCH_WHY,
+        ));
+    }
     if args.all && !(args.dry_run || args.check) {
         return Err(Error::Usage(
             "--all analyses every migration as if it were pending, including ones already applied somewhere: it only runs with --dry-run or --check, and never writes".into(),
@@ -94,7 +101,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     })?;
     let needs_rewrite = changed > 0;
     let verification = if args.verify && needs_rewrite {
-        let server = provision(args.verify_url.as_deref(), &args.pg_version)
+        let server = provision(args.scratch_url.as_deref(), &args.pg_version)
             .map_err(|e| Error::Database(e.to_string()))?;
         let results = verify(&dir, &plans, &server, &prisma.models)?;
         Some((server.description.clone(), results))
@@ -189,6 +196,14 @@ pub(crate) fn pending_targets(
 ) -> Result<Vec<String>> {
     crate::db::provision::check_url(url).map_err(|e| Error::Database(e.to_string()))?;
     let mut client = crate::db::connect(url).map_err(|e| Error::Database(e.to_string()))?;
+    if !crate::prisma::history::has_history(&mut client)
+        .map_err(|e| Error::Database(e.to_string()))?
+    {
+        return Err(Error::Usage(format!(
+            "{} has no _prisma_migrations table: Prisma has never deployed to it, so every migration would count as pending. --database-url is the application's deployed database; a scratch server for --verify is --scratch-url, and a migration not deployed anywhere yet needs no --database-url",
+            crate::db::redact(url)
+        )));
+    }
     let history = read_history(&mut client, dir).map_err(|e| Error::Database(e.to_string()))?;
     let state = |name: &str| {
         history

@@ -26,6 +26,8 @@ pub struct StatusReport {
     pub needs_rewrite: Vec<String>,
     pub hazards: Vec<HazardReport>,
     pub needs_attention: bool,
+    /// Whether the database has Prisma's `_prisma_migrations` table at all.
+    pub has_prisma_migrations: bool,
     /// Which Prisma applies the migrations.
     pub prisma: crate::prisma::PrismaTarget,
     /// For each failed migration, what its failure left behind under that Prisma's apply model.
@@ -47,6 +49,8 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
     let url = database_url(args.database_url.as_deref())?;
     crate::db::provision::check_url(&url).map_err(|e| Error::Database(e.to_string()))?;
     let mut client = connect(&url).map_err(|e| Error::Database(e.to_string()))?;
+    let deployed = crate::prisma::history::has_history(&mut client)
+        .map_err(|e| Error::Database(e.to_string()))?;
     let migrations = read_history(&mut client, &dir).map_err(|e| Error::Database(e.to_string()))?;
     let pending: Vec<String> = migrations
         .iter()
@@ -136,6 +140,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
         needs_rewrite,
         hazards,
         needs_attention,
+        has_prisma_migrations: deployed,
         prisma,
         failure_left,
     };
@@ -197,6 +202,12 @@ fn write_text(report: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
     writeln!(out, "Migrations directory: {}", report.directory)?;
     writeln!(out, "Database: {} (read only)", report.database)?;
     writeln!(out, "{}", report.prisma.describe())?;
+    if !report.has_prisma_migrations {
+        writeln!(
+            out,
+            "No _prisma_migrations table in this database: Prisma has never deployed here, so every migration shows as pending. Is this the application's database? (A scratch server is never passed as --database-url.)"
+        )?;
+    }
     writeln!(out)?;
     let width = report
         .migrations

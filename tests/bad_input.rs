@@ -175,6 +175,23 @@ fn unknown_baseline_and_generated_migrations_are_refused() {
         &["rewrite", path, "--migration", "2024_nope"],
         &["no migration folder named \"2024_nope\""],
     );
+    // One meaning per flag: a scratch server is --scratch-url; the old spellings say so.
+    assert_refused(
+        &dir,
+        &["check", path, "--database-url", "postgresql://localhost/x"],
+        &["check --database-url is now --scratch-url: it names a scratch server"],
+    );
+    assert_refused(
+        &dir,
+        &[
+            "rewrite",
+            path,
+            "--verify",
+            "--verify-url",
+            "postgresql://localhost/x",
+        ],
+        &["--verify-url is now --scratch-url"],
+    );
     // The timestamp alone: the folder it means is named.
     for command in ["rewrite", "lint", "check"] {
         assert_refused(
@@ -230,5 +247,23 @@ fn a_new_folder_that_would_not_sort_right_after_its_migration_is_refused() {
             "20240401000000_owner_email_relation_00_manual",
             "is in the way",
         ],
+    );
+}
+
+#[test]
+fn the_old_scratch_server_variable_is_named_with_its_new_name() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = prisma_dir(temp.path());
+    let output = binary()
+        .args(["check", dir.to_str().unwrap()])
+        .env("MIGRATE_SAFE_DATABASE_URL", "postgresql://localhost/x")
+        .env_remove("MIGRATE_SAFE_SCRATCH_URL")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("MIGRATE_SAFE_DATABASE_URL is now MIGRATE_SAFE_SCRATCH_URL"),
+        "{}",
+        stderr(&output)
     );
 }

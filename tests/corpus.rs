@@ -162,7 +162,7 @@ fn check_applies_every_migration(
         "check",
         corpus.to_str().unwrap(),
         "--all",
-        "--database-url",
+        "--scratch-url",
         server,
         "--format",
         "json",
@@ -214,7 +214,7 @@ fn verify_proves_a_sample_of_corpus_migrations_that_touch_existing_tables() {
         "rewrite",
         dir.to_str().unwrap(),
         "--verify",
-        "--verify-url",
+        "--scratch-url",
         &server,
         "--dry-run",
     ];

@@ -1763,7 +1763,7 @@ fn live_rewritten_fix_cases_apply_like_prisma_and_build_the_same_schema() {
             "check",
             rewritten.dir.to_str().unwrap(),
             "--all",
-            "--database-url",
+            "--scratch-url",
             &server,
             "--format",
             "json",

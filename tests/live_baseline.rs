@@ -27,7 +27,7 @@ fn baseline_is_proven_recorded_and_the_history_goes_on_from_it() {
     // Not there yet: the baseline creates it (its parent exists).
     let dir = temp.path().join("migrations");
     let path = dir.to_str().unwrap();
-    let verify = ["--verify-url", server.as_str()];
+    let verify = ["--scratch-url", server.as_str()];
 
     // Dry run: the SQL and the row are shown, nothing is written anywhere.
     let mut args = vec![
@@ -154,7 +154,7 @@ fn baseline_refuses_an_empty_database_and_an_existing_folder() {
         dir.to_str().unwrap(),
         "--database-url",
         &empty.url,
-        "--verify-url",
+        "--scratch-url",
         &server,
     ]);
     assert_eq!(output.status.code(), Some(2));
@@ -172,7 +172,7 @@ fn baseline_refuses_an_empty_database_and_an_existing_folder() {
         dir.to_str().unwrap(),
         "--database-url",
         &legacy.url,
-        "--verify-url",
+        "--scratch-url",
         &server,
     ]);
     assert_eq!(output.status.code(), Some(2));

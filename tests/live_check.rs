@@ -30,7 +30,7 @@ static EARLIER: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
 
 /// `check` on `server`, as Prisma 6.19.3 applies files (one query each) unless `extra` picks a version.
 fn check(dir: &Path, server: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["check", dir.to_str().unwrap(), "--database-url", server];
+    let mut args = vec!["check", dir.to_str().unwrap(), "--scratch-url", server];
     if !extra.contains(&"--prisma-version") {
         args.extend(["--prisma-version", "6.19.3"]);
     }
@@ -337,7 +337,7 @@ fn verify_proves_before_writing() {
         "rewrite",
         dir.to_str().unwrap(),
         "--verify",
-        "--database-url",
+        "--scratch-url",
         &server,
     ]);
     assert_eq!(
@@ -409,7 +409,7 @@ fn without_url_or_docker_a_throwaway_local_server_is_used_and_removed() {
     );
     let output = binary()
         .args(["check", dir.to_str().unwrap()])
-        .env_remove("MIGRATE_SAFE_DATABASE_URL")
+        .env_remove("MIGRATE_SAFE_SCRATCH_URL")
         .env(
             "DOCKER_HOST",
             format!("unix://{}/no-docker.sock", temp.path().display()),
@@ -453,7 +453,7 @@ fn bad_and_unreachable_urls_are_errors_without_passwords() {
         ),
         ("mysql://root:s3cret@127.0.0.1/db", "bad database URL"),
     ] {
-        let output = run(&["check", dir.to_str().unwrap(), "--database-url", url]);
+        let output = run(&["check", dir.to_str().unwrap(), "--scratch-url", url]);
         let err = stderr(&output);
         assert_eq!(output.status.code(), Some(2), "{err}");
         assert!(err.contains(needle), "{err}");
@@ -471,7 +471,7 @@ fn interrupting_a_check_drops_its_scratch_database() {
     let temp = tempfile::tempdir().unwrap();
     let dir = migrations_dir(temp.path(), &[("1_slow", "SELECT pg_sleep(20);\n")]);
     let child = binary()
-        .args(["check", dir.to_str().unwrap(), "--database-url", &server])
+        .args(["check", dir.to_str().unwrap(), "--scratch-url", &server])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

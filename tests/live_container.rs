@@ -79,7 +79,7 @@ fn migrate_safe_on(pg_version: &str, args: &[&str]) -> Output {
     binary()
         .args(args)
         .args(["--pg-version", pg_version])
-        .env_remove("MIGRATE_SAFE_DATABASE_URL")
+        .env_remove("MIGRATE_SAFE_SCRATCH_URL")
         .env_remove("MIGRATE_SAFE_TEST_DATABASE_URL")
         .output()
         .expect("run migrate-safe")

@@ -32,7 +32,7 @@ fn check_json(dir: &Path, server: &str, version: &str) -> (Option<i32>, serde_js
     let output = run(&[
         "check",
         dir.to_str().unwrap(),
-        "--database-url",
+        "--scratch-url",
         server,
         "--prisma-version",
         version,
@@ -80,7 +80,7 @@ fn a_failing_statement_leaves_the_earlier_ones_applied_under_prisma_7_only() {
     let text = stdout(&run(&[
         "check",
         dir.to_str().unwrap(),
-        "--database-url",
+        "--scratch-url",
         &server,
         "--prisma-version",
         "7.10.1",

@@ -330,7 +330,7 @@ fn rewritten_migrations_apply_like_the_originals_and_build_the_same_schema() {
                 "check",
                 rewritten.to_str().unwrap(),
                 "--all",
-                "--database-url",
+                "--scratch-url",
                 &server,
                 "--format",
                 "json",

@@ -450,3 +450,37 @@ fn rewriting_a_migration_the_local_database_has_applied_warns() {
         "{warned}"
     );
 }
+
+#[test]
+fn a_database_prisma_never_deployed_to_is_named_as_such() {
+    let Some(server) = server_url() else { return };
+    let dir = project_root().join("migrations-fixtures/saas-baseline/migrations");
+    let empty = ScratchDatabase::create(&server, None).unwrap();
+    // The mistake of issue 16: a scratch server passed where the deployed database is meant.
+    let rewrite = run(&[
+        "rewrite",
+        dir.to_str().unwrap(),
+        "--dry-run",
+        "--database-url",
+        &empty.url,
+    ]);
+    assert_eq!(rewrite.status.code(), Some(2));
+    assert!(
+        stderr(&rewrite)
+            .contains("has no _prisma_migrations table: Prisma has never deployed to it")
+            && stderr(&rewrite).contains("--scratch-url"),
+        "{}",
+        stderr(&rewrite)
+    );
+    let status = run(&[
+        "status",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &empty.url,
+    ]);
+    assert!(
+        stdout(&status).contains("No _prisma_migrations table in this database"),
+        "{}",
+        stdout(&status)
+    );
+}

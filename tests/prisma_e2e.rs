@@ -426,7 +426,7 @@ fn prisma_deploys_a_rewritten_migration_with_data() {
             "rewrite",
             project.dir(),
             "--verify",
-            "--verify-url",
+            "--scratch-url",
             &server,
         ])
         .expect(
@@ -516,7 +516,7 @@ fn prisma_accepts_a_baseline_written_by_migrate_safe() {
             project.dir(),
             "--database-url",
             &database.url,
-            "--verify-url",
+            "--scratch-url",
             &server,
         ])
         .expect(0, &["Wrote 0_init/migration.sql"]);
@@ -612,7 +612,7 @@ fn failure_drill_unique_on_duplicates() {
             "rewrite",
             project.dir(),
             "--verify",
-            "--verify-url",
+            "--scratch-url",
             &server,
         ])
         .expect(0, &["CONCURRENTLY"]);
@@ -786,7 +786,7 @@ fn prisma_deploys_the_lint_fixes_with_data() {
     for name in pending {
         args.extend(["--migration", name]);
     }
-    args.extend(["--unsafe-fixes", "--verify", "--verify-url", &server]);
+    args.extend(["--unsafe-fixes", "--verify", "--scratch-url", &server]);
     project.migrate_safe(&args).expect(0, &["Verified on"]);
     // The same folders as the fixture's expected directory, byte for byte.
     for folder in project.folders() {

@@ -101,7 +101,14 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
     let targets = resolve_check_targets(&dir, &targets)?;
     let prisma = crate::config::Loaded::find(None, &dir.path)?
         .prisma_target(args.prisma.prisma_version.as_deref(), &dir.path)?;
-    let server = provision(args.server.database_url.as_deref(), &args.server.pg_version)
+    if args.server.database_url.is_some() {
+        return Err(crate::cli::renamed(
+            "check --database-url",
+            "--scratch-url",
+            crate::cli::SCRATCH_WHY,
+        ));
+    }
+    let server = provision(args.server.scratch_url.as_deref(), &args.server.pg_version)
         .map_err(|e| Error::Database(e.to_string()))?;
     // One proof per way the project's Prisma may apply the files.
     let mut reports = Vec::new();

@@ -11,7 +11,10 @@ use serde::Serialize;
 
 use super::{DbError, cleanup, connect, redact};
 
-pub const URL_ENV: &str = "MIGRATE_SAFE_DATABASE_URL";
+/// A scratch server (never the application's database): where check and proofs create their databases.
+pub const URL_ENV: &str = "MIGRATE_SAFE_SCRATCH_URL";
+/// Its old name, answered with an error naming the new one.
+pub const OLD_URL_ENV: &str = "MIGRATE_SAFE_DATABASE_URL";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -50,13 +53,20 @@ pub enum ProvisionError {
     #[error("{0}")]
     Unreachable(DbError),
     #[error(
-        "no PostgreSQL server available:\n  1. --database-url URL or {URL_ENV}: not given\n  2. a container via testcontainers: {docker}\n  3. a throwaway local server: {local}\nGive a URL (e.g. `docker compose up -d` with this project's docker-compose.yml, then --database-url postgresql://postgres:postgres@127.0.0.1:5432/postgres), start Docker, or install PostgreSQL (initdb, pg_ctl)."
+        "no PostgreSQL server available:\n  1. --scratch-url URL or {URL_ENV}: not given\n  2. a container via testcontainers: {docker}\n  3. a throwaway local server: {local}\nGive a URL (e.g. `docker compose up -d` with this project's docker-compose.yml, then --scratch-url postgresql://postgres:postgres@127.0.0.1:5432/postgres), start Docker, or install PostgreSQL (initdb, pg_ctl)."
     )]
     NothingAvailable { docker: String, local: String },
+    #[error(
+        "{OLD_URL_ENV} is now {URL_ENV}: it names a scratch server (where migrate-safe creates and drops its own databases), never your application's database; rename the variable"
+    )]
+    OldVariable,
 }
 
-/// Find a server. `url` is `--database-url` (the environment variable is read when it is `None`).
+/// Find a server. `url` is `--scratch-url` (the environment variable is read when it is `None`).
 pub fn provision(url: Option<&str>, pg_version: &str) -> Result<Server, ProvisionError> {
+    if std::env::var(OLD_URL_ENV).is_ok_and(|v| !v.is_empty()) && std::env::var(URL_ENV).is_err() {
+        return Err(ProvisionError::OldVariable);
+    }
     let from_env = std::env::var(URL_ENV).ok().filter(|v| !v.is_empty());
     if let Some(url) = url.map(str::to_string).or(from_env) {
         return from_url(&url);

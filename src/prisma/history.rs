@@ -54,6 +54,13 @@ struct Row {
     logs: Option<String>,
 }
 
+/// Whether Prisma has ever deployed to this database (its `_prisma_migrations` table exists).
+pub fn has_history(client: &mut Client) -> Result<bool, DbError> {
+    Ok(client
+        .query_one("SELECT to_regclass('_prisma_migrations') IS NOT NULL", &[])?
+        .get(0))
+}
+
 /// Read `_prisma_migrations` in a read-only transaction; an absent table means nothing was applied.
 pub fn read_history(
     client: &mut Client,
