@@ -147,6 +147,7 @@ pub fn write_atomically(
         .map_err(|e| Error::io(&journal_file, std::io::Error::other(e)))?;
     let temp = journal_file.with_extension("json.tmp");
     if let Err(error) = write_synced(&temp, &text)
+        .inspect(|()| fault_point("journal-written"))
         .and_then(|()| fs::rename(&temp, &journal_file).map_err(|e| Error::io(&journal_file, e)))
         .and_then(|()| sync_dir(parent))
     {
@@ -239,8 +240,8 @@ pub fn recover(migrations_dir: &Path) -> Result<()> {
             })
         })
     };
-    // The common case costs two metadata reads and takes no lock.
-    if !journal.exists() && !has_staging() {
+    // The common case costs a few metadata reads and takes no lock.
+    if !journal.exists() && !journal.with_extension("json.tmp").exists() && !has_staging() {
         return Ok(());
     }
     // Recovery needs to write beside the directory; a read-only checkout cannot have been written to.
@@ -274,6 +275,15 @@ fn recover_locked(migrations_dir: &Path) -> Result<()> {
             if edits == 1 { "" } else { "s" },
         );
         used = journal.staging.file_name().map(|n| n.to_os_string());
+    }
+    // A journal killed while it was being written never took effect: the directory was not touched.
+    let unfinished_journal = journal_file.with_extension("json.tmp");
+    if unfinished_journal.exists() {
+        fs::remove_file(&unfinished_journal).map_err(|e| Error::io(&unfinished_journal, e))?;
+        eprintln!(
+            "migrate-safe: removed {}, the journal of a rewrite killed before it started writing (the directory was untouched)",
+            unfinished_journal.display()
+        );
     }
     // Staging no journal needs any more: left by a run killed before its journal was written, or done.
     for entry in fs::read_dir(parent)
