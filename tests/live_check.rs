@@ -69,21 +69,6 @@ fn all_scratch_databases(server: &str) -> Vec<String> {
         .collect()
 }
 
-fn migrations_dir(root: &Path, migrations: &[(&str, &str)]) -> std::path::PathBuf {
-    let dir = root.join("migrations");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(
-        dir.join("migration_lock.toml"),
-        "provider = \"postgresql\"\n",
-    )
-    .unwrap();
-    for (name, sql) in migrations {
-        fs::create_dir_all(dir.join(name)).unwrap();
-        fs::write(dir.join(name).join("migration.sql"), sql).unwrap();
-    }
-    dir
-}
-
 /// Statements the rewrite is about: index builds and foreign keys.
 fn blocking_index_or_foreign_key(report: &serde_json::Value) -> Vec<String> {
     report["locks"]

@@ -5,28 +5,13 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::live::server_url;
 use common::*;
 use migrate_safe::db::ScratchDatabase;
 use migrate_safe::prisma::ApplyModel;
 use migrate_safe::prisma::apply::apply_migration;
-
-fn migrations_dir(root: &Path, migrations: &[(&str, &str)]) -> PathBuf {
-    let dir = root.join("migrations");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(
-        dir.join("migration_lock.toml"),
-        "provider = \"postgresql\"\n",
-    )
-    .unwrap();
-    for (name, sql) in migrations {
-        fs::create_dir_all(dir.join(name)).unwrap();
-        fs::write(dir.join(name).join("migration.sql"), sql).unwrap();
-    }
-    dir
-}
 
 fn check_json(dir: &Path, server: &str, version: &str) -> (Option<i32>, serde_json::Value) {
     let output = run(&[

@@ -110,15 +110,14 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
     }
     let server = provision(args.server.scratch_url.as_deref(), &args.server.pg_version)
         .map_err(|e| Error::Database(e.to_string()))?;
+    let threshold = args
+        .lock_threshold_ms
+        .or((args.rows > 0).then_some(DEFAULT_LOCK_THRESHOLD_MS));
     // One proof per way the project's Prisma may apply the files.
     let mut reports = Vec::new();
     for &model in &prisma.models {
-        let mut report = check(&dir, &targets, &server, args.rows, model)?;
+        let mut report = check(&dir, &targets, &server, args.rows, threshold, model)?;
         report.prisma = prisma.clone();
-        let threshold = args
-            .lock_threshold_ms
-            .or((args.rows > 0).then_some(DEFAULT_LOCK_THRESHOLD_MS));
-        report.judge(threshold);
         reports.push(report);
     }
     let written = match args.format {
@@ -134,12 +133,13 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
 }
 
 /// Apply `dir` on a scratch database of `server` as Prisma does under `model`, tracing the locks of
-/// `targets`.
+/// `targets`; statements longer than `lock_threshold_ms` under a lock blocking writes are findings.
 pub fn check(
     dir: &MigrationsDir,
     targets: &[String],
     server: &Server,
     rows: u64,
+    lock_threshold_ms: Option<f64>,
     model: ApplyModel,
 ) -> Result<CheckReport> {
     let database = ScratchDatabase::create(&server.admin_url, None).map_err(db_error)?;
@@ -231,13 +231,7 @@ pub fn check(
         .into_iter()
         .map(explain)
         .collect();
-    let lock_findings: usize = locks
-        .iter()
-        .flat_map(|m| &m.statements)
-        .filter(|s| s.verdict.is_finding())
-        .count();
-    let findings = lock_findings + hazards.len() + usize::from(failure.is_some());
-    Ok(CheckReport {
+    let mut report = CheckReport {
         directory: dir.path.display().to_string(),
         prisma: PrismaTarget::model(model),
         model,
@@ -250,9 +244,11 @@ pub fn check(
         seeded_rows: rows,
         lock_threshold_ms: None,
         notes,
-        findings,
-        proven: findings == 0,
-    })
+        findings: 0,
+        proven: false,
+    };
+    report.judge(lock_threshold_ms);
+    Ok(report)
 }
 
 fn db_error(e: crate::db::DbError) -> Error {
@@ -284,7 +280,7 @@ pub const DEFAULT_LOCK_THRESHOLD_MS: f64 = 50.0;
 impl CheckReport {
     /// Lock holds per table, and verdicts from the measured durations when `threshold_ms` is set;
     /// the findings and the proof follow.
-    pub fn judge(&mut self, threshold_ms: Option<f64>) {
+    fn judge(&mut self, threshold_ms: Option<f64>) {
         for migration in &mut self.locks {
             if let Some(threshold) = threshold_ms {
                 trace::judge_durations(&mut migration.statements, threshold);

@@ -285,17 +285,7 @@ pub fn trace(
     let existing = tables(client)?;
     let excerpt = |s: &Statement| {
         let range = split.pieces[s.piece].statement.clone().unwrap_or_default();
-        let first = text[range]
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        if first.chars().count() > 100 {
-            format!("{}...", first.chars().take(100).collect::<String>())
-        } else {
-            first
-        }
+        crate::prisma::apply::excerpt(&text[range])
     };
     // Alone in its file, a CONCURRENTLY statement cannot run in the tracing transaction: its lock (SHARE
     // UPDATE EXCLUSIVE on the table) is known.
@@ -356,37 +346,8 @@ pub fn trace(
         let now_held = held_locks(client)?;
         let after = tables(client)?;
         // The strongest mode each existing table newly got from this statement.
-        let taken = strongest_per_table(now_held.difference(&held), &existing);
-        let mut locks = Vec::new();
-        for (oid, table) in &existing {
-            let rewritten = match (before.get(oid), after.get(oid)) {
-                (Some(b), Some(a)) => a.relfilenode != b.relfilenode,
-                _ => false,
-            };
-            if let Some(mode) = taken
-                .get(oid)
-                .copied()
-                .or(rewritten.then_some(LockMode::AccessExclusive))
-            {
-                locks.push(TableLock {
-                    table: table.name.to_string(),
-                    mode,
-                    rewritten,
-                });
-            }
-        }
-        locks.sort_by(|a, b| a.table.cmp(&b.table));
-        let already = strongest_per_table(held.iter(), &existing);
-        let mut held_locks: Vec<TableLock> = already
-            .iter()
-            .filter(|(_, mode)| mode.blocks_writes())
-            .map(|(oid, mode)| TableLock {
-                table: existing[oid].name.to_string(),
-                mode: *mode,
-                rewritten: false,
-            })
-            .collect();
-        held_locks.sort_by(|a, b| a.table.cmp(&b.table));
+        let locks = table_locks(now_held.difference(&held), &existing, &before, &after);
+        let held_locks = blocking_held(held.iter(), &existing);
         held = now_held;
         before = after;
         let verdict = verdict(heavy_work, &locks, &held_locks);
@@ -444,6 +405,25 @@ fn table_locks<'a>(
             });
         }
     }
+    locks.sort_by(|a, b| a.table.cmp(&b.table));
+    locks
+}
+
+/// The locks still `held` from earlier statements that block writes on existing tables, strongest
+/// per table, sorted by table.
+fn blocking_held<'a>(
+    held: impl Iterator<Item = &'a (u32, LockMode)>,
+    existing: &Tables,
+) -> Vec<TableLock> {
+    let mut locks: Vec<TableLock> = strongest_per_table(held, existing)
+        .iter()
+        .filter(|(_, mode)| mode.blocks_writes())
+        .map(|(oid, mode)| TableLock {
+            table: existing[oid].name.to_string(),
+            mode: *mode,
+            rewritten: false,
+        })
+        .collect();
     locks.sort_by(|a, b| a.table.cmp(&b.table));
     locks
 }
@@ -555,15 +535,7 @@ pub fn apply_per_statement(
                 (table_locks(taken.iter(), &existing, &before, &after), false)
             }
         };
-        let held: Vec<TableLock> = strongest_per_table(block_held.iter(), &existing)
-            .iter()
-            .filter(|(_, mode)| mode.blocks_writes())
-            .map(|(oid, mode)| TableLock {
-                table: existing[oid].name.to_string(),
-                mode: *mode,
-                rewritten: false,
-            })
-            .collect();
+        let held = blocking_held(block_held.iter(), &existing);
         if !bare {
             client.batch_execute("COMMIT")?;
         }

@@ -143,3 +143,19 @@ pub fn sql_files(root: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// `<root>/migrations` with a `migration_lock.toml` and one folder per `(name, sql)`.
+pub fn migrations_dir(root: &Path, migrations: &[(&str, &str)]) -> PathBuf {
+    let dir = root.join("migrations");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("migration_lock.toml"),
+        "provider = \"postgresql\"\n",
+    )
+    .unwrap();
+    for (name, sql) in migrations {
+        fs::create_dir_all(dir.join(name)).unwrap();
+        fs::write(dir.join(name).join("migration.sql"), sql).unwrap();
+    }
+    dir
+}
