@@ -75,6 +75,21 @@ Suppress one finding with a comment on the line before the statement:\n  \
 Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error.")]
     Lint(LintArgs),
 
+    /// Apply pending migrations to a live database like `prisma migrate deploy` (same bookkeeping,
+    /// same advisory lock), but each in one transaction with a short lock_timeout, retried with backoff
+    /// while something else holds the lock; CONCURRENTLY builds alone, with INVALID-index recovery; a
+    /// read-only pre-flight first that predicts data failures.
+    #[command(after_help = "Examples:\n  \
+migrate-safe deploy prisma/migrations --dry-run            the plan, the locks, the pre-flight; nothing applied\n  \
+migrate-safe deploy prisma/migrations                      apply what is pending (DATABASE_URL)\n  \
+migrate-safe deploy . --lock-timeout 500ms --deadline 10m  shorter waits for writers, longer patience\n\n\
+Defaults also come from the [deploy] table of migrate-safe.toml (lock-timeout, statement-timeout, \
+max-attempts, deadline).\n\n\
+Exit codes: 0 everything applied (or nothing pending), 1 stopped safely with nothing half-applied \
+(a predicted or real failure, a lock never granted, another deploy running, a failed migration to \
+resolve), 2 error (bad input, no server, a migration left half-applied).")]
+    Deploy(DeployArgs),
+
     /// List the rules with their id, default severity, fix and summary; with a rule id, explain it.
     Rules {
         /// A rule to explain: what it catches, why, and the fix or safe alternative.
@@ -183,6 +198,59 @@ pub struct BaselineArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Prisma migrations directory (or a project root / prisma/ folder holding prisma/migrations).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+
+    /// The database to deploy to. Default: DATABASE_URL, as Prisma.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Show the plan, the locks each migration takes and the pre-flight's findings; apply nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Skip the read-only pre-flight (data checks that predict failures) before applying.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub skip_preflight: bool,
+
+    /// How long a statement may wait for a lock before the attempt is rolled back and retried, e.g.
+    /// 500ms, 1s [default: 1s, or lock-timeout in [deploy] of migrate-safe.toml].
+    #[arg(long, value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
+
+    /// statement_timeout for each migration's statements (off unless given or configured).
+    #[arg(long, value_name = "DURATION")]
+    pub statement_timeout: Option<String>,
+
+    /// Attempts per migration when its locks are not granted in time [default: 20].
+    #[arg(long, value_name = "N")]
+    pub max_attempts: Option<u32>,
+
+    /// Give up retrying a migration after this long in all [default: 3min].
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
+
+    /// Before a CONCURRENTLY build, wait at most this long for older transactions (which the build
+    /// would wait for) to end, then stop [default: 1min].
+    #[arg(long, value_name = "DURATION")]
+    pub old_transaction_wait: Option<String>,
+
+    /// statement_timeout of each pre-flight data check [default: 30s].
+    #[arg(long, value_name = "DURATION")]
+    pub preflight_timeout: Option<String>,
+
+    /// Output format: text lines as it goes, or one JSON document at the end.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    #[arg(long, value_name = "FILE")]
+    /// A migrate-safe.toml to use instead of the nearest one.
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

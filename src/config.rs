@@ -37,6 +37,19 @@ pub struct Config {
     pub folder_naming: Option<FolderNaming>,
     /// The Prisma version that applies the migrations (`7.10.1`), when detection should not decide.
     pub prisma_version: Option<String>,
+    /// `migrate-safe deploy`'s defaults.
+    #[serde(default)]
+    pub deploy: DeployConfig,
+}
+
+/// `[deploy]`: durations as `500ms`, `1s`, `3min`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DeployConfig {
+    pub lock_timeout: Option<String>,
+    pub statement_timeout: Option<String>,
+    pub max_attempts: Option<u32>,
+    pub deadline: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
@@ -167,7 +180,28 @@ pub fn parse(text: &str) -> std::result::Result<Config, String> {
             "lock-timeout: \"{value}\" is not a PostgreSQL duration like \"5s\", \"500ms\" or \"1min\""
         ));
     }
+    let deploy = &config.deploy;
+    for (key, value) in [
+        ("deploy.lock-timeout", &deploy.lock_timeout),
+        ("deploy.statement-timeout", &deploy.statement_timeout),
+        ("deploy.deadline", &deploy.deadline),
+    ] {
+        if let Some(value) = value {
+            parse_duration(value).map_err(|e| format!("{key}: {e}"))?;
+        }
+    }
     Ok(config)
+}
+
+/// A duration as `500ms`, `1s`, `2min`, `1h` (humantime's syntax); zero is refused.
+pub fn parse_duration(value: &str) -> std::result::Result<std::time::Duration, String> {
+    match humantime::parse_duration(value.trim()) {
+        Ok(d) if d.is_zero() => Err(format!("\"{value}\" is zero; give a positive duration")),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!(
+            "\"{value}\" is not a duration like \"500ms\", \"1s\" or \"2min\" ({e})"
+        )),
+    }
 }
 
 pub fn known_rules() -> String {

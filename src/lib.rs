@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod deploy;
 pub mod error;
 pub mod fix;
 pub mod lint;

@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Command::Check(args) => migrate_safe::check::run(&args, &mut out),
         Command::Status(args) => migrate_safe::status::run(&args, &mut out),
         Command::Baseline(args) => migrate_safe::baseline::run(&args, &mut out),
+        Command::Deploy(args) => migrate_safe::deploy::run(&args, &mut out),
         Command::Lint(args) => migrate_safe::lint::run(&args, &mut out),
         Command::Rules { rule } => migrate_safe::rules::explain(rule.as_deref(), &mut out),
     };

@@ -1,0 +1,380 @@
+//! The `deploy` command: apply pending migrations to a live database without a write stall, and
+//! recover without a person.
+//!
+//! Flow: discover → read `_prisma_migrations` under Prisma's advisory lock → recover failed rows
+//! deploy can prove harmless ([`recover`]) → plan each pending migration ([`plan`]) → read-only
+//! pre-flight ([`preflight`]) → apply one by one ([`apply`]), stopping at the first that does not
+//! land. Output as it goes ([`report`]).
+
+pub mod apply;
+pub mod plan;
+pub mod preflight;
+pub mod recover;
+pub mod report;
+pub mod settings;
+pub mod watch;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use postgres::Client;
+use serde::Serialize;
+
+use crate::Outcome;
+use crate::cli::{DeployArgs, Format};
+use crate::db::{connect, redact};
+use crate::error::{Error, Result};
+use crate::prisma::bookkeeping::PRISMA_MIGRATIONS_TABLE;
+use crate::prisma::history::read_history;
+use crate::source::discover::discover;
+use apply::{Broken, MigrationRun, RunResult};
+use plan::{Planned, Refusal, Shape};
+use preflight::Preflight;
+use recover::Recovered;
+use settings::Settings;
+use watch::Blocker;
+
+/// Prisma's advisory lock key: `prisma migrate deploy` holds it for its whole run.
+pub const PRISMA_ADVISORY_LOCK: i64 = 72707369;
+
+/// Everything a run did, for `--format json` and the text summary.
+#[derive(Debug, Serialize)]
+pub struct DeployReport {
+    pub directory: String,
+    pub database: String,
+    pub dry_run: bool,
+    pub settings: Settings,
+    pub recovered: Vec<Recovered>,
+    pub pending: Vec<Planned>,
+    pub preflight: Option<Preflight>,
+    pub runs: Vec<MigrationRun>,
+    /// `applied`, `nothing_pending`, `dry_run`, `stopped` (exit 1) or `error` (exit 2).
+    pub outcome: &'static str,
+    /// Why it stopped, in one line, when it did.
+    pub stopped: Option<String>,
+    /// What to do next, when it stopped.
+    pub next: Vec<String>,
+}
+
+pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let dir = discover(&args.dir)?;
+    let url = crate::status::database_url(args.database_url.as_deref())?;
+    crate::db::provision::check_url(&url).map_err(|e| Error::Database(e.to_string()))?;
+    let config = crate::config::Loaded::find(args.config.as_deref(), &dir.path)?;
+    let settings = Settings::resolve(args, &config)?;
+    let json = args.format == Format::Json;
+    let mut sink = report::Sink { out, json };
+    let database = redact(&url);
+    sink.line(format!(
+        "migrate-safe deploy: {} -> {database}{}",
+        dir.path.display(),
+        if args.dry_run {
+            " (dry run: nothing is applied)"
+        } else {
+            ""
+        }
+    ));
+    let mut client = connect(&url).map_err(|e| Error::Database(e.to_string()))?;
+    let database_error = |e: postgres::Error| Error::Database(crate::db::describe(&e));
+    let pid: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .map_err(database_error)?
+        .get(0);
+
+    let mut report = DeployReport {
+        directory: dir.path.display().to_string(),
+        database,
+        dry_run: args.dry_run,
+        settings: settings.clone(),
+        recovered: Vec::new(),
+        pending: Vec::new(),
+        preflight: None,
+        runs: Vec::new(),
+        outcome: "stopped",
+        stopped: None,
+        next: Vec::new(),
+    };
+
+    if !args.dry_run {
+        if let Some(holder) =
+            advisory_lock(&mut client, settings.advisory_lock_wait).map_err(database_error)?
+        {
+            report.stopped = Some(format!(
+                "another deploy holds Prisma's advisory lock ({PRISMA_ADVISORY_LOCK}) after waiting {} s: {}",
+                settings.advisory_lock_wait.as_secs(),
+                holder.map_or("its session could not be seen".into(), |h| h.to_string())
+            ));
+            report.next = vec!["wait for the other `prisma migrate deploy` / `migrate-safe deploy` to end, then run deploy again".into()];
+            return finish(report, &mut sink);
+        }
+        client
+            .batch_execute(PRISMA_MIGRATIONS_TABLE)
+            .map_err(database_error)?;
+    }
+
+    // Failed migrations: recover those deploy can prove harmless, stop at any other.
+    let history = read_history(&mut client, &dir).map_err(|e| Error::Database(e.to_string()))?;
+    match recover::failed(&mut client, &dir, &history, args.dry_run, &mut |line| {
+        sink.line(line)
+    }) {
+        Ok(recovered) => report.recovered = recovered,
+        Err(recover::Stop::Unresolved { migration, steps }) => {
+            report.stopped = Some(format!(
+                "{migration} failed earlier and is not resolved (Prisma's P3009); deploy applies nothing until it is"
+            ));
+            report.next = steps;
+            return finish(report, &mut sink);
+        }
+        Err(recover::Stop::Database(e)) => return Err(database_error(e)),
+    }
+    let history = read_history(&mut client, &dir).map_err(|e| Error::Database(e.to_string()))?;
+    let pending: Vec<&crate::source::discover::Migration> = history
+        .iter()
+        .filter(|m| {
+            m.state.is_pending()
+                || report
+                    .recovered
+                    .iter()
+                    .any(|r| r.migration == m.migration && r.pending_again && args.dry_run)
+        })
+        .filter_map(|m| dir.get(&m.migration))
+        .collect();
+    if pending.is_empty() {
+        sink.line(format!(
+            "Nothing to deploy: all {} migration(s) of {} are applied.",
+            dir.migrations.len(),
+            dir.path.display()
+        ));
+        report.outcome = "nothing_pending";
+        return finish(report, &mut sink);
+    }
+
+    // Plan every pending migration before applying any.
+    let mut refusals: Vec<Refusal> = Vec::new();
+    for migration in &pending {
+        match plan::plan(migration) {
+            Ok(planned) => report.pending.push(planned),
+            Err(refusal) => refusals.push(refusal),
+        }
+    }
+    sink.line(report::plan_text(
+        &report.pending,
+        &refusals,
+        args.skip_preflight,
+    ));
+    if let Some(first) = refusals.first() {
+        report.stopped = Some(format!(
+            "{} line {}: {}",
+            first.migration, first.line, first.reason
+        ));
+        report.next =
+            vec!["nothing was applied; change the migration as said, then run deploy again".into()];
+        return finish(report, &mut sink);
+    }
+
+    if !args.skip_preflight {
+        let preflight = preflight::run(&mut client, &report.pending, settings.preflight_timeout)
+            .map_err(database_error)?;
+        sink.line(report::preflight_text(&preflight));
+        let failures: Vec<String> = preflight
+            .predicted_failures()
+            .map(|c| format!("{} line {}: {}", c.migration, c.line, c.what))
+            .collect();
+        report.preflight = Some(preflight);
+        if !failures.is_empty() {
+            report.stopped = Some(format!(
+                "the pre-flight predicts {} failure(s): {}",
+                failures.len(),
+                failures.join("; ")
+            ));
+            report.next = vec![
+                "nothing was applied; fix the rows the checks name (or the migration), then run deploy again".into(),
+                "`--skip-preflight` applies anyway: the migration then fails and is rolled back".into(),
+            ];
+            return finish(report, &mut sink);
+        }
+    }
+    if args.dry_run {
+        report.outcome = "dry_run";
+        return finish(report, &mut sink);
+    }
+
+    let watch = watch::Watch::start(
+        connect(&url).map_err(|e| Error::Database(e.to_string()))?,
+        pid,
+        Duration::from_millis(50),
+    );
+    let total = report.pending.len();
+    for (n, planned) in report.pending.iter().enumerate() {
+        let started = Instant::now();
+        sink.line(format!(
+            "[{}/{total}] {} ({})",
+            n + 1,
+            planned.migration,
+            match &planned.shape {
+                Shape::Transaction { .. } => "one transaction",
+                Shape::Alone { .. } => "alone, outside a transaction",
+            }
+        ));
+        let run = match &planned.shape {
+            Shape::Transaction { statements, .. } => apply::in_transaction(
+                &mut client,
+                planned,
+                statements,
+                &settings,
+                &watch,
+                &mut |line| sink.line(line),
+            ),
+            Shape::Alone {
+                statement,
+                builds_index,
+            } => apply::alone(
+                &mut client,
+                pid,
+                planned,
+                statement,
+                builds_index.as_ref(),
+                &settings,
+                &watch,
+                &mut |line| sink.line(line),
+            ),
+        };
+        let run = match run {
+            Ok(run) => run,
+            Err(Broken {
+                migration,
+                message,
+                left,
+            }) => {
+                report.outcome = "error";
+                report.stopped = Some(format!("{migration}: the connection broke: {message}"));
+                report.next = vec![left.to_string()];
+                drop(watch);
+                let _ = finish(report, &mut sink);
+                return Err(Error::Database(format!(
+                    "{migration}: the connection broke: {message}; {left}"
+                )));
+            }
+        };
+        sink.line(report::run_text(&run, started.elapsed()));
+        let result = run.result.clone();
+        report.runs.push(run);
+        match result {
+            RunResult::Applied { .. } => {}
+            RunResult::LockNotGranted => {
+                report.stopped = Some(format!(
+                    "{}: its locks were not granted within {} attempt(s) of {} each; rolled back, nothing of it is applied",
+                    planned.migration,
+                    report.runs.last().map_or(0, |r| r.retries.len()),
+                    settings::pg_duration(settings.lock_timeout)
+                ));
+                report.next = vec![
+                    "end or wait out the sessions named above (a long transaction on the table), then run deploy again".into(),
+                    "or allow longer waits: --deadline / --max-attempts (writers never wait longer than --lock-timeout per attempt)".into(),
+                ];
+                break;
+            }
+            RunResult::OldTransactions { .. } => {
+                report.stopped = Some(format!(
+                    "{}: transactions older than {} s stayed open for {}; the concurrent build would wait for them; nothing of it is applied",
+                    planned.migration,
+                    settings::OLD_TRANSACTION_AGE.as_secs(),
+                    settings::pg_duration(settings.old_transaction_wait)
+                ));
+                report.next = vec![
+                    "end those sessions (or raise --old-transaction-wait), then run deploy again"
+                        .into(),
+                ];
+                break;
+            }
+            RunResult::Failed {
+                half_applied,
+                recovery,
+                ..
+            } => {
+                report.stopped = Some(format!(
+                    "{} failed{}",
+                    planned.migration,
+                    if half_applied {
+                        "; part of it may stay applied"
+                    } else {
+                        ", and nothing of it is applied"
+                    }
+                ));
+                report.next = recovery;
+                if half_applied {
+                    report.outcome = "error";
+                }
+                break;
+            }
+        }
+    }
+    drop(watch);
+    if report.stopped.is_none() {
+        report.outcome = "applied";
+    }
+    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&PRISMA_ADVISORY_LOCK]);
+    let error = report.outcome == "error";
+    let message = report.stopped.clone();
+    let outcome = finish(report, &mut sink)?;
+    if error {
+        return Err(Error::Database(message.unwrap_or_default()));
+    }
+    Ok(outcome)
+}
+
+/// Take Prisma's advisory lock, waiting as long as Prisma does; `Some(holder)` when it stays taken.
+fn advisory_lock(
+    client: &mut Client,
+    wait: Duration,
+) -> std::result::Result<Option<Option<Blocker>>, postgres::Error> {
+    let started = Instant::now();
+    loop {
+        let taken: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&PRISMA_ADVISORY_LOCK])?
+            .get(0);
+        if taken {
+            return Ok(None);
+        }
+        if started.elapsed() >= wait {
+            let holder = client
+                .query_opt(
+                    "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
+                            extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
+                            left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120)
+                     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                     WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1::oid
+                     LIMIT 1",
+                    &[&(PRISMA_ADVISORY_LOCK as u32)],
+                )?
+                .map(|row| Blocker {
+                    pid: row.get(0),
+                    application_name: row.get(1),
+                    state: row.get(2),
+                    transaction_age_s: row.get(3),
+                    query: row.get(4),
+                });
+            return Ok(Some(holder));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn finish(report: DeployReport, sink: &mut report::Sink<'_>) -> Result<Outcome> {
+    let write = |e: std::io::Error| Error::Io {
+        path: "<stdout>".into(),
+        source: e,
+    };
+    let out = &mut *sink.out;
+    if sink.json {
+        serde_json::to_writer_pretty(&mut *out, &report)
+            .map_err(|e| Error::Usage(format!("cannot write JSON: {e}")))?;
+        writeln!(out).map_err(write)?;
+    } else {
+        write!(out, "{}", report::summary_text(&report)).map_err(write)?;
+    }
+    Ok(match report.outcome {
+        "applied" | "nothing_pending" | "dry_run" => Outcome::Clean,
+        _ => Outcome::Findings,
+    })
+}

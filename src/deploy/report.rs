@@ -1,0 +1,264 @@
+//! deploy's output: lines as things happen (stdout, or stderr beside `--format json`), then a summary.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::time::Duration;
+
+use super::DeployReport;
+use super::apply::{MigrationRun, RunResult};
+use super::plan::{Planned, Refusal, Shape};
+use super::preflight::{CheckResult, Preflight};
+
+/// Where progress lines go.
+pub struct Sink<'a> {
+    pub out: &'a mut dyn Write,
+    pub json: bool,
+}
+
+impl Sink<'_> {
+    pub fn line(&mut self, line: String) {
+        if line.is_empty() {
+            return;
+        }
+        if self.json {
+            eprintln!("{line}");
+        } else {
+            let _ = writeln!(self.out, "{line}");
+            let _ = self.out.flush();
+        }
+    }
+}
+
+/// The pending migrations, how each runs, and (`with_locks`, when no pre-flight will show them with
+/// their sizes) the locks each statement asks for.
+pub fn plan_text(planned: &[Planned], refusals: &[Refusal], with_locks: bool) -> String {
+    let mut text = format!(
+        "{} pending migration(s), in order:",
+        planned.len() + refusals.len()
+    );
+    for p in planned {
+        let _ = write!(
+            text,
+            "\n  {}: {}",
+            p.migration,
+            match &p.shape {
+                Shape::Transaction { .. } => "one transaction",
+                Shape::Alone { .. } => "alone, outside a transaction",
+            }
+        );
+        if with_locks {
+            let locks: Vec<(String, &str, Vec<usize>)> =
+                grouped(p.locks.iter().map(|l| (l.on.clone(), l.mode, l.line)));
+            for (on, mode, lines) in locks {
+                let _ = write!(text, "\n    {mode} on {on} ({})", lines_text(&lines));
+            }
+        }
+        if let Shape::Transaction { skipped, .. } = &p.shape {
+            for s in skipped {
+                let _ = write!(
+                    text,
+                    "\n    line {}: not sent ({}): {}",
+                    s.at.line, s.at.excerpt, s.why
+                );
+            }
+        }
+    }
+    for r in refusals {
+        let _ = write!(
+            text,
+            "\n  {}: refused, line {}: {}",
+            r.migration, r.line, r.reason
+        );
+    }
+    text
+}
+
+fn bytes(n: i64) -> String {
+    const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.0} {}", UNITS[unit])
+}
+
+/// Entries grouped by (what, mode), their lines in order.
+fn grouped<'a>(
+    entries: impl Iterator<Item = (String, &'a str, usize)>,
+) -> Vec<(String, &'a str, Vec<usize>)> {
+    let mut groups: Vec<(String, &str, Vec<usize>)> = Vec::new();
+    for (on, mode, line) in entries {
+        match groups.iter_mut().find(|(o, m, _)| *o == on && *m == mode) {
+            Some(group) => group.2.push(line),
+            None => groups.push((on, mode, vec![line])),
+        }
+    }
+    groups
+}
+
+fn lines_text(lines: &[usize]) -> String {
+    let list: Vec<String> = lines.iter().map(usize::to_string).collect();
+    format!(
+        "{} {}",
+        if lines.len() == 1 { "line" } else { "lines" },
+        list.join(", ")
+    )
+}
+
+pub fn preflight_text(preflight: &Preflight) -> String {
+    let mut text = format!(
+        "Pre-flight (read-only, {:.0} ms): locks on existing tables, data checks",
+        preflight.elapsed_ms
+    );
+    let mut no_rows = 0;
+    for m in &preflight.migrations {
+        let _ = write!(text, "\n  {}:", m.migration);
+        let mut said = false;
+        let existing = m.tables.iter().filter(|t| t.rows_estimate.is_some());
+        let sizes: Vec<(String, String)> = m
+            .tables
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.table.clone(),
+                    format!(
+                        "~{} rows, {}",
+                        t.rows_estimate?.max(0),
+                        bytes(t.total_bytes.unwrap_or(0))
+                    ),
+                ))
+            })
+            .collect();
+        for (on, mode, lines) in grouped(existing.map(|t| (t.table.clone(), t.mode, t.line))) {
+            let size = sizes
+                .iter()
+                .find(|(t, _)| *t == on)
+                .map_or(String::new(), |(_, s)| format!(", {s}"));
+            let _ = write!(text, "\n    {mode} on {on} ({}{size})", lines_text(&lines));
+            said = true;
+        }
+        for c in preflight
+            .checks
+            .iter()
+            .filter(|c| c.migration == m.migration)
+        {
+            let (verdict, detail) = match &c.result {
+                CheckResult::Passes => ("ok", String::new()),
+                CheckResult::Fails { detail } => ("WOULD FAIL", format!(": {detail}")),
+                CheckResult::NotPredictive { detail, because } => {
+                    ("note", format!(": {detail} now, but {because}"))
+                }
+                CheckResult::NotChecked { why } => ("not checked", format!(": {why}")),
+                CheckResult::NoRowsYet { .. } => {
+                    no_rows += 1;
+                    continue;
+                }
+            };
+            let _ = write!(
+                text,
+                "\n    line {}: {} -> {verdict}{detail} ({:.0} ms)",
+                c.line, c.what, c.elapsed_ms
+            );
+            said = true;
+        }
+        if !said {
+            text.push_str(" no lock on an existing table, no data to check");
+        }
+    }
+    if no_rows > 0 {
+        let _ = write!(
+            text,
+            "\n  ({no_rows} check(s) on tables or columns the pending migrations create: no rows yet)"
+        );
+    }
+    for holder in &preflight.lock_holders {
+        let _ = write!(
+            text,
+            "\n  holds a lock on one of these tables now: {holder}"
+        );
+    }
+    text
+}
+
+pub fn run_text(run: &MigrationRun, elapsed: Duration) -> String {
+    match &run.result {
+        RunResult::Applied { attempts, .. } => format!(
+            "  applied in {:.0} ms{}",
+            elapsed.as_secs_f64() * 1000.0,
+            if *attempts > 1 {
+                format!(" (attempt {attempts})")
+            } else {
+                String::new()
+            }
+        ),
+        RunResult::LockNotGranted => "  not applied: its locks were not granted".into(),
+        RunResult::OldTransactions { transactions } => {
+            let mut text =
+                "  not applied: these transactions stayed open (the build would wait for them):"
+                    .to_string();
+            for t in transactions {
+                let _ = write!(text, "\n    {t}");
+            }
+            text
+        }
+        RunResult::Failed {
+            message,
+            at,
+            dropped_invalid_index,
+            half_applied,
+            ..
+        } => {
+            let mut text = format!("  FAILED: {message}");
+            if let Some(at) = at {
+                let _ = write!(text, "\n    at line {}: {}", at.line, at.excerpt);
+            }
+            if let Some(index) = dropped_invalid_index {
+                let _ = write!(text, "\n    the INVALID index {index} it left was dropped");
+            }
+            text.push_str(if *half_applied {
+                "\n    part of it may stay applied: see `migrate-safe status`"
+            } else {
+                "\n    rolled back: nothing of it is applied; recorded as failed in _prisma_migrations, as Prisma records it"
+            });
+            text
+        }
+    }
+}
+
+pub fn summary_text(report: &DeployReport) -> String {
+    let applied = report
+        .runs
+        .iter()
+        .filter(|r| matches!(r.result, RunResult::Applied { .. }))
+        .count();
+    let mut text = String::new();
+    match report.outcome {
+        "applied" => {
+            let _ = writeln!(text, "Deployed: {applied} migration(s) applied.");
+        }
+        "nothing_pending" => {}
+        "dry_run" => {
+            let _ = writeln!(
+                text,
+                "Dry run: {} migration(s) would be applied; nothing was.",
+                report.pending.len()
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                text,
+                "Stopped: {}",
+                report.stopped.as_deref().unwrap_or("see above")
+            );
+            if applied > 0 {
+                let _ = writeln!(text, "  {applied} migration(s) were applied before it.");
+            }
+            for step in &report.next {
+                let _ = writeln!(text, "  next: {step}");
+            }
+        }
+    }
+    text
+}
