@@ -240,6 +240,11 @@ pub struct DeployArgs {
     #[arg(long, value_name = "DURATION")]
     pub old_transaction_wait: Option<String>,
 
+    /// How long to wait for Prisma's advisory lock when another deploy holds it [default: 10s, as
+    /// Prisma].
+    #[arg(long, value_name = "DURATION")]
+    pub advisory_lock_wait: Option<String>,
+
     /// statement_timeout of each pre-flight data check [default: 30s].
     #[arg(long, value_name = "DURATION")]
     pub preflight_timeout: Option<String>,

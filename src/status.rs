@@ -73,7 +73,17 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
         .filter(|m| m.state == State::Failed)
         .filter_map(|m| {
             let sql = &dir.get(&m.migration)?.sql;
-            Some((m.migration.clone(), failure_left(sql, &prisma.models)))
+            // A failure `migrate-safe deploy` recorded says itself that nothing of it is applied.
+            let left = if m
+                .logs
+                .as_deref()
+                .is_some_and(|l| l.contains(crate::deploy::apply::NOTHING_APPLIED))
+            {
+                "migrate-safe deploy ran it in one transaction of its own and rolled it back (or dropped the INVALID index its build left): nothing of it is applied; fix the cause and run `migrate-safe deploy` again, which resolves the row itself".to_string()
+            } else {
+                failure_left(sql, &prisma.models)
+            };
+            Some((m.migration.clone(), left))
         })
         .collect();
     let needs_rewrite = analyse(&dir, &pending, &options)?

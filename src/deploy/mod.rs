@@ -76,6 +76,10 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
     ));
     let mut client = connect(&url).map_err(|e| Error::Database(e.to_string()))?;
     let database_error = |e: postgres::Error| Error::Database(crate::db::describe(&e));
+    // Named, so that a release engineer sees deploy's sessions in pg_stat_activity.
+    client
+        .batch_execute("SET application_name = 'migrate-safe deploy'")
+        .map_err(database_error)?;
     let pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
         .map_err(database_error)?
@@ -100,8 +104,8 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
             advisory_lock(&mut client, settings.advisory_lock_wait).map_err(database_error)?
         {
             report.stopped = Some(format!(
-                "another deploy holds Prisma's advisory lock ({PRISMA_ADVISORY_LOCK}) after waiting {} s: {}",
-                settings.advisory_lock_wait.as_secs(),
+                "another deploy holds Prisma's advisory lock ({PRISMA_ADVISORY_LOCK}) after waiting {}: {}",
+                settings::pg_duration(settings.advisory_lock_wait),
                 holder.map_or("its session could not be seen".into(), |h| h.to_string())
             ));
             report.next = vec!["wait for the other `prisma migrate deploy` / `migrate-safe deploy` to end, then run deploy again".into()];
@@ -199,11 +203,11 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
         return finish(report, &mut sink);
     }
 
-    let watch = watch::Watch::start(
-        connect(&url).map_err(|e| Error::Database(e.to_string()))?,
-        pid,
-        Duration::from_millis(50),
-    );
+    let mut watcher = connect(&url).map_err(|e| Error::Database(e.to_string()))?;
+    watcher
+        .batch_execute("SET application_name = 'migrate-safe deploy (watch)'")
+        .map_err(database_error)?;
+    let watch = watch::Watch::start(watcher, pid, Duration::from_millis(50));
     let total = report.pending.len();
     for (n, planned) in report.pending.iter().enumerate() {
         let started = Instant::now();

@@ -86,7 +86,8 @@ impl Settings {
             .unwrap_or(DEFAULT_OLD_TRANSACTION_WAIT),
             preflight_timeout: duration(&args.preflight_timeout, "preflight-timeout", &none)?
                 .unwrap_or(DEFAULT_PREFLIGHT_TIMEOUT),
-            advisory_lock_wait: ADVISORY_LOCK_WAIT,
+            advisory_lock_wait: duration(&args.advisory_lock_wait, "advisory-lock-wait", &none)?
+                .unwrap_or(ADVISORY_LOCK_WAIT),
         })
     }
 }

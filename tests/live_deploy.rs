@@ -1,0 +1,807 @@
+//! `deploy` against a real PostgreSQL: Prisma's bookkeeping, retries behind a blocker (with writers
+//! that must not stall), the pre-flight's predictions, recovery of failed builds and transactions,
+//! a kill and a dropped connection mid-run, another deploy holding Prisma's lock, a server that is down.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use common::live::{apply_dir, server_url};
+use common::*;
+use migrate_safe::db::catalog::{diff, snapshot};
+use migrate_safe::db::{ScratchDatabase, connect};
+use migrate_safe::prisma::ApplyModel;
+use migrate_safe::prisma::bookkeeping::checksum;
+use serde_json::Value;
+
+const SEED: &str = "CREATE TABLE \"User\" (\"id\" SERIAL PRIMARY KEY, \"email\" TEXT);
+CREATE TABLE \"Post\" (\"id\" SERIAL PRIMARY KEY, \"authorId\" INTEGER, \"title\" TEXT);
+INSERT INTO \"User\" (\"email\") SELECT 'u' || g FROM generate_series(1, 500) g;
+INSERT INTO \"Post\" (\"authorId\", \"title\") SELECT g % 500 + 1, 't' FROM generate_series(1, 2000) g;
+";
+
+fn deploy(dir: &Path, url: &str, extra: &[&str]) -> Output {
+    binary()
+        .arg("deploy")
+        .arg(dir)
+        .args(["--database-url", url, "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn report(output: &Output) -> Value {
+    serde_json::from_str(&stdout(output)).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{}\nstderr:\n{}",
+            stdout(output),
+            stderr(output)
+        )
+    })
+}
+
+/// `_prisma_migrations` as (name, finished, rolled back, applied_steps_count, logs), oldest first.
+type Row = (String, bool, bool, i32, Option<String>);
+
+fn rows(url: &str) -> Vec<Row> {
+    let mut client = connect(url).unwrap();
+    client
+        .query(
+            "SELECT migration_name::text, finished_at IS NOT NULL, rolled_back_at IS NOT NULL, applied_steps_count, logs
+             FROM _prisma_migrations ORDER BY started_at, migration_name",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect()
+}
+
+fn one(url: &str, sql: &str) -> Option<String> {
+    let mut client = connect(url).unwrap();
+    client.query_one(sql, &[]).unwrap().get(0)
+}
+
+/// A session holding `lock` on "Post" for `hold`, as application `the-blocker`; returns once it holds.
+fn blocker(url: &str, lock: &str, hold: Duration) -> std::thread::JoinHandle<()> {
+    let mut client = connect(url).unwrap();
+    let (sent, held) = std::sync::mpsc::channel();
+    let lock = lock.to_string();
+    let handle = std::thread::spawn(move || {
+        client
+            .batch_execute(&format!(
+                "SET application_name = 'the-blocker'; BEGIN; {lock}"
+            ))
+            .unwrap();
+        sent.send(()).unwrap();
+        sleep(hold);
+        client.batch_execute("COMMIT").unwrap();
+    });
+    held.recv().unwrap();
+    handle
+}
+
+fn wait_until(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(started.elapsed() < timeout, "timed out waiting for {what}");
+        sleep(Duration::from_millis(50));
+    }
+}
+
+/// deploy's session, once it waits for a lock.
+fn waiting_deploy(url: &str) -> i32 {
+    let mut pid = 0;
+    wait_until("deploy to wait for a lock", Duration::from_secs(20), || {
+        let mut client = connect(url).unwrap();
+        pid = client
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'migrate-safe deploy' AND wait_event_type = 'Lock' AND datname = current_database()",
+                &[],
+            )
+            .unwrap()
+            .map_or(0, |r| r.get(0));
+        pid != 0
+    });
+    pid
+}
+
+fn spawn_deploy(dir: &Path, url: &str, extra: &[&str]) -> Child {
+    binary()
+        .arg("deploy")
+        .arg(dir)
+        .args(["--database-url", url])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn deploys_a_history_with_prismas_bookkeeping_and_the_same_schema() {
+    let Some(server) = server_url() else { return };
+    let dir = project_root().join("migrations-fixtures/saas-baseline/migrations");
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let output = deploy(&dir, &database.url, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json = report(&output);
+    assert_eq!(json["outcome"], "applied");
+    let names: Vec<&str> = json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["migration"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["0_init", "20240301120000_teams_and_billing"]);
+
+    // One finished row per migration, with Prisma's checksum and a v4-shaped id.
+    let mut client = connect(&database.url).unwrap();
+    for row in client
+        .query(
+            "SELECT id::text, checksum::text, migration_name::text, finished_at IS NOT NULL AND finished_at >= started_at, logs IS NULL, rolled_back_at IS NULL, applied_steps_count FROM _prisma_migrations",
+            &[],
+        )
+        .unwrap()
+    {
+        let (id, sum, name): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+        let sql = std::fs::read_to_string(dir.join(&name).join("migration.sql")).unwrap();
+        assert_eq!(sum, checksum(&sql), "{name}");
+        assert_eq!(id.len(), 36, "{id}");
+        assert_eq!(&id[14..15], "4", "{id}");
+        assert!(row.get::<_, bool>(3) && row.get::<_, bool>(4) && row.get::<_, bool>(5));
+        assert_eq!(row.get::<_, i32>(6), 1);
+    }
+
+    // The schema Prisma itself would build.
+    let prisma = apply_dir(&server, &dir, ApplyModel::OneQuery).unwrap();
+    let (ours, theirs) = (
+        snapshot(&mut client).unwrap(),
+        snapshot(&mut prisma.connect().unwrap()).unwrap(),
+    );
+    assert!(
+        diff(&ours, &theirs).is_empty(),
+        "{:?}",
+        diff(&ours, &theirs)
+    );
+
+    // Nothing left to do, and `status` agrees.
+    let again = deploy(&dir, &database.url, &[]);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(report(&again)["outcome"], "nothing_pending");
+    let status = common::run(&[
+        "status",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &database.url,
+    ]);
+    assert_eq!(status.status.code(), Some(0), "{}", stdout(&status));
+}
+
+#[test]
+fn a_blocker_is_waited_out_with_retries_that_name_it_while_writers_keep_writing() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let seed = migrations_dir(temp.path(), &[("1_init", SEED)]);
+    assert_eq!(deploy(&seed, &database.url, &[]).status.code(), Some(0));
+    let dir = migrations_dir(
+        temp.path(),
+        &[("2_slug", "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n")],
+    );
+
+    // A long reader holds ACCESS SHARE: an ALTER without lock_timeout would queue behind it, and every
+    // writer behind the ALTER, for the blocker's whole duration.
+    let hold = Duration::from_millis(2500);
+    let blocking = blocker(&database.url, "SELECT count(*) FROM \"Post\";", hold);
+    let writer = {
+        let url = database.url.clone();
+        std::thread::spawn(move || {
+            let mut client = connect(&url).unwrap();
+            let started = Instant::now();
+            let mut longest = Duration::ZERO;
+            while started.elapsed() < Duration::from_millis(3500) {
+                let one = Instant::now();
+                client
+                    .execute("INSERT INTO \"Post\" (\"title\") VALUES ('w')", &[])
+                    .unwrap();
+                longest = longest.max(one.elapsed());
+                sleep(Duration::from_millis(5));
+            }
+            longest
+        })
+    };
+    let output = deploy(&dir, &database.url, &["--lock-timeout", "200ms"]);
+    blocking.join().unwrap();
+    let longest_write = writer.join().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json = report(&output);
+    let run = &json["runs"][0];
+    assert_eq!(run["result"], "applied");
+    let retries = run["retries"].as_array().unwrap();
+    assert!(
+        run["attempts"].as_u64().unwrap() >= 2 && !retries.is_empty(),
+        "{run}"
+    );
+    assert_eq!(retries[0]["blockers"][0]["application_name"], "the-blocker");
+    assert_eq!(retries[0]["waited_at"]["line"], 1);
+    // Progress lines went to stderr beside the JSON: each attempt, its blocker, the retry.
+    let progress = stderr(&output);
+    assert!(
+        progress.contains("lock not granted within 200ms at line 1")
+            && progress.contains("held by pid")
+            && progress.contains("(the-blocker)"),
+        "{progress}"
+    );
+    // A writer waited at most about one lock_timeout, never the blocker's 2.5 s.
+    assert!(
+        longest_write < Duration::from_millis(1000),
+        "a write waited {longest_write:?}"
+    );
+    assert_eq!(
+        one(
+            &database.url,
+            "SELECT string_agg(column_name::text, ',') FROM information_schema.columns WHERE table_name = 'Post' AND column_name = 'slug'"
+        )
+        .as_deref(),
+        Some("slug")
+    );
+}
+
+#[test]
+fn locks_never_granted_stop_the_run_with_nothing_applied_or_recorded() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            ("1_init", SEED),
+            (
+                "2_slug",
+                "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\nCREATE TABLE \"Tag\" (\"id\" INT);\n",
+            ),
+            ("3_later", "CREATE TABLE \"Later\" (\"id\" INT);\n"),
+        ],
+    );
+    let first = deploy(&dir, &database.url, &["--max-attempts", "1"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    psql_reset(
+        &database.url,
+        &["2_slug", "3_later"],
+        "DROP TABLE \"Tag\"; DROP TABLE \"Later\"; ALTER TABLE \"Post\" DROP COLUMN \"slug\";",
+    );
+
+    let blocking = blocker(
+        &database.url,
+        "LOCK TABLE \"Post\" IN ACCESS SHARE MODE;",
+        Duration::from_secs(4),
+    );
+    let output = deploy(
+        &dir,
+        &database.url,
+        &["--lock-timeout", "100ms", "--max-attempts", "3"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json = report(&output);
+    assert_eq!(json["outcome"], "stopped");
+    assert_eq!(json["runs"][0]["result"], "lock_not_granted");
+    assert_eq!(json["runs"][0]["retries"].as_array().unwrap().len(), 3);
+    assert!(
+        json["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("nothing of it is applied"),
+        "{}",
+        json["stopped"]
+    );
+    // Neither the column nor the new table of the same file, no row, and the next migration not run.
+    assert_eq!(
+        one(&database.url, "SELECT to_regclass('\"Tag\"')::text"),
+        None
+    );
+    assert_eq!(
+        one(&database.url, "SELECT to_regclass('\"Later\"')::text"),
+        None
+    );
+    let names: Vec<String> = rows(&database.url).into_iter().map(|r| r.0).collect();
+    assert_eq!(names, ["1_init"]);
+    blocking.join().unwrap();
+}
+
+/// Make migrations pending again after a first deploy (the test's own bookkeeping reset).
+fn psql_reset(url: &str, names: &[&str], undo: &str) {
+    let mut client = connect(url).unwrap();
+    client.batch_execute(undo).unwrap();
+    for name in names {
+        client
+            .execute(
+                "DELETE FROM _prisma_migrations WHERE migration_name = $1",
+                &[name],
+            )
+            .unwrap();
+    }
+}
+
+#[test]
+fn the_preflight_predicts_each_data_failure_and_applies_nothing() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let seed = migrations_dir(
+        temp.path(),
+        &[(
+            "1_init",
+            &format!(
+                "{SEED}INSERT INTO \"User\" (\"email\") VALUES ('u1'), ('u2'), (NULL), (NULL);\nUPDATE \"Post\" SET \"title\" = NULL WHERE \"id\" <= 3;\nINSERT INTO \"Post\" (\"authorId\", \"title\") VALUES (9999, 'orphan');\n"
+            ),
+        )],
+    );
+    assert_eq!(deploy(&seed, &database.url, &[]).status.code(), Some(0));
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            (
+                "2_column",
+                "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n",
+            ),
+            (
+                "3_unique",
+                "CREATE UNIQUE INDEX CONCURRENTLY \"User_email_key\" ON \"User\"(\"email\");\n",
+            ),
+            (
+                "4_fk",
+                "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\") NOT VALID;\n",
+            ),
+            (
+                "5_validate",
+                "ALTER TABLE \"Post\" VALIDATE CONSTRAINT \"Post_authorId_fkey\";\n",
+            ),
+            (
+                "6_not_null",
+                "ALTER TABLE \"Post\" ALTER COLUMN \"title\" SET NOT NULL;\n",
+            ),
+            (
+                "7_check",
+                "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_title_len\" CHECK (length(\"title\") < 3);\n",
+            ),
+            (
+                "8_backfilled",
+                "UPDATE \"User\" SET \"email\" = 'x' WHERE \"email\" IS NULL;\nALTER TABLE \"User\" ALTER COLUMN \"email\" SET NOT NULL;\n",
+            ),
+            (
+                "9_new_column",
+                "ALTER TABLE \"Post\" ALTER COLUMN \"slug\" SET NOT NULL;\n",
+            ),
+        ],
+    );
+    let started = Instant::now();
+    let output = deploy(&dir, &database.url, &[]);
+    let elapsed = started.elapsed();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json = report(&output);
+    let checks: Vec<String> = json["preflight"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}:{} {} {}",
+                c["migration"].as_str().unwrap(),
+                c["line"],
+                c["result"].as_str().unwrap(),
+                c["detail"].as_str().or(c["why"].as_str()).unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "3_unique:1 fails 2 duplicated key value(s) in 4 rows",
+            "5_validate:1 fails 1 row(s) reference no existing row",
+            "6_not_null:1 fails 3 row(s) hold NULL",
+            "7_check:1 fails 1 row(s) violate it",
+            "8_backfilled:2 not_predictive 2 row(s) hold NULL",
+            "9_new_column:1 no_rows_yet column slug of \"Post\" does not exist yet (a pending migration adds it): its values are not there to check",
+        ],
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        json["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("predicts 4 failure(s)")
+    );
+    // Nothing was applied: not even the harmless first migration.
+    assert!(json["runs"].as_array().unwrap().is_empty());
+    let names: Vec<String> = rows(&database.url).into_iter().map(|r| r.0).collect();
+    assert_eq!(names, ["1_init"]);
+    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
+}
+
+#[test]
+fn a_failed_concurrent_build_has_its_invalid_index_dropped_and_the_rerun_recovers() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            (
+                "1_init",
+                &format!("{SEED}INSERT INTO \"User\" (\"email\") VALUES ('u1');\n"),
+            ),
+            (
+                "2_unique",
+                "CREATE UNIQUE INDEX CONCURRENTLY \"User_email_key\" ON \"User\"(\"email\");\n",
+            ),
+        ],
+    );
+    let output = deploy(&dir, &database.url, &["--skip-preflight"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json = report(&output);
+    let run = &json["runs"][1];
+    assert_eq!(run["result"], "failed", "{run}");
+    assert_eq!(run["sqlstate"], "23505");
+    assert_eq!(run["dropped_invalid_index"], "\"User_email_key\"");
+    assert_eq!(run["half_applied"], false);
+    assert_eq!(
+        one(
+            &database.url,
+            "SELECT to_regclass('\"User_email_key\"')::text"
+        ),
+        None
+    );
+    // The failed state Prisma records: a started row with the error in logs (P3009 for Prisma).
+    let recorded = rows(&database.url);
+    assert_eq!(recorded.len(), 2);
+    let (name, finished, rolled_back, steps, logs) = &recorded[1];
+    assert_eq!(
+        (name.as_str(), finished, rolled_back, steps),
+        ("2_unique", &false, &false, &0)
+    );
+    let logs = logs.as_deref().unwrap();
+    assert!(
+        logs.contains("could not create unique index") && logs.contains("dropped"),
+        "{logs}"
+    );
+
+    // Fix the data; the rerun resolves the failed row itself and builds again.
+    connect(&database.url)
+        .unwrap()
+        .batch_execute("DELETE FROM \"User\" WHERE \"email\" = 'u1' AND \"id\" > 500")
+        .unwrap();
+    let rerun = deploy(&dir, &database.url, &[]);
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    let json = report(&rerun);
+    assert_eq!(json["recovered"][0]["migration"], "2_unique");
+    assert_eq!(json["recovered"][0]["pending_again"], true);
+    let recorded = rows(&database.url);
+    assert_eq!(recorded.len(), 3);
+    assert!(recorded[1].2, "the failed attempt is marked rolled back");
+    assert!(recorded[2].1 && recorded[2].0 == "2_unique");
+    assert_eq!(
+        one(&database.url, "SELECT indisvalid::text FROM pg_index WHERE indexrelid = '\"User_email_key\"'::regclass").as_deref(),
+        Some("true")
+    );
+}
+
+#[test]
+fn a_failed_migration_rolls_back_whole_and_is_recorded_as_prisma_records_it() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            (
+                "1_init",
+                &format!("{SEED}UPDATE \"Post\" SET \"title\" = NULL WHERE \"id\" = 1;\n"),
+            ),
+            // Under Prisma 7.4+ the DROP COLUMN would commit before the failing SET NOT NULL.
+            (
+                "2_drop_then_fail",
+                "ALTER TABLE \"Post\" DROP COLUMN \"authorId\";\nALTER TABLE \"Post\" ALTER COLUMN \"title\" SET NOT NULL;\n",
+            ),
+        ],
+    );
+    let output = deploy(&dir, &database.url, &["--skip-preflight"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json = report(&output);
+    let run = &json["runs"][1];
+    assert_eq!(run["result"], "failed");
+    assert_eq!(run["sqlstate"], "23502");
+    assert_eq!(run["at"]["line"], 2);
+    assert_eq!(run["half_applied"], false);
+    assert!(
+        json["next"][0].as_str().unwrap().contains("line 2"),
+        "{}",
+        json["next"]
+    );
+    assert_eq!(
+        one(&database.url, "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'Post' AND column_name = 'authorId'").as_deref(),
+        Some("authorId"),
+        "the DROP COLUMN was rolled back with the rest"
+    );
+    let recorded = rows(&database.url);
+    assert_eq!(
+        (recorded[1].0.as_str(), recorded[1].1, recorded[1].2),
+        ("2_drop_then_fail", false, false)
+    );
+    assert!(
+        recorded[1]
+            .4
+            .as_deref()
+            .unwrap()
+            .contains("contains null values")
+    );
+
+    // `status` sees Prisma's failed state.
+    let status = common::run(&[
+        "status",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &database.url,
+    ]);
+    assert_eq!(status.status.code(), Some(1));
+    let text = stdout(&status);
+    assert!(
+        text.contains("FAILED   2_drop_then_fail")
+            && text.contains("rolled it back (or dropped the INVALID index its build left): nothing of it is applied"),
+        "{text}"
+    );
+
+    // Still NULLs: the rerun marks the failure rolled back, and its pre-flight stops it again.
+    let rerun = deploy(&dir, &database.url, &[]);
+    assert_eq!(rerun.status.code(), Some(1));
+    assert_eq!(
+        report(&rerun)["recovered"][0]["migration"],
+        "2_drop_then_fail"
+    );
+    connect(&database.url)
+        .unwrap()
+        .batch_execute("UPDATE \"Post\" SET \"title\" = 'fixed' WHERE \"title\" IS NULL")
+        .unwrap();
+    let fixed = deploy(&dir, &database.url, &[]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
+    assert_eq!(report(&fixed)["outcome"], "applied");
+}
+
+#[test]
+fn a_failure_deploy_cannot_prove_harmless_stops_the_run_with_prismas_steps() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            ("1_init", SEED),
+            (
+                "2_failed",
+                "ALTER TABLE \"Post\" ADD COLUMN \"a\" TEXT;\nSELECT 1/0;\n",
+            ),
+            ("3_next", "CREATE TABLE \"Next\" (\"id\" INT);\n"),
+        ],
+    );
+    // Prisma 7.4+ ran 2_failed statement by statement: the ADD COLUMN stays, the row is failed.
+    let mut client = connect(&database.url).unwrap();
+    let init = discover_one(&dir, "1_init");
+    migrate_safe::prisma::apply::apply_migration(
+        &mut client,
+        "1_init",
+        &init,
+        ApplyModel::OneQuery,
+    )
+    .unwrap();
+    let failed = discover_one(&dir, "2_failed");
+    assert!(
+        migrate_safe::prisma::apply::apply_migration(
+            &mut client,
+            "2_failed",
+            &failed,
+            ApplyModel::PerStatement
+        )
+        .is_err()
+    );
+    let output = deploy(&dir, &database.url, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json = report(&output);
+    assert!(
+        json["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("2_failed failed earlier and is not resolved (Prisma's P3009)")
+    );
+    let next: Vec<&str> = json["next"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        next.iter()
+            .any(|s| s.contains("prisma migrate resolve --rolled-back \"2_failed\"")),
+        "{next:?}"
+    );
+    assert!(
+        next.iter()
+            .any(|s| s.contains("prisma migrate resolve --applied \"2_failed\"")),
+        "{next:?}"
+    );
+    assert_eq!(
+        one(&database.url, "SELECT to_regclass('\"Next\"')::text"),
+        None
+    );
+}
+
+fn discover_one(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name).join("migration.sql")).unwrap()
+}
+
+#[test]
+fn another_deploy_holding_prismas_advisory_lock_stops_the_run() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let dir = migrations_dir(temp.path(), &[("1_init", SEED)]);
+    let mut other = connect(&database.url).unwrap();
+    other
+        .batch_execute("SET application_name = 'prisma-migrate'; SELECT pg_advisory_lock(72707369)")
+        .unwrap();
+    let output = deploy(&dir, &database.url, &["--advisory-lock-wait", "300ms"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let stopped = report(&output)["stopped"].as_str().unwrap().to_string();
+    assert!(
+        stopped.contains("another deploy holds Prisma's advisory lock (72707369)")
+            && stopped.contains("(prisma-migrate)"),
+        "{stopped}"
+    );
+    assert_eq!(
+        one(&database.url, "SELECT to_regclass('\"User\"')::text"),
+        None
+    );
+    other
+        .batch_execute("SELECT pg_advisory_unlock(72707369)")
+        .unwrap();
+    assert_eq!(deploy(&dir, &database.url, &[]).status.code(), Some(0));
+}
+
+#[test]
+fn killed_mid_migration_leaves_nothing_half_applied_and_the_rerun_recovers() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            ("1_init", SEED),
+            (
+                "2_slug",
+                "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\nCREATE TABLE \"Tag\" (\"id\" INT);\n",
+            ),
+        ],
+    );
+    let seed = migrations_dir(&temp.path().join("seed"), &[("1_init", SEED)]);
+    assert_eq!(deploy(&seed, &database.url, &[]).status.code(), Some(0));
+
+    // SIGKILL while the transaction waits for its lock.
+    let blocking = blocker(
+        &database.url,
+        "LOCK TABLE \"Post\" IN ACCESS SHARE MODE;",
+        Duration::from_secs(3),
+    );
+    let mut child = spawn_deploy(&dir, &database.url, &["--lock-timeout", "10s"]);
+    waiting_deploy(&database.url);
+    child.kill().unwrap();
+    let _ = child.wait();
+    blocking.join().unwrap();
+    wait_until("the killed session to end", Duration::from_secs(10), || {
+        one(&database.url, "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'migrate-safe deploy' AND datname = current_database()").as_deref() == Some("0")
+    });
+    assert_eq!(
+        one(&database.url, "SELECT to_regclass('\"Tag\"')::text"),
+        None
+    );
+    let names: Vec<String> = rows(&database.url).into_iter().map(|r| r.0).collect();
+    assert_eq!(
+        names,
+        ["1_init"],
+        "nothing recorded: the migration is simply pending"
+    );
+    let rerun = deploy(&dir, &database.url, &[]);
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+
+    // SIGKILL while a concurrent build waits for a writer: the killed session's build goes on; once it
+    // ends, the rerun finds the index valid and records the migration applied.
+    let build = migrations_dir(
+        temp.path(),
+        &[(
+            "3_index",
+            "CREATE INDEX CONCURRENTLY \"Post_title_idx\" ON \"Post\"(\"title\");\n",
+        )],
+    );
+    let writer = blocker(
+        &database.url,
+        "INSERT INTO \"Post\" (\"title\") VALUES ('w');",
+        Duration::from_secs(2),
+    );
+    let mut child = spawn_deploy(&build, &database.url, &[]);
+    waiting_deploy(&database.url);
+    child.kill().unwrap();
+    let _ = child.wait();
+    writer.join().unwrap();
+    wait_until("the orphaned build to end", Duration::from_secs(20), || {
+        one(&database.url, "SELECT count(*)::text FROM pg_stat_progress_create_index WHERE datname = current_database()").as_deref() == Some("0")
+    });
+    let unfinished = rows(&database.url);
+    assert_eq!(
+        (
+            unfinished.last().unwrap().0.as_str(),
+            unfinished.last().unwrap().1
+        ),
+        ("3_index", false),
+        "Prisma's state after a kill: a started row"
+    );
+    let rerun = deploy(&build, &database.url, &[]);
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    let json = report(&rerun);
+    assert_eq!(
+        json["recovered"][0]["pending_again"], false,
+        "{}",
+        json["recovered"]
+    );
+    assert_eq!(json["outcome"], "nothing_pending");
+    assert!(rows(&database.url).last().unwrap().1);
+}
+
+#[test]
+fn a_dropped_connection_is_an_error_with_nothing_applied_and_a_down_server_a_clear_one() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            ("1_init", SEED),
+            ("2_slug", "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n"),
+        ],
+    );
+    let seed = migrations_dir(&temp.path().join("seed"), &[("1_init", SEED)]);
+    assert_eq!(deploy(&seed, &database.url, &[]).status.code(), Some(0));
+    let blocking = blocker(
+        &database.url,
+        "LOCK TABLE \"Post\" IN ACCESS SHARE MODE;",
+        Duration::from_secs(3),
+    );
+    let child = spawn_deploy(&dir, &database.url, &["--lock-timeout", "10s"]);
+    let pid = waiting_deploy(&database.url);
+    connect(&database.url)
+        .unwrap()
+        .execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    blocking.join().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("2_slug: the connection broke")
+            && message.contains("nothing of it is applied"),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+    let rerun = deploy(&dir, &database.url, &[]);
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+
+    let down = deploy(&dir, "postgresql://postgres:secret@127.0.0.1:1/app", &[]);
+    assert_eq!(down.status.code(), Some(2));
+    let message = stderr(&down);
+    assert!(
+        message.contains("cannot connect") && message.contains("refused"),
+        "{message}"
+    );
+    assert!(!message.contains("secret"), "{message}");
+}
