@@ -1166,3 +1166,72 @@ fn prisma7_lock_timeout_fix_holds_in_the_file_and_ends_with_it() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// `migrate-safe deploy` keeps Prisma's books for Prisma 7.10.1 too (under both of the shim's apply
+/// modes): up to date and nothing to deploy after it; the failed build it records is Prisma's P3009;
+/// after deploy's own recovery, up to date again.
+#[test]
+fn prisma7_sees_a_migrate_safe_deploy_as_its_own() {
+    let Some(server) = server_url() else { return };
+    let Some(prisma7_sh) = prisma7_kit() else {
+        return;
+    };
+    let fixture = project_root().join("migrations-fixtures/saas-baseline/expected");
+    for mode in MODES {
+        let project = Project::new(&prisma7_sh, mode);
+        for entry in fs::read_dir(&fixture).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                project.write_migration(
+                    &name,
+                    &fs::read_to_string(entry.path().join("migration.sql")).unwrap(),
+                );
+            }
+        }
+        let database = ScratchDatabase::create(&server, None).unwrap();
+        let deploy = |extra: &[&str]| {
+            let mut args = vec!["deploy", project.dir(), "--database-url", &database.url];
+            args.extend(extra);
+            project.migrate_safe(&args)
+        };
+        deploy(&[]).expect(0, &["Deployed: 8 migration(s) applied."]);
+        project
+            .prisma(&database.url, &["migrate", "status"])
+            .expect(0, &["Database schema is up to date!"]);
+        project
+            .deploy(&database.url)
+            .expect(0, &["No pending migrations to apply."]);
+
+        connect(&database.url)
+            .unwrap()
+            .batch_execute(r#"CREATE TABLE "Dup" ("v" INT); INSERT INTO "Dup" VALUES (1), (1);"#)
+            .unwrap();
+        let failing = "20991231000000_dup_unique";
+        project.write_migration(
+            failing,
+            "CREATE UNIQUE INDEX CONCURRENTLY \"Dup_v_key\" ON \"Dup\"(\"v\");\n",
+        );
+        deploy(&["--skip-preflight"]).expect(1, &["FAILED", "it left was dropped"]);
+        project
+            .prisma(&database.url, &["migrate", "status"])
+            .expect(1, &["Following migration have failed", failing]);
+        let refused = project.deploy(&database.url);
+        assert!(
+            refused.code != Some(0) && refused.stderr.contains("P3009"),
+            "{refused}"
+        );
+        connect(&database.url)
+            .unwrap()
+            .batch_execute(r#"DELETE FROM "Dup" WHERE ctid = (SELECT max(ctid) FROM "Dup");"#)
+            .unwrap();
+        deploy(&[]).expect(0, &["recovered: ", "Deployed: 1 migration(s) applied."]);
+        project
+            .prisma(&database.url, &["migrate", "status"])
+            .expect(0, &["Database schema is up to date!"]);
+        project
+            .deploy(&database.url)
+            .expect(0, &["No pending migrations to apply."]);
+        project.assert_status_clean(&database.url);
+    }
+}

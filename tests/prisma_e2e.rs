@@ -835,3 +835,71 @@ fn prisma_deploys_the_lint_fixes_with_data() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// `migrate-safe deploy` keeps Prisma's books: after it, Prisma 6.19.3 says up to date and has
+/// nothing to deploy; after a failed concurrent build, Prisma sees the failed migration it would have
+/// recorded itself (P3009); after deploy's own recovery, up to date again.
+#[test]
+fn prisma_sees_a_migrate_safe_deploy_as_its_own() {
+    let Some(server) = server_url() else { return };
+    let Some(prisma_sh) = prisma_kit() else {
+        return;
+    };
+    let project = Project::new(prisma_sh);
+    copy_tree(
+        &project_root().join("migrations-fixtures/saas-baseline/expected"),
+        &project.dir,
+    );
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let deploy = |extra: &[&str]| {
+        let mut args = vec!["deploy", project.dir(), "--database-url", &database.url];
+        args.extend(extra);
+        project.migrate_safe(&args)
+    };
+    deploy(&[]).expect(0, &["Deployed: 8 migration(s) applied."]);
+    project
+        .prisma(&database.url, None, &["migrate", "status"])
+        .expect(0, &["Database schema is up to date!"]);
+    project
+        .prisma(&database.url, None, &["migrate", "deploy"])
+        .expect(0, &["No pending migrations to apply."]);
+
+    // Duplicates, and a unique build deployed without the pre-flight that would have stopped it.
+    connect(&database.url)
+        .unwrap()
+        .batch_execute(r#"CREATE TABLE "Dup" ("v" INT); INSERT INTO "Dup" VALUES (1), (1);"#)
+        .unwrap();
+    let failing = "20991231000000_dup_unique";
+    project.write_migration(
+        failing,
+        "CREATE UNIQUE INDEX CONCURRENTLY \"Dup_v_key\" ON \"Dup\"(\"v\");\n",
+    );
+    deploy(&["--skip-preflight"]).expect(
+        1,
+        &[
+            "FAILED",
+            "the INVALID index \"Dup_v_key\" it left was dropped",
+        ],
+    );
+    project
+        .prisma(&database.url, None, &["migrate", "status"])
+        .expect(1, &["Following migration have failed", failing]);
+    let refused = project.prisma(&database.url, None, &["migrate", "deploy"]);
+    assert!(
+        refused.code != Some(0) && refused.stderr.contains("P3009"),
+        "{refused}"
+    );
+
+    connect(&database.url)
+        .unwrap()
+        .batch_execute(r#"DELETE FROM "Dup" WHERE ctid = (SELECT max(ctid) FROM "Dup");"#)
+        .unwrap();
+    deploy(&[]).expect(0, &["recovered: ", "Deployed: 1 migration(s) applied."]);
+    project
+        .prisma(&database.url, None, &["migrate", "status"])
+        .expect(0, &["Database schema is up to date!"]);
+    project
+        .prisma(&database.url, None, &["migrate", "deploy"])
+        .expect(0, &["No pending migrations to apply."]);
+    project.assert_status_clean(&database.url);
+}
