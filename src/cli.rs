@@ -17,8 +17,8 @@ and drops on existing tables move into CONCURRENTLY migrations of their own, for
 added NOT VALID and validated later, SET NOT NULL goes through a validated check, and everything else stays \
 byte-for-byte. In CI, \
 `migrate-safe lint` reports every lock hazard with its fix or safe alternative (text, JSON, GitHub \
-annotations, SARIF); `check` proves migrations on a live PostgreSQL; `status` and `baseline` serve release \
-engineers.",
+annotations, SARIF); `check` proves migrations on a live PostgreSQL; `deploy` applies them to production \
+with Prisma's bookkeeping, bounded lock waits and retries; `status` and `baseline` serve release engineers.",
     after_help = "Exit codes: 0 success (nothing found, or nothing to rewrite), 1 findings (lint, check, status, rewrite --check), 2 error (bad input, no server)."
 )]
 pub struct Cli {

@@ -270,6 +270,26 @@ lock-timeout = "note"
     }
 
     #[test]
+    fn the_deploy_table_is_read_and_its_durations_checked() {
+        let config =
+            parse("[deploy]\nlock-timeout = \"500ms\"\nmax-attempts = 5\ndeadline = \"10min\"\n")
+                .unwrap();
+        assert_eq!(config.deploy.lock_timeout.as_deref(), Some("500ms"));
+        assert_eq!(config.deploy.max_attempts, Some(5));
+        let error = parse("[deploy]\nlock-timeout = \"soon\"\n").unwrap_err();
+        assert!(
+            error.contains("deploy.lock-timeout") && error.contains("soon"),
+            "{error}"
+        );
+        assert!(
+            parse("[deploy]\ndeadline = \"0s\"\n")
+                .unwrap_err()
+                .contains("zero")
+        );
+        assert!(parse("[deploy]\nlock-timout = \"1s\"\n").is_err());
+    }
+
+    #[test]
     fn durations() {
         for good in ["5s", "500ms", "1min", "100"] {
             assert!(valid_duration(good), "{good}");

@@ -278,7 +278,7 @@ fn locks_never_granted_stop_the_run_with_nothing_applied_or_recorded() {
     let blocking = blocker(
         &database.url,
         "LOCK TABLE \"Post\" IN ACCESS SHARE MODE;",
-        Duration::from_secs(4),
+        Duration::from_secs(6),
     );
     let output = deploy(
         &dir,

@@ -193,7 +193,7 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
             ));
             report.next = vec![
                 "nothing was applied; fix the rows the checks name (or the migration), then run deploy again".into(),
-                "`--skip-preflight` applies anyway: the migration then fails and is rolled back".into(),
+                "`--skip-preflight` applies anyway: the migration then fails on those rows (rolled back, or its INVALID index dropped) and is recorded as failed".into(),
             ];
             return finish(report, &mut sink);
         }

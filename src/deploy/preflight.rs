@@ -358,13 +358,9 @@ fn evaluate(
             columns, primary, ..
         } => (
             format!(
-                "SELECT (SELECT count(*) FROM (SELECT 1 FROM {table} t WHERE {} GROUP BY {} HAVING count(*) > 1) d)::int8,
-                        (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {table} t WHERE {} GROUP BY {} HAVING count(*) > 1) d)::int8,
-                        {}",
-                not_null("t", columns),
-                list(columns),
-                not_null("t", columns),
-                list(columns),
+                // One pass over the groups: how many keys repeat, and in how many rows.
+                "SELECT count(*)::int8, coalesce(sum(d.n), 0)::int8, {}
+                 FROM (SELECT count(*) AS n FROM {table} t WHERE {} GROUP BY {} HAVING count(*) > 1) d",
                 if *primary {
                     format!(
                         "(SELECT count(*) FROM {table} t WHERE NOT ({}))::int8",
@@ -372,7 +368,9 @@ fn evaluate(
                     )
                 } else {
                     "0::int8".into()
-                }
+                },
+                not_null("t", columns),
+                list(columns),
             ),
             |n| {
                 let mut parts = Vec::new();

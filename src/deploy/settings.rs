@@ -19,6 +19,8 @@ pub const DEFAULT_PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const OLD_TRANSACTION_AGE: Duration = Duration::from_secs(5);
 /// Prisma's own wait for its advisory lock (P1002 after 10 s).
 pub const ADVISORY_LOCK_WAIT: Duration = Duration::from_secs(10);
+const BACKOFF_FIRST_MS: u64 = 1000;
+const BACKOFF_CAP_MS: u64 = 8000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Settings {
@@ -97,11 +99,13 @@ pub fn pg_duration(d: Duration) -> String {
     format!("{}ms", d.as_millis().max(1))
 }
 
-/// The wait before attempt `attempt + 1` (attempt counts from 1): doubling from 250 ms up to 5 s, with
-/// jitter between half and all of it so that several deployers do not retry in step.
+/// The wait before attempt `attempt + 1` (attempt counts from 1): doubling from 1 s up to 8 s, with
+/// jitter between half and all of it so that several deployers do not retry in step. At least half a
+/// second: the writers that queued behind the last attempt get time to drain before the next one.
 pub fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_millis(250) * 2u32.saturating_pow(attempt.saturating_sub(1).min(8));
-    let capped = base.min(Duration::from_secs(5));
+    let base = Duration::from_millis(BACKOFF_FIRST_MS)
+        * 2u32.saturating_pow(attempt.saturating_sub(1).min(8));
+    let capped = base.min(Duration::from_millis(BACKOFF_CAP_MS));
     // Jitter needs no cryptography: the clock's nanoseconds are random enough between attempts.
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -131,8 +135,8 @@ mod tests {
     #[test]
     fn backoff_doubles_is_capped_and_jittered_within_half() {
         for attempt in 1..30 {
-            let full = (Duration::from_millis(250) * 2u32.pow((attempt - 1).min(8)))
-                .min(Duration::from_secs(5));
+            let full = (Duration::from_millis(BACKOFF_FIRST_MS) * 2u32.pow((attempt - 1).min(8)))
+                .min(Duration::from_millis(BACKOFF_CAP_MS));
             let wait = backoff(attempt);
             assert!(wait <= full && wait >= full / 2, "{attempt}: {wait:?}");
         }
@@ -143,7 +147,10 @@ mod tests {
         // Each attempt waits lock_timeout, then the shortest backoff.
         let mut total = Duration::ZERO;
         for attempt in 1..DEFAULT_MAX_ATTEMPTS {
-            total += DEFAULT_LOCK_TIMEOUT + backoff(attempt).min(Duration::from_secs(5)) / 2;
+            // The shortest each attempt can take: its lock_timeout and half its backoff.
+            let full = (Duration::from_millis(BACKOFF_FIRST_MS) * 2u32.pow((attempt - 1).min(8)))
+                .min(Duration::from_millis(BACKOFF_CAP_MS));
+            total += DEFAULT_LOCK_TIMEOUT + full / 2;
         }
         assert!(total > Duration::from_secs(30), "{total:?}");
         assert!(DEFAULT_DEADLINE > Duration::from_secs(30));
