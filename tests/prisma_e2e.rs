@@ -903,3 +903,32 @@ fn prisma_sees_a_migrate_safe_deploy_as_its_own() {
         .expect(0, &["No pending migrations to apply."]);
     project.assert_status_clean(&database.url);
 }
+
+/// Every fixture's rewritten history, deployed by `migrate-safe deploy` on an empty database: Prisma
+/// 6.19.3 then finds it up to date with nothing to deploy.
+#[test]
+fn prisma_finds_every_fixture_history_deployed_by_migrate_safe_up_to_date() {
+    let Some(server) = server_url() else { return };
+    let Some(prisma_sh) = prisma_kit() else {
+        return;
+    };
+    for fixture in fixtures() {
+        let project = Project::new(prisma_sh.clone());
+        copy_tree(&fixture.join("expected"), &project.dir);
+        let database = ScratchDatabase::create(&server, None).unwrap();
+        let name = fixture.file_name().unwrap().to_string_lossy().into_owned();
+        let folders = project.folders().len();
+        project
+            .migrate_safe(&["deploy", project.dir(), "--database-url", &database.url])
+            .expect(0, &[&format!("Deployed: {folders} migration(s) applied.")]);
+        let status = project.prisma(&database.url, None, &["migrate", "status"]);
+        status.expect(0, &["Database schema is up to date!"]);
+        assert!(
+            status.stdout.contains(&format!("{folders} migration")),
+            "{name}\n{status}"
+        );
+        project
+            .prisma(&database.url, None, &["migrate", "deploy"])
+            .expect(0, &["No pending migrations to apply."]);
+    }
+}
