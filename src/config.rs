@@ -37,9 +37,20 @@ pub struct Config {
     pub folder_naming: Option<FolderNaming>,
     /// The Prisma version that applies the migrations (`7.10.1`), when detection should not decide.
     pub prisma_version: Option<String>,
+    /// Who applies the migrations in production: `prisma` (`prisma migrate deploy`, the default) or
+    /// `migrate-safe` (`migrate-safe deploy`: each file in one transaction with a bounded lock wait).
+    pub deployed_by: Option<Deployer>,
     /// `migrate-safe deploy`'s defaults.
     #[serde(default)]
     pub deploy: DeployConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Deployer {
+    #[default]
+    Prisma,
+    MigrateSafe,
 }
 
 /// `[deploy]`: durations as `500ms`, `1s`, `3min`.
@@ -101,7 +112,12 @@ impl Loaded {
                 .unwrap_or_else(|| rules::DEFAULT_LOCK_TIMEOUT.to_string()),
             folder_naming: config.folder_naming.unwrap_or_default(),
             apply_models: crate::prisma::ApplyModel::ALL.to_vec(),
+            deployed_by_migrate_safe: self.deployed_by_migrate_safe(),
         }
+    }
+
+    pub fn deployed_by_migrate_safe(&self) -> bool {
+        self.config.deployed_by == Some(Deployer::MigrateSafe)
     }
 
     /// Which Prisma applies the migrations in `dir`: `flag` (`--prisma-version`), else this file's
@@ -112,7 +128,14 @@ impl Loaded {
             .prisma_version
             .as_deref()
             .zip(self.path.as_deref());
-        PrismaTarget::resolve(flag, configured, dir).map_err(Error::Usage)
+        let mut target = PrismaTarget::resolve(flag, configured, dir).map_err(Error::Usage)?;
+        if self.deployed_by_migrate_safe() {
+            // migrate-safe deploy runs every file in one transaction (or a lone CONCURRENTLY
+            // statement alone), whatever Prisma's version: the one-query model.
+            target.models = vec![crate::prisma::ApplyModel::OneQuery];
+            target.deployed_by = self.path.clone();
+        }
+        Ok(target)
     }
 
     /// [`Loaded::rule_options`] judged under `target`'s apply models.
@@ -287,6 +310,13 @@ lock-timeout = "note"
                 .contains("zero")
         );
         assert!(parse("[deploy]\nlock-timout = \"1s\"\n").is_err());
+        assert_eq!(
+            parse("deployed-by = \"migrate-safe\"\n")
+                .unwrap()
+                .deployed_by,
+            Some(Deployer::MigrateSafe)
+        );
+        assert!(parse("deployed-by = \"kubectl\"\n").is_err());
     }
 
     #[test]

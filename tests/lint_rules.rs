@@ -1038,6 +1038,30 @@ fn lock_timeout() {
     case.check();
 }
 
+/// A project deployed by `migrate-safe deploy` (which sets lock_timeout and retries itself) gets no
+/// lock-timeout finding, and a file is judged as one transaction even where Prisma 7.4+ would split it.
+#[test]
+fn lock_timeout_is_not_reported_where_migrate_safe_deploys() {
+    let scenario = Scenario::new(LOCK_TIMEOUT.change);
+    scenario
+        .lint(&["--select", "lock-timeout"])
+        .assert(1, &[hazard("lock-timeout", "warning", 2, 1)]);
+    scenario.write("migrate-safe.toml", "deployed-by = \"migrate-safe\"\n");
+    let lint = scenario.lint(&[
+        "--select",
+        "lock-timeout,non-atomic-file",
+        "--prisma-version",
+        "7.10.1",
+    ]);
+    lint.assert_clean();
+    assert_eq!(
+        lint.json["prisma"][0]["models"],
+        serde_json::json!(["one-query"]),
+        "{}",
+        lint.json
+    );
+}
+
 #[test]
 fn lock_timeout_lasts_across_commits_until_its_reset_and_the_value_comes_from_the_config() {
     let change = r#"-- AlterTable

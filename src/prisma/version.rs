@@ -126,6 +126,10 @@ pub struct PrismaTarget {
     pub source: VersionSource,
     /// One model, or both when the version is unknown or the range spans 7.4.0.
     pub models: Vec<ApplyModel>,
+    /// The migrate-safe.toml saying `deployed-by = "migrate-safe"`: `migrate-safe deploy` applies
+    /// each file in one transaction, whatever the version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployed_by: Option<PathBuf>,
 }
 
 impl PrismaTarget {
@@ -135,6 +139,7 @@ impl PrismaTarget {
             version: None,
             source: VersionSource::Flag,
             models: vec![model],
+            deployed_by: None,
         }
     }
 
@@ -163,6 +168,12 @@ impl PrismaTarget {
 
     /// One line for reports: the version, where it was found, and how files are applied.
     pub fn describe(&self) -> String {
+        if let Some(path) = &self.deployed_by {
+            return format!(
+                "Deployed by migrate-safe deploy (deployed-by in {}): each file runs in one transaction of its own, whatever the Prisma version",
+                path.display()
+            );
+        }
         let models: Vec<&str> = self.models.iter().map(|m| m.label()).collect();
         let applies = if self.models.len() > 1 {
             format!("judged under both apply models: {}", models.join(" and "))
@@ -193,6 +204,7 @@ fn exact(version: &str, source: VersionSource) -> Option<PrismaTarget> {
         version: Some(version.trim().to_string()),
         source,
         models: vec![parsed.model()],
+        deployed_by: None,
     })
 }
 
@@ -224,6 +236,7 @@ fn detect(migrations_dir: &Path) -> PrismaTarget {
                 models: range_models(&range).unwrap_or_else(|| ApplyModel::ALL.to_vec()),
                 version: Some(range),
                 source: VersionSource::PackageJson(manifest),
+                deployed_by: None,
             };
         }
     }
@@ -231,6 +244,7 @@ fn detect(migrations_dir: &Path) -> PrismaTarget {
         version: None,
         source: VersionSource::NotFound,
         models: ApplyModel::ALL.to_vec(),
+        deployed_by: None,
     }
 }
 

@@ -16,6 +16,9 @@
 //! nothing under 7.4+ (it runs alone, in autocommit), and a SET without RESET would last into every
 //! later migration of the deploy. Never added to a file whose only statement is CONCURRENTLY.
 //!
+//! Not reported in a project whose migrate-safe.toml says `deployed-by = "migrate-safe"`:
+//! `migrate-safe deploy` runs each file in one transaction under its own `lock_timeout` and retries.
+//!
 //! The rule also reports a file's own setting that does not do what it says: `SET LOCAL lock_timeout`
 //! outside a `BEGIN` block where Prisma 7.4+ runs the file statement by statement, and
 //! `SET lock_timeout` with no `RESET lock_timeout` after it.
@@ -58,6 +61,9 @@ pub fn locks_existing_table(context: &StatementContext) -> bool {
 }
 
 pub fn check(file: &FileContext, locking: Vec<usize>, options: &RuleOptions) -> Option<Finding> {
+    if options.deployed_by_migrate_safe {
+        return None;
+    }
     let statements = file.statements;
     let first_lock = *locking.first()?;
     let analysed = statements

@@ -63,6 +63,8 @@ pub struct RuleOptions {
     /// How Prisma applies each file: the models the project's Prisma version allows (both when it is
     /// not known).
     pub apply_models: Vec<crate::prisma::ApplyModel>,
+    /// `deployed-by = "migrate-safe"`: deploy sets lock_timeout and retries itself.
+    pub deployed_by_migrate_safe: bool,
 }
 
 impl Default for RuleOptions {
@@ -73,6 +75,7 @@ impl Default for RuleOptions {
             lock_timeout: DEFAULT_LOCK_TIMEOUT.to_string(),
             folder_naming: crate::config::FolderNaming::default(),
             apply_models: crate::prisma::ApplyModel::ALL.to_vec(),
+            deployed_by_migrate_safe: false,
         }
     }
 }
