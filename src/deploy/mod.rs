@@ -341,23 +341,16 @@ fn advisory_lock(
             return Ok(None);
         }
         if started.elapsed() >= wait {
+            let query = format!(
+                "SELECT {} FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1::oid
+                 LIMIT 1",
+                watch::SESSION_COLUMNS
+            );
             let holder = client
-                .query_opt(
-                    "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
-                            extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
-                            left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120)
-                     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                     WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1::oid
-                     LIMIT 1",
-                    &[&(PRISMA_ADVISORY_LOCK as u32)],
-                )?
-                .map(|row| Blocker {
-                    pid: row.get(0),
-                    application_name: row.get(1),
-                    state: row.get(2),
-                    transaction_age_s: row.get(3),
-                    query: row.get(4),
-                });
+                .query_opt(&query, &[&(PRISMA_ADVISORY_LOCK as u32)])?
+                .as_ref()
+                .map(Blocker::from_row);
             return Ok(Some(holder));
         }
         std::thread::sleep(Duration::from_millis(200));

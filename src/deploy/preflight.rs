@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::plan::{LockTarget, Planned, Requirement};
 use super::settings::pg_duration;
-use super::watch::Blocker;
+use super::watch::{Blocker, SESSION_COLUMNS};
 use crate::db::describe;
 use crate::source::names::{QualifiedName, quote};
 
@@ -469,23 +469,14 @@ fn holders(client: &mut Client, oids: &[u32]) -> Result<Vec<Blocker>, postgres::
     if oids.is_empty() {
         return Ok(Vec::new());
     }
+    let query = format!(
+        "SELECT DISTINCT {SESSION_COLUMNS} FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.granted AND l.relation = ANY ($1::oid[]) AND l.pid <> pg_backend_pid()
+           AND a.xact_start < clock_timestamp() - interval '1 second'"
+    );
     Ok(client
-        .query(
-            "SELECT DISTINCT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
-                    extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
-                    left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120)
-             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-             WHERE l.granted AND l.relation = ANY ($1::oid[]) AND l.pid <> pg_backend_pid()
-               AND a.xact_start < clock_timestamp() - interval '1 second'",
-            &[&oids],
-        )?
+        .query(&query, &[&oids])?
         .iter()
-        .map(|row| Blocker {
-            pid: row.get(0),
-            application_name: row.get(1),
-            state: row.get(2),
-            transaction_age_s: row.get(3),
-            query: row.get(4),
-        })
+        .map(Blocker::from_row)
         .collect())
 }

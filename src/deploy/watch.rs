@@ -39,23 +39,34 @@ impl std::fmt::Display for Blocker {
     }
 }
 
-const BLOCKERS: &str = "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
+/// The columns of a [`Blocker`] from `pg_stat_activity a`, for [`Blocker::from_row`].
+pub const SESSION_COLUMNS: &str = "a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
         extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
-        left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120)
- FROM pg_stat_activity a WHERE a.pid = ANY (pg_blocking_pids($1)) ORDER BY a.xact_start NULLS LAST";
+        left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120)";
 
-/// The sessions blocking `pid` now.
-pub fn blockers_of(client: &mut Client, pid: i32) -> Result<Vec<Blocker>, postgres::Error> {
-    Ok(client
-        .query(BLOCKERS, &[&pid])?
-        .iter()
-        .map(|row| Blocker {
+impl Blocker {
+    /// From a row that starts with [`SESSION_COLUMNS`].
+    pub fn from_row(row: &postgres::Row) -> Self {
+        Blocker {
             pid: row.get(0),
             application_name: row.get(1),
             state: row.get(2),
             transaction_age_s: row.get(3),
             query: row.get(4),
-        })
+        }
+    }
+}
+
+/// The sessions blocking `pid` now.
+pub fn blockers_of(client: &mut Client, pid: i32) -> Result<Vec<Blocker>, postgres::Error> {
+    let query = format!(
+        "SELECT {SESSION_COLUMNS} FROM pg_stat_activity a
+         WHERE a.pid = ANY (pg_blocking_pids($1)) ORDER BY a.xact_start NULLS LAST"
+    );
+    Ok(client
+        .query(&query, &[&pid])?
+        .iter()
+        .map(Blocker::from_row)
         .collect())
 }
 
@@ -66,26 +77,17 @@ pub fn old_transactions(
     pid: i32,
     age: Duration,
 ) -> Result<Vec<Blocker>, postgres::Error> {
+    let query = format!(
+        "SELECT {SESSION_COLUMNS} FROM pg_stat_activity a
+         WHERE a.datname = current_database() AND a.pid <> $1 AND a.pid <> pg_backend_pid()
+           AND a.xact_start < clock_timestamp() - make_interval(secs => $2)
+           AND a.backend_type = 'client backend'
+         ORDER BY a.xact_start"
+    );
     Ok(client
-        .query(
-            "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
-                    extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
-                    left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120)
-             FROM pg_stat_activity a
-             WHERE a.datname = current_database() AND a.pid <> $1 AND a.pid <> pg_backend_pid()
-               AND a.xact_start < clock_timestamp() - make_interval(secs => $2)
-               AND a.backend_type = 'client backend'
-             ORDER BY a.xact_start",
-            &[&pid, &age.as_secs_f64()],
-        )?
+        .query(&query, &[&pid, &age.as_secs_f64()])?
         .iter()
-        .map(|row| Blocker {
-            pid: row.get(0),
-            application_name: row.get(1),
-            state: row.get(2),
-            transaction_age_s: row.get(3),
-            query: row.get(4),
-        })
+        .map(Blocker::from_row)
         .collect())
 }
 
