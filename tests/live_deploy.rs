@@ -805,3 +805,54 @@ fn a_dropped_connection_is_an_error_with_nothing_applied_and_a_down_server_a_cle
     );
     assert!(!message.contains("secret"), "{message}");
 }
+
+#[test]
+fn a_concurrent_build_behind_an_old_transaction_waits_for_it_bounded_then_stops_with_nothing_applied()
+ {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let seed = migrations_dir(&temp.path().join("seed"), &[("1_init", SEED)]);
+    assert_eq!(deploy(&seed, &database.url, &[]).status.code(), Some(0));
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            ("1_init", SEED),
+            (
+                "2_index",
+                "CREATE INDEX CONCURRENTLY \"Post_title_idx\" ON \"Post\"(\"title\");\n",
+            ),
+        ],
+    );
+    // A transaction older than 5 s, idle: the build would wait for it to end.
+    let mut idle = connect(&database.url).unwrap();
+    idle.batch_execute("SET application_name = 'forgotten_console'; BEGIN; SELECT 1")
+        .unwrap();
+    sleep(Duration::from_millis(5500));
+    let output = deploy(&dir, &database.url, &["--old-transaction-wait", "600ms"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json = report(&output);
+    let run = &json["runs"][0];
+    assert_eq!(run["result"], "old_transactions", "{run}");
+    assert_eq!(
+        run["transactions"][0]["application_name"],
+        "forgotten_console"
+    );
+    assert!(
+        run["transactions"][0]["transaction_age_s"]
+            .as_f64()
+            .unwrap()
+            > 5.0
+    );
+    assert!(
+        stderr(&output).contains("forgotten_console"),
+        "{}",
+        stderr(&output)
+    );
+    let names: Vec<String> = rows(&database.url).into_iter().map(|r| r.0).collect();
+    assert_eq!(names, ["1_init"], "nothing recorded");
+    // Once it ends, the build goes ahead.
+    idle.batch_execute("COMMIT").unwrap();
+    let rerun = deploy(&dir, &database.url, &[]);
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+}
