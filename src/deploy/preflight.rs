@@ -173,14 +173,16 @@ fn changed_before(
     })
 }
 
+/// `"a", "b"`: quoted column names for SQL and messages.
+fn list(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn describe_requirement(requirement: &Requirement) -> String {
-    let list = |columns: &[String]| {
-        columns
-            .iter()
-            .map(|c| quote(c))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     match requirement {
         Requirement::Unique {
             table,
@@ -344,13 +346,6 @@ fn evaluate(
             .map(|c| format!("{alias}.{} IS NOT NULL", quote(c)))
             .collect::<Vec<_>>()
             .join(" AND ")
-    };
-    let list = |columns: &[String]| {
-        columns
-            .iter()
-            .map(|c| quote(c))
-            .collect::<Vec<_>>()
-            .join(", ")
     };
     type Explain = fn(&[i64]) -> Option<String>;
     let (query, explain): (String, Explain) = match requirement {
