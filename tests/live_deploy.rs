@@ -856,3 +856,57 @@ fn a_concurrent_build_behind_an_old_transaction_waits_for_it_bounded_then_stops_
     let rerun = deploy(&dir, &database.url, &[]);
     assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
 }
+
+/// On a terminal, a concurrent build shows its phase, blocks and tuples (pg_stat_progress_create_index);
+/// through `script` (a pseudo-terminal), as lint's colour test does.
+#[test]
+fn a_concurrent_build_shows_its_progress_on_a_terminal() {
+    let Some(server) = server_url() else { return };
+    if !std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("SKIPPED: no `script` (util-linux) to give the binary a terminal");
+        return;
+    }
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let seed = migrations_dir(&temp.path().join("seed"), &[("1_init", SEED)]);
+    assert_eq!(deploy(&seed, &database.url, &[]).status.code(), Some(0));
+    connect(&database.url)
+        .unwrap()
+        .batch_execute("INSERT INTO \"Post\" (\"title\") SELECT md5(g::text) FROM generate_series(1, 1500000) g; ANALYZE \"Post\"")
+        .unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            ("1_init", SEED),
+            (
+                "2_index",
+                "CREATE INDEX CONCURRENTLY \"Post_title_idx\" ON \"Post\"(\"title\");\n",
+            ),
+        ],
+    );
+    let output = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!(
+                "{} deploy {} --database-url {}",
+                env!("CARGO_BIN_EXE_migrate-safe"),
+                dir.display(),
+                database.url
+            ),
+            "/dev/null",
+        ])
+        .output()
+        .unwrap();
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{terminal}");
+    assert!(
+        terminal.contains("blocks ")
+            && terminal.contains("tuples ")
+            && terminal.contains("Deployed: 1 migration(s) applied."),
+        "{terminal}"
+    );
+}
