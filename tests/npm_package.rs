@@ -285,3 +285,159 @@ fn signals_pass_through_the_launcher() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("MIGRATE_SAFE_BINARY is"));
 }
+
+/// The GitHub Action's steps (action/*.sh, as action.yml runs them) with the variables GitHub sets:
+/// install from the packed tarballs (offline), the SARIF file and the comment's markdown, the comment
+/// posted through a stub `gh` (first a new comment, then the earlier one updated), and the gate's
+/// annotations with exit 1.
+#[test]
+fn the_action_installs_from_npm_comments_and_gates() {
+    if !have_node() {
+        return;
+    }
+    let (_, launcher, package) = tarballs();
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("workspace");
+    let runner_temp = temp.path().join("runner-temp");
+    fs::create_dir_all(&runner_temp).unwrap();
+    copy_tree(
+        &project_root().join("migrations-fixtures/lint-hazards/migrations"),
+        &workspace.join("prisma/migrations"),
+    );
+    let github_path = temp.path().join("github-path");
+    let step = |script: &str, env: &[(&str, &str)]| {
+        let mut command = Command::new("bash");
+        command
+            .arg(project_root().join("action").join(script))
+            .current_dir(&workspace)
+            .env("GITHUB_ACTION_PATH", project_root())
+            .env("RUNNER_TEMP", &runner_temp)
+            .env("GITHUB_PATH", &github_path)
+            .env("npm_config_offline", "true")
+            .env("npm_config_registry", "http://127.0.0.1:9/")
+            .env("npm_config_cache", temp.path().join("npm-cache"))
+            .env("NO_COLOR", "1");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command.output().unwrap()
+    };
+
+    let specs = format!("{} {}", launcher.display(), package.display());
+    let install = step("install.sh", &[("INPUT_PACKAGE", &specs)]);
+    assert!(install.status.success(), "{}", stderr(&install));
+    // The installed binary answers (the step's last line).
+    assert_eq!(
+        stdout(&install).lines().last(),
+        Some(format!("migrate-safe {}", cargo_version()).as_str())
+    );
+    assert_eq!(
+        fs::read_to_string(&github_path).unwrap().trim(),
+        runner_temp
+            .join("migrate-safe/node_modules/.bin")
+            .display()
+            .to_string()
+    );
+
+    let inputs = [
+        ("INPUT_PATH", "prisma/migrations"),
+        ("INPUT_ARGS", "--all"),
+        ("INPUT_SARIF", "migrate-safe.sarif"),
+        ("INPUT_COMMENT", "true"),
+    ];
+    let report = step("lint.sh", &inputs);
+    assert!(report.status.success(), "{}", stderr(&report));
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&fs::read(workspace.join("migrate-safe.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let markdown = fs::read_to_string(runner_temp.join("migrate-safe-comment.md")).unwrap();
+    let direct = binary()
+        .current_dir(&workspace)
+        .args(["lint", "prisma/migrations", "--all", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(markdown, stdout(&direct));
+    // A wrong path is an error of the step.
+    let wrong = step(
+        "lint.sh",
+        &[("INPUT_PATH", "nope"), ("INPUT_COMMENT", "true")],
+    );
+    assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
+
+    // The comment: a stub gh records its calls; the first run finds no earlier comment.
+    let bin = temp.path().join("stub-bin");
+    fs::create_dir_all(&bin).unwrap();
+    let calls = temp.path().join("gh-calls");
+    let existing = temp.path().join("existing-id");
+    fs::write(
+        bin.join("gh"),
+        format!(
+            "#!/bin/sh\necho \"$@\" >> {calls}\ncase \"$*\" in *--paginate*) cat {existing} 2>/dev/null || true;; esac\n",
+            calls = calls.display(),
+            existing = existing.display()
+        ),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(bin.join("gh"))
+        .status()
+        .unwrap();
+    let event = temp.path().join("event.json");
+    fs::write(&event, r#"{"pull_request": {"number": 17}}"#).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let comment_env = [
+        ("PATH", path.as_str()),
+        ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+        ("GITHUB_REPOSITORY", "acme/app"),
+    ];
+    let first = step("comment.sh", &comment_env);
+    assert!(first.status.success(), "{}", stderr(&first));
+    fs::write(&existing, "4242\n").unwrap();
+    let second = step("comment.sh", &comment_env);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let body = format!(
+        "body=@{}",
+        runner_temp.join("migrate-safe-comment.md").display()
+    );
+    let recorded: Vec<String> = fs::read_to_string(&calls)
+        .unwrap()
+        .lines()
+        .map(|l| l.replace(&body, "body=@<comment.md>"))
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            "api --paginate repos/acme/app/issues/17/comments --jq .[] | select(.body | startswith(\"<!-- migrate-safe lint -->\")) | .id",
+            "api --method POST repos/acme/app/issues/17/comments -F body=@<comment.md> --silent",
+            "api --paginate repos/acme/app/issues/17/comments --jq .[] | select(.body | startswith(\"<!-- migrate-safe lint -->\")) | .id",
+            "api --method PATCH repos/acme/app/issues/comments/4242 -F body=@<comment.md> --silent",
+        ]
+    );
+    // Outside a pull request: nothing.
+    let push = temp.path().join("push.json");
+    fs::write(&push, r#"{"ref": "refs/heads/main"}"#).unwrap();
+    let none = step(
+        "comment.sh",
+        &[
+            ("PATH", path.as_str()),
+            ("GITHUB_EVENT_PATH", push.to_str().unwrap()),
+        ],
+    );
+    assert!(none.status.success());
+    assert!(stdout(&none).contains("not a pull request"));
+    assert_eq!(fs::read_to_string(&calls).unwrap().lines().count(), 4);
+
+    // The gate: annotations, exit 1; --fail-on error passes.
+    let gate = step("gate.sh", &inputs);
+    assert_eq!(gate.status.code(), Some(1), "{}", stderr(&gate));
+    assert!(stdout(&gate).contains("::warning file=prisma/migrations/"));
+    let passing = step(
+        "gate.sh",
+        &[
+            ("INPUT_PATH", "prisma/migrations"),
+            ("INPUT_ARGS", "--all --fail-on error"),
+        ],
+    );
+    assert_eq!(passing.status.code(), Some(0), "{}", stdout(&passing));
+}

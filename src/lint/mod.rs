@@ -6,6 +6,7 @@
 
 pub mod github;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 pub mod suppress;
 pub mod text;
@@ -193,6 +194,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
         LintFormat::Json => json::write(&report, out),
         LintFormat::Github => github::write(&report, out),
         LintFormat::Sarif => sarif::write(&report, out),
+        LintFormat::Markdown => markdown::write(&report, out),
     };
     stdout(written)?;
     Ok(if report.failed() {
