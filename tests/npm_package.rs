@@ -165,6 +165,16 @@ fn npx_runs_the_packed_binary_offline_and_passes_its_exit_code_through() {
         .unwrap();
     assert_eq!(stdout(&lint), stdout(&direct));
     assert!(stdout(&lint).contains("warning[drop-index-concurrently]"));
+    // With no directory, found as Prisma does (prisma/migrations here), and said so.
+    let found = npx(root, &["lint", "--all"]);
+    assert_eq!(found.status.code(), Some(1), "{}", stderr(&found));
+    assert_eq!(
+        stdout(&found),
+        format!(
+            "Migrations directory: prisma/migrations (found inside .)\n\n{}",
+            stdout(&lint)
+        )
+    );
     // --fail-on error: the same findings, exit 0.
     let passing = npx(
         root,

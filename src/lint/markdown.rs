@@ -84,6 +84,14 @@ pub fn write(report: &LintReport, out: &mut dyn Write) -> io::Result<()> {
         written += section.len();
         out.write_all(&section)?;
     }
+    for (dir, origin) in &report.found {
+        writeln!(
+            out,
+            "<sub>Migrations directory: {} ({})</sub>",
+            prose(&dir.display().to_string()),
+            prose(origin)
+        )?;
+    }
     for target in &report.prisma {
         writeln!(out, "<sub>{}</sub>", prose(&target.describe()))?;
     }
