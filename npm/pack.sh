@@ -56,11 +56,9 @@ outdir="$(cd "$outdir" && pwd)"
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 
-# Copy a package template, set its version (and the launcher's optionalDependencies), npm pack it.
-pack() { # template-dir stage-name
-  local from="$1" to="$stage/$2"
-  cp -R "$from" "$to"
-  node - "$to/package.json" "$version" "$root/npm/platforms" <<'JS'
+# Set a staged package's version (and the launcher's optionalDependencies), then npm pack it.
+pack() { # staged-package-dir
+  node - "$1/package.json" "$version" "$root/npm/platforms" <<'JS'
 const fs = require("fs");
 const path = require("path");
 const [file, version, platforms] = process.argv.slice(2);
@@ -75,19 +73,17 @@ if (pkg.name === "migrate-safe") {
 }
 fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
 JS
-  (cd "$to" && npm pack --silent --pack-destination "$outdir" >/dev/null)
+  (cd "$1" && npm pack --silent --pack-destination "$outdir" >/dev/null)
 }
 
-mkdir -p "$stage/platform-src"
-cp -R "$template/." "$stage/platform-src/"
-mkdir -p "$stage/platform-src/bin"
-cp "$binary" "$stage/platform-src/bin/$exe"
-chmod 0755 "$stage/platform-src/bin/$exe"
-pack "$stage/platform-src" platform
-mkdir -p "$stage/launcher-src"
-cp -R "$root/npm/migrate-safe/." "$stage/launcher-src/"
-chmod 0755 "$stage/launcher-src/bin/migrate-safe.js"
-pack "$stage/launcher-src" launcher
+mkdir -p "$stage/platform/bin" "$stage/launcher"
+cp -R "$template/." "$stage/platform/"
+cp "$binary" "$stage/platform/bin/$exe"
+chmod 0755 "$stage/platform/bin/$exe"
+pack "$stage/platform"
+cp -R "$root/npm/migrate-safe/." "$stage/launcher/"
+chmod 0755 "$stage/launcher/bin/migrate-safe.js"
+pack "$stage/launcher"
 
 echo "$outdir/migrate-safe-$version.tgz"
 echo "$outdir/migrate-safe-$platform-$version.tgz"

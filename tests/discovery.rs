@@ -48,6 +48,10 @@ fn finds(cwd: &Path, expected: &str, origin: &str) {
     let json = run_in(cwd, &["lint", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["directories"], serde_json::json!([expected]));
+    assert_eq!(
+        json["found"],
+        serde_json::json!([{"directory": expected, "from": origin}])
+    );
 
     let dry_run = run_in(cwd, &["rewrite", "--dry-run"]);
     assert_eq!(dry_run.status.code(), Some(0), "{}", stderr(&dry_run));

@@ -138,9 +138,9 @@ fn npx_runs_the_packed_binary_offline_and_passes_its_exit_code_through() {
         "node_modules/@migrate-safe/{}/bin/migrate-safe",
         node_platform()
     ));
-    assert_eq!(
-        fs::read(&installed).unwrap(),
-        fs::read(env!("CARGO_BIN_EXE_migrate-safe")).unwrap(),
+    // (Compared without printing: the debug binary is some 240 MB.)
+    assert!(
+        fs::read(&installed).unwrap() == fs::read(env!("CARGO_BIN_EXE_migrate-safe")).unwrap(),
         "the platform package holds the binary it was packed with"
     );
 

@@ -32,6 +32,16 @@ function version() {
   }
 }
 
+// glibc or musl: node's own report names the glibc it runs on, and nothing under musl.
+function isMusl() {
+  try {
+    const report = process.report && process.report.getReport();
+    return Boolean(report && report.header && !report.header.glibcVersionRuntime);
+  } catch {
+    return false;
+  }
+}
+
 function findBinary() {
   const override = process.env.MIGRATE_SAFE_BINARY;
   if (override) {
@@ -53,6 +63,14 @@ function findBinary() {
   try {
     dir = path.dirname(require.resolve(`${pkg}/package.json`));
   } catch {
+    // npm skips the linux packages (built for glibc) under musl: say that, not "reinstall".
+    if (platform.startsWith("linux-") && isMusl()) {
+      fail(
+        `no prebuilt binary for ${platform} with musl libc (Alpine): the linux packages are built for glibc.\n` +
+          "  Use a glibc-based image (e.g. node:20-slim), or build from source with Rust:\n" +
+          "  cargo install --locked --git <the migrate-safe repository> migrate-safe, and point MIGRATE_SAFE_BINARY at it."
+      );
+    }
     fail(
       `the package holding the binary for ${platform}, ${pkg}, is not installed.\n` +
         "  npm installs it with migrate-safe as an optional dependency; it is missing when optional dependencies\n" +
