@@ -93,12 +93,11 @@ fn migrations_dir(given: &Path) -> Result<PathBuf> {
             path: given.to_path_buf(),
         });
     }
-    match crate::source::discover::discover(given) {
-        Ok(found) => Ok(found.path),
-        // An empty folder is a migrations directory waiting for its baseline.
-        Err(Error::NotMigrationsDir { .. }) if is_empty(given) => Ok(given.to_path_buf()),
-        Err(e) => Err(e),
+    // An empty folder is the place for the baseline, whatever a project around it holds.
+    if is_empty(given) {
+        return Ok(given.to_path_buf());
     }
+    crate::source::discover::discover(given).map(|found| found.path)
 }
 
 fn is_empty(dir: &Path) -> bool {

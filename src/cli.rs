@@ -155,6 +155,8 @@ pub enum LintFormat {
     Github,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
+    /// Markdown for a pull-request comment: a summary table, then each finding with its fix.
+    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(
-        "{path}: not a Prisma migrations directory (expected migration_lock.toml or <name>/migration.sql folders, or a project with prisma/migrations); pass the folder that `prisma migrate dev` writes to"
+        "{path}: not a Prisma migrations directory (expected migration_lock.toml or <name>/migration.sql folders, or a Prisma project: migrations.path or schema in prisma.config.ts, \"prisma\".\"schema\" in package.json, prisma/migrations); pass the folder that `prisma migrate dev` writes to"
     )]
     NotMigrationsDir { path: PathBuf },
 

@@ -20,6 +20,9 @@ use crate::source::discover::{Origin, discover};
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
     pub directory: String,
+    /// Where the directory came from, when it is not the path given (a project root, prisma.config.ts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
     pub database: String,
     pub migrations: Vec<MigrationStatus>,
     /// Pending migrations that `migrate-safe rewrite` would still change.
@@ -145,6 +148,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
         || !needs_rewrite.is_empty();
     let report = StatusReport {
         directory: dir.path.display().to_string(),
+        found: dir.origin(),
         database: redact(&url),
         migrations,
         needs_rewrite,
@@ -209,7 +213,10 @@ fn label(state: State) -> &'static str {
 }
 
 fn write_text(report: &StatusReport, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "Migrations directory: {}", report.directory)?;
+    match &report.found {
+        Some(found) => writeln!(out, "Migrations directory: {} ({found})", report.directory)?,
+        None => writeln!(out, "Migrations directory: {}", report.directory)?,
+    }
     writeln!(out, "Database: {} (read only)", report.database)?;
     writeln!(out, "{}", report.prisma.describe())?;
     if !report.has_prisma_migrations {

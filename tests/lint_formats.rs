@@ -259,3 +259,81 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         "{plain}"
     );
 }
+
+/// `--format markdown` (a pull-request comment) on lint-hazards is exactly
+/// `tests/data/lint-hazards.md` (run from the copy's parent, so paths are relative; re-bless with
+/// `MIGRATE_SAFE_BLESS=1 cargo test --test lint_formats markdown` and review the diff), and carries the
+/// same findings as the JSON output.
+#[test]
+fn markdown_matches_its_expected_comment_and_carries_the_same_findings() {
+    let (temp, _dir) = fixture_copy();
+    let output = binary()
+        .current_dir(temp.path())
+        .args(["lint", "migrations", "--all", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let markdown = stdout(&output);
+    let expected_path = project_root().join("tests/data/lint-hazards.md");
+    if blessing() {
+        std::fs::write(&expected_path, &markdown).unwrap();
+    } else {
+        let expected = std::fs::read_to_string(&expected_path).unwrap();
+        assert_eq!(
+            markdown,
+            expected,
+            "differs from {}",
+            expected_path.display()
+        );
+    }
+    // One section per finding, naming its rule and line, each with its fix or safe alternative.
+    let json = json_findings(&run(&[
+        "lint",
+        temp.path().join("migrations").to_str().unwrap(),
+        "--all",
+        "--format",
+        "json",
+    ]));
+    let sections: Vec<&str> = markdown.split("\n### ").skip(1).collect();
+    assert_eq!(sections.len(), json.len());
+    let found: BTreeSet<(String, u64)> = sections
+        .iter()
+        .map(|s| {
+            assert!(
+                s.contains("**Fix") || s.contains("**Safe alternative**"),
+                "{s}"
+            );
+            let rule = s.split('`').nth(1).unwrap().to_string();
+            let line = s
+                .split("/migration.sql:")
+                .nth(1)
+                .unwrap()
+                .split(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            (rule, line)
+        })
+        .collect();
+    assert_eq!(found, json);
+    assert!(markdown.starts_with("<!-- migrate-safe lint -->\n## migrate-safe lint: "));
+    assert!(markdown.contains(&format!(
+        "| **total** | {n} warnings | {n} |",
+        n = json.len()
+    )));
+
+    // A clean run says so, without a table.
+    let clean = project_root().join("migrations-fixtures/hand-written-concurrent/migrations");
+    let output = run(&["lint", clean.to_str().unwrap(), "--format", "markdown"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(
+        text.contains("## migrate-safe lint: no findings in 1 migration\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("**Passing**") && !text.contains("| rule |"),
+        "{text}"
+    );
+}

@@ -13,6 +13,9 @@ struct Document<'a> {
     tool: &'static str,
     version: &'static str,
     directories: &'a [std::path::PathBuf],
+    /// Directories that were not the path given, and where they came from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    found: Vec<Found<'a>>,
     prisma: &'a [crate::prisma::PrismaTarget],
     migrations_linted: usize,
     fail_on: Severity,
@@ -20,6 +23,12 @@ struct Document<'a> {
     summary: Summary,
     by_rule: BTreeMap<&'static str, usize>,
     diagnostics: &'a [Diagnostic],
+}
+
+#[derive(Serialize)]
+struct Found<'a> {
+    directory: &'a std::path::Path,
+    from: &'a str,
 }
 
 #[derive(Serialize)]
@@ -36,6 +45,11 @@ pub fn write(report: &LintReport, out: &mut dyn Write) -> io::Result<()> {
         tool: "migrate-safe",
         version: env!("CARGO_PKG_VERSION"),
         directories: &report.directories,
+        found: report
+            .found
+            .iter()
+            .map(|(directory, from)| Found { directory, from })
+            .collect(),
         prisma: &report.prisma,
         migrations_linted: report.migrations_linted,
         fail_on: report.fail_on,

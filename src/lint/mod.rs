@@ -6,6 +6,7 @@
 
 pub mod github;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 pub mod suppress;
 pub mod text;
@@ -67,6 +68,10 @@ pub struct LintReport {
     pub diagnostics: Vec<Diagnostic>,
     /// Findings silenced by `-- migrate-safe-ignore:` comments.
     pub suppressed: usize,
+    /// Directories that were not the path given, and where they came from (a project root,
+    /// prisma.config.ts, package.json).
+    #[serde(skip)]
+    pub found: Vec<(PathBuf, String)>,
 }
 
 impl LintReport {
@@ -132,6 +137,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
         fail_on: Severity::Warning,
         diagnostics: Vec::new(),
         suppressed: 0,
+        found: Vec::new(),
     };
     for input in group_inputs(&paths)? {
         let config = Loaded::find(args.config.as_deref(), input.config_start())?;
@@ -181,6 +187,9 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
         let target = config.prisma_target(prisma_flag, &dir.path)?;
         options.apply_models = target.models.clone();
         report.directories.push(dir.path.clone());
+        if let Some(origin) = dir.origin() {
+            report.found.push((dir.path.clone(), origin));
+        }
         report.prisma.push(target);
         analyse_each(&dir, &targets, &options, |plan, source| {
             report.migrations_linted += 1;
@@ -193,6 +202,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
         LintFormat::Json => json::write(&report, out),
         LintFormat::Github => github::write(&report, out),
         LintFormat::Sarif => sarif::write(&report, out),
+        LintFormat::Markdown => markdown::write(&report, out),
     };
     stdout(written)?;
     Ok(if report.failed() {
@@ -405,6 +415,7 @@ fn loose_file(path: &Path) -> Result<MigrationsDir> {
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
         found_inside: None,
+        found_by: None,
         migrations: vec![Migration::loose(path, sql)],
     })
 }

@@ -16,6 +16,12 @@ pub fn write(report: &LintReport, out: &mut dyn Write, color: bool) -> io::Resul
             text.to_string()
         }
     };
+    for (dir, origin) in &report.found {
+        writeln!(out, "Migrations directory: {} ({origin})", dir.display())?;
+    }
+    if !report.found.is_empty() {
+        writeln!(out)?;
+    }
     for d in &report.diagnostics {
         write_one(d, out, &paint)?;
     }

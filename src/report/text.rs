@@ -29,12 +29,11 @@ impl Sink for TextSink<'_> {
     ) -> io::Result<()> {
         self.mode = mode;
         let out = &mut *self.out;
-        match &dir.found_inside {
-            Some(root) => writeln!(
+        match dir.origin() {
+            Some(origin) => writeln!(
                 out,
-                "Migrations directory: {} (found inside {}), {}",
+                "Migrations directory: {} ({origin}), {}",
                 dir.path.display(),
-                root.display(),
                 super::count(dir.migrations.len(), "migration")
             )?,
             None => writeln!(

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::source::prisma_project::{Found, configured, tidy};
 
 /// The first line of every migration.sql this tool writes; how it recognises its own folders.
 pub const GENERATED_MARKER: &str = "-- migrate-safe: from migration ";
@@ -62,6 +63,8 @@ pub struct MigrationsDir {
     pub path: PathBuf,
     /// Set when the path given was a project root or `prisma/` folder.
     pub found_inside: Option<PathBuf>,
+    /// Set when a Prisma config file or package.json named the directory.
+    pub found_by: Option<Found>,
     pub migrations: Vec<Migration>,
 }
 
@@ -69,9 +72,24 @@ impl MigrationsDir {
     pub fn get(&self, name: &str) -> Option<&Migration> {
         self.migrations.iter().find(|m| m.name == name)
     }
+
+    /// Where the directory came from, for a report's header line (`None`: it is the path given).
+    pub fn origin(&self) -> Option<String> {
+        match (&self.found_by, &self.found_inside) {
+            (Some(found), _) => Some(found.describe()),
+            (None, Some(root)) => Some(format!("found inside {}", root.display())),
+            (None, None) => None,
+        }
+    }
 }
 
 /// Resolve `given` to a migrations directory and read every migration in it.
+///
+/// `given` is the migrations directory itself, or a project: there, as Prisma looks, `migrations.path`
+/// or `schema` in prisma.config.ts, `"prisma": {"schema"}` in package.json, then `prisma/migrations`
+/// (Prisma's default, beside `prisma/schema.prisma`) or `migrations`. From `.` (every command's
+/// default) the search goes on upwards to the nearest folder holding a package.json, or the repository
+/// root: a command run from inside a package of a monorepo finds that package's migrations.
 pub fn discover(given: &Path) -> Result<MigrationsDir> {
     let metadata = fs::metadata(given).map_err(|e| Error::io(given, e))?;
     if !metadata.is_dir() {
@@ -79,19 +97,7 @@ pub fn discover(given: &Path) -> Result<MigrationsDir> {
             path: given.to_path_buf(),
         });
     }
-    let (path, found_inside) = if looks_like_migrations_dir(given)? {
-        (given.to_path_buf(), None)
-    } else if let Some(inner) = ["prisma/migrations", "migrations"]
-        .iter()
-        .map(|sub| given.join(sub))
-        .find(|p| p.is_dir())
-    {
-        (inner, Some(given.to_path_buf()))
-    } else {
-        return Err(Error::NotMigrationsDir {
-            path: given.to_path_buf(),
-        });
-    };
+    let (path, found_inside, found_by) = locate(given)?;
     check_lock_file(&path)?;
     // Before anything reads it: a rewrite that was killed while writing is finished first.
     crate::fix::write::recover(&path)?;
@@ -99,8 +105,88 @@ pub fn discover(given: &Path) -> Result<MigrationsDir> {
     Ok(MigrationsDir {
         path,
         found_inside,
+        found_by,
         migrations,
     })
+}
+
+type Located = (PathBuf, Option<PathBuf>, Option<Found>);
+
+fn locate(given: &Path) -> Result<Located> {
+    if looks_like_migrations_dir(given)? {
+        return Ok((given.to_path_buf(), None, None));
+    }
+    // Upwards only from the current directory, never from a folder named on the command line.
+    let walk_up = given == Path::new(".");
+    let mut level = given.to_path_buf();
+    loop {
+        if let Some(found) = in_project(&level)? {
+            return Ok(found);
+        }
+        let stop = level.join("package.json").is_file() || level.join(".git").exists();
+        let parent = if level == Path::new(".") {
+            Path::new("..").to_path_buf()
+        } else {
+            level.join("..")
+        };
+        if !walk_up {
+            return Err(Error::NotMigrationsDir {
+                path: given.to_path_buf(),
+            });
+        }
+        if stop || same_dir(&parent, &level) {
+            let top = fs::canonicalize(&level).unwrap_or(level);
+            return Err(Error::Usage(format!(
+                "no Prisma migrations directory here or above, up to {} ({}): looked for migration_lock.toml or <name>/migration.sql folders, migrations.path or schema in prisma.config.ts, \"prisma\".\"schema\" in package.json, prisma/migrations; pass the folder that `prisma migrate dev` writes to, or run from the package that holds the Prisma schema",
+                top.display(),
+                if stop {
+                    "the nearest package.json or repository root"
+                } else {
+                    "the filesystem root"
+                }
+            )));
+        }
+        level = parent;
+    }
+}
+
+/// Both name the same folder (the filesystem root is its own parent).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// The migrations directory of the project folder `root`, as Prisma finds it.
+fn in_project(root: &Path) -> Result<Option<Located>> {
+    if let Some((path, found)) = configured(root)? {
+        let path = tidy(&path);
+        if !path.is_dir() {
+            return Err(Error::Config {
+                path: found_file(&found).to_path_buf(),
+                message: format!(
+                    "names the migrations directory {} ({}), which does not exist; create a migration first (`prisma migrate dev --create-only`) or pass the directory",
+                    path.display(),
+                    found.describe()
+                ),
+            });
+        }
+        return Ok(Some((path, None, Some(found))));
+    }
+    Ok(["prisma/migrations", "migrations"]
+        .iter()
+        .map(|sub| root.join(sub))
+        .find(|p| p.is_dir())
+        .map(|inner| (tidy(&inner), Some(root.to_path_buf()), None)))
+}
+
+fn found_file(found: &Found) -> &Path {
+    match found {
+        Found::ConfigMigrations { file }
+        | Found::ConfigSchema { file, .. }
+        | Found::PackageJson { file, .. } => file,
+    }
 }
 
 fn looks_like_migrations_dir(path: &Path) -> Result<bool> {

@@ -3,6 +3,7 @@ pub mod classify;
 pub mod discover;
 pub mod lex;
 pub mod names;
+pub mod prisma_project;
 pub mod split;
 
 use crate::error::{Error, Result};
