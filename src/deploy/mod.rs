@@ -41,6 +41,8 @@ pub const PRISMA_ADVISORY_LOCK: i64 = 72707369;
 #[derive(Debug, Serialize)]
 pub struct DeployReport {
     pub directory: String,
+    /// Where the directory came from when it was found (a Prisma config, package.json, a project).
+    pub found: Option<String>,
     pub database: String,
     pub dry_run: bool,
     pub settings: Settings,
@@ -66,8 +68,9 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
     let mut sink = report::Sink { out, json };
     let database = redact(&url);
     sink.line(format!(
-        "migrate-safe deploy: {} -> {database}{}",
+        "migrate-safe deploy: {}{} -> {database}{}",
         dir.path.display(),
+        dir.origin().map_or(String::new(), |o| format!(" ({o})")),
         if args.dry_run {
             " (dry run: nothing is applied)"
         } else {
@@ -87,6 +90,7 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
 
     let mut report = DeployReport {
         directory: dir.path.display().to_string(),
+        found: dir.origin(),
         database,
         dry_run: args.dry_run,
         settings: settings.clone(),
