@@ -910,3 +910,36 @@ fn a_concurrent_build_shows_its_progress_on_a_terminal() {
         "{terminal}"
     );
 }
+
+#[test]
+fn a_statement_timeout_bounds_a_slow_statement_and_rolls_the_migration_back() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            ("1_init", SEED),
+            (
+                "2_slow",
+                "CREATE TABLE \"Audit\" (\"id\" INT);\nSELECT pg_sleep(3);\n",
+            ),
+        ],
+    );
+    let started = Instant::now();
+    let output = deploy(&dir, &database.url, &["--statement-timeout", "300ms"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json = report(&output);
+    assert_eq!(json["settings"]["statement_timeout"], 300);
+    assert_eq!(json["runs"][1]["sqlstate"], "57014");
+    assert_eq!(json["runs"][1]["at"]["line"], 2);
+    assert_eq!(
+        one(&database.url, "SELECT to_regclass('\"Audit\"')::text"),
+        None
+    );
+}
