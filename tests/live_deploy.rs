@@ -376,6 +376,10 @@ fn the_preflight_predicts_each_data_failure_and_applies_nothing() {
                 "9_new_column",
                 "ALTER TABLE \"Post\" ALTER COLUMN \"slug\" SET NOT NULL;\n",
             ),
+            (
+                "9b_partial",
+                "CREATE UNIQUE INDEX \"User_email_active\" ON \"User\"(\"email\") WHERE \"id\" > 0;\n",
+            ),
         ],
     );
     let started = Instant::now();
@@ -406,6 +410,7 @@ fn the_preflight_predicts_each_data_failure_and_applies_nothing() {
             "7_check:1 fails 1 row(s) violate it",
             "8_backfilled:2 not_predictive 2 row(s) hold NULL",
             "9_new_column:1 no_rows_yet column slug of \"Post\" does not exist yet (a pending migration adds it): its values are not there to check",
+            "9b_partial:1 not_checked a partial unique index: its duplicates are not checked",
         ],
         "{}",
         stderr(&output)

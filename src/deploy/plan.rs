@@ -88,6 +88,8 @@ pub enum Requirement {
     /// `VALIDATE CONSTRAINT name` of a constraint that no pending migration adds: its definition is
     /// read from the database.
     ExistingConstraint { table: QualifiedName, name: String },
+    /// A unique index the pre-flight does not check (expression keys, a partial index), and why.
+    NotCheckable { table: QualifiedName, why: String },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -344,13 +346,20 @@ fn locks_of(fact: &Fact, line: usize) -> Vec<LockTaken> {
 fn needs_of(fact: &Fact, sql: &str, line: usize, all: &[Statement]) -> Vec<Needed> {
     let need = |requirement: Requirement| Needed { line, requirement };
     match fact {
-        Fact::CreateIndex(index) if index.unique && !index.partial => match &index.columns {
-            Some(columns) => vec![need(Requirement::Unique {
+        Fact::CreateIndex(index) if index.unique => match (&index.columns, index.partial) {
+            (Some(columns), false) => vec![need(Requirement::Unique {
                 table: index.table.clone(),
                 columns: columns.clone(),
                 primary: false,
             })],
-            None => Vec::new(),
+            (_, partial) => vec![need(Requirement::NotCheckable {
+                table: index.table.clone(),
+                why: if partial {
+                    "a partial unique index: its duplicates are not checked".into()
+                } else {
+                    "a unique index on expressions: its duplicates are not checked".into()
+                },
+            })],
         },
         Fact::AlterTable { table, changes } => changes
             .iter()

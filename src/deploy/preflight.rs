@@ -155,7 +155,8 @@ fn table_of(requirement: &Requirement) -> &QualifiedName {
         | Requirement::NotNull { table, .. }
         | Requirement::References { table, .. }
         | Requirement::Check { table, .. }
-        | Requirement::ExistingConstraint { table, .. } => table,
+        | Requirement::ExistingConstraint { table, .. }
+        | Requirement::NotCheckable { table, .. } => table,
     }
 }
 
@@ -212,6 +213,7 @@ fn describe_requirement(requirement: &Requirement) -> String {
         Requirement::ExistingConstraint { table, name } => {
             format!("every row of {table} satisfies constraint {}", quote(name))
         }
+        Requirement::NotCheckable { table, .. } => format!("no duplicate in {table}"),
     }
 }
 
@@ -336,6 +338,9 @@ fn evaluate(
                 why: "definition unknown".into(),
             });
         }
+        Requirement::NotCheckable { why, .. } => {
+            return Ok(CheckResult::NotChecked { why: why.clone() });
+        }
     };
     if let Some(why) = present(client, table, &columns)? {
         return Ok(CheckResult::NoRowsYet { why });
@@ -425,7 +430,9 @@ fn evaluate(
             format!("SELECT count(*)::int8 FROM {table} WHERE NOT ({expression})"),
             |n| (n[0] > 0).then(|| format!("{} row(s) violate it", n[0])),
         ),
-        Requirement::ExistingConstraint { .. } => unreachable!("handled above"),
+        Requirement::ExistingConstraint { .. } | Requirement::NotCheckable { .. } => {
+            unreachable!("handled above")
+        }
     };
     let mut transaction = client.build_transaction().read_only(true).start()?;
     transaction.batch_execute(&format!(
