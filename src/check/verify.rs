@@ -79,17 +79,35 @@ pub fn verify(
         drop(client); // the template must have no connection while it is cloned
         match original {
             Some(before) => {
-                for (m, &model) in models.iter().enumerate() {
-                    // The last proof of the run may use the template itself.
-                    let on_template = last && m + 1 == models.len();
-                    results.push(rewritten_side(
-                        plan,
-                        server,
-                        &template,
-                        on_template,
-                        model,
-                        &before,
-                    )?);
+                // Every clone first, while the template is idle; then each model's rewritten side at
+                // once, on connections of their own (the last proof of the run on the template itself).
+                let mut clones = Vec::new();
+                for m in 0..models.len() {
+                    if !(last && m + 1 == models.len()) {
+                        clones.push(
+                            ScratchDatabase::create(&server.admin_url, Some(&template.name))
+                                .map_err(db)?,
+                        );
+                    }
+                }
+                let targets: Vec<&ScratchDatabase> =
+                    clones.iter().chain(last.then_some(&template)).collect();
+                let sides: Vec<Result<Verification>> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = models
+                        .iter()
+                        .zip(&targets)
+                        .map(|(&model, database)| {
+                            let before = &before;
+                            scope.spawn(move || rewritten_side(plan, database, model, before))
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().expect("a proof thread panicked"))
+                        .collect()
+                });
+                for side in sides {
+                    results.push(side?);
                 }
             }
             None => {
@@ -119,23 +137,15 @@ fn original_in_transaction(
     Ok(before)
 }
 
-/// The rewritten sequence of `plan` applied under `model` to a clone of `template` (or, for the run's
-/// last proof, to the template itself), compared with the original's catalog `before`.
+/// The rewritten sequence of `plan` applied under `model` to `database` (a clone of the template, or
+/// for the run's last proof the template itself), compared with the original's catalog `before`.
 fn rewritten_side(
     plan: &MigrationPlan,
-    server: &Server,
-    template: &ScratchDatabase,
-    on_template: bool,
+    database: &ScratchDatabase,
     model: ApplyModel,
     before: &crate::db::catalog::Catalog,
 ) -> Result<Verification> {
-    let clone;
-    let mut client = if on_template {
-        template.connect().map_err(db)?
-    } else {
-        clone = ScratchDatabase::create(&server.admin_url, Some(&template.name)).map_err(db)?;
-        clone.connect().map_err(db)?
-    };
+    let mut client = database.connect().map_err(db)?;
     let failure = apply_rewritten(&mut client, plan, model);
     compare(plan, model, failure, before, &mut client)
 }
