@@ -107,6 +107,11 @@ impl Loaded {
         PrismaTarget::resolve(flag, configured, dir).map_err(Error::Usage)
     }
 
+    /// `scratch-url` and the file that sets it.
+    pub fn scratch_url(&self) -> Option<(&str, &Path)> {
+        self.config.scratch_url.as_deref().zip(self.path.as_deref())
+    }
+
     /// [`Loaded::rule_options`] judged under `target`'s apply models.
     pub fn rule_options_for(&self, target: &PrismaTarget) -> RuleOptions {
         RuleOptions {

@@ -126,11 +126,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
         let shadow = crate::prisma::shadow::find(&dir.path);
         let wanted = Wanted {
             url: args.scratch_url.as_deref(),
-            configured: config
-                .config
-                .scratch_url
-                .as_deref()
-                .zip(config.path.as_deref()),
+            configured: config.scratch_url(),
             shadow: Some(shadow),
         };
         let required = matches!(policy, ProofPolicy::Require(_));

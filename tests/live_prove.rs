@@ -73,6 +73,26 @@ fn proven_by_default_with_a_scratch_url_from_the_environment() {
 }
 
 #[test]
+fn proven_by_default_with_the_scratch_url_of_migrate_safe_toml() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let (dir, expected) = fixture_copy(temp.path());
+    std::fs::write(
+        temp.path().join("migrate-safe.toml"),
+        format!("scratch-url = \"{server}\"\n"),
+    )
+    .unwrap();
+    let output = run(&mut isolated(), &["rewrite", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("Verified on the server at") && text.contains("(scratch-url in "),
+        "{text}"
+    );
+    assert_same_tree(&dir, &expected);
+}
+
+#[test]
 fn proven_by_default_on_the_server_of_the_shadow_database_named_in_schema_prisma() {
     use migrate_safe::db::ScratchDatabase;
     use migrate_safe::db::catalog::snapshot;
