@@ -46,7 +46,7 @@ Exit codes: 0 written or nothing to rewrite, 1 a rewrite is needed (with --check
 
     /// Prove migrations on a live PostgreSQL: apply them the way Prisma does, report locks and hazards.
     #[command(after_help = "Where the server comes from, in this order:\n  \
-1. --scratch-url URL or MIGRATE_SAFE_SCRATCH_URL (only scratch databases migrate_safe_<random> are used, then dropped)\n  \
+1. --scratch-url URL, MIGRATE_SAFE_SCRATCH_URL or scratch-url in migrate-safe.toml (only scratch databases migrate_safe_<random> are used, then dropped)\n  \
 2. a postgres:<--pg-version> container via testcontainers, when a Docker engine answers within 2 seconds\n  \
 3. a throwaway server from installed PostgreSQL binaries (initdb, pg_ctl) in a temporary directory\n\n\
 Exit codes: 0 proven and no finding, 1 findings or a failed proof, 2 error (bad input, no server, bad URL).")]
