@@ -344,3 +344,30 @@ fn a_failed_proof_writes_nothing() {
     );
     assert_same_tree(&dir, &original);
 }
+
+#[test]
+fn proven_by_default_on_the_shadow_database_server_of_prisma_config_ts() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let (dir, expected) = fixture_copy(temp.path());
+    // Prisma 7 keeps the datasource in prisma.config.ts, at the project root.
+    std::fs::write(
+        temp.path().join("prisma.config.ts"),
+        "import \"dotenv/config\";\nimport { defineConfig, env } from \"prisma/config\";\n\nexport default defineConfig({\n  schema: \"prisma/schema.prisma\",\n  migrations: { path: \"prisma/migrations\" },\n  datasource: {\n    url: env(\"DATABASE_URL\"),\n    shadowDatabaseUrl: env(\"LIVE_PROVE_SHADOW_URL\"),\n  },\n});\n",
+    )
+    .unwrap();
+    let output = run(
+        isolated().env("LIVE_PROVE_SHADOW_URL", &server),
+        &["rewrite", dir.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["proof"]["status"], "proven", "{report}");
+    let used = report["proof"]["server"].as_str().unwrap();
+    assert!(
+        used.contains("datasource.shadowDatabaseUrl (env LIVE_PROVE_SHADOW_URL) in ")
+            && used.contains("prisma.config.ts"),
+        "{used}"
+    );
+    assert_same_tree(&dir, &expected);
+}
