@@ -129,7 +129,20 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
             configured: config.scratch_url(),
             shadow: Some(shadow),
         };
-        let required = matches!(policy, ProofPolicy::Require(_));
+        let demanded = match policy {
+            ProofPolicy::Require(by) => Some(by),
+            _ => None,
+        };
+        // No proof could be made: said and written, unless one was demanded.
+        let unavailable = |why: String| match demanded {
+            None => Ok(Proof::NotProven {
+                why,
+                how: HOW_TO_PROVE.into(),
+            }),
+            Some(by) => Err(Error::Database(format!(
+                "{by} demands a proof, and none can be made, so nothing was written: {why}"
+            ))),
+        };
         match provision_from(&wanted, &args.pg_version) {
             Ok(server) => match verify(&dir, &plans, &server, &prisma.models) {
                 Ok(results) => {
@@ -146,32 +159,18 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
                         }
                     }
                 }
-                Err(Error::ProofUnavailable(why)) if !required => Proof::NotProven {
-                    why,
-                    how: HOW_TO_PROVE.into(),
-                },
+                Err(Error::ProofUnavailable(why)) => unavailable(why)?,
                 Err(e) => return Err(e),
             },
-            Err(ProvisionError::NothingAvailable { tried }) if !required => Proof::NotProven {
-                why: format!(
-                    "no scratch server could be had:\n{}",
-                    tried
-                        .iter()
-                        .enumerate()
-                        .map(|(i, t)| format!("  {}. {t}", i + 1))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                ),
-                how: HOW_TO_PROVE.into(),
-            },
-            Err(e @ ProvisionError::NothingAvailable { .. }) => {
-                let ProofPolicy::Require(by) = policy else {
-                    unreachable!()
-                };
-                return Err(Error::Database(format!(
-                    "{by} demands a proof, and none can be made, so nothing was written: {e}"
-                )));
-            }
+            Err(ProvisionError::NothingAvailable { tried }) => unavailable(format!(
+                "no scratch server could be had:\n{}",
+                tried
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| format!("  {}. {t}", i + 1))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ))?,
             Err(e) => return Err(Error::Database(e.to_string())),
         }
     };

@@ -195,7 +195,8 @@ fn require_proof_with_no_server_is_an_error_and_writes_nothing() {
         let error = stderr(&output);
         assert!(
             error.contains("demands a proof, and none can be made, so nothing was written")
-                && error.contains("no PostgreSQL server available"),
+                && error.contains("no scratch server could be had")
+                && error.contains("no initdb/pg_ctl in MIGRATE_SAFE_POSTGRES_BIN="),
             "{how}: {error}"
         );
         same_as_fixture_input(&dir);
@@ -370,4 +371,51 @@ fn proven_by_default_on_the_shadow_database_server_of_prisma_config_ts() {
         "{used}"
     );
     assert_same_tree(&dir, &expected);
+}
+
+#[test]
+fn a_history_the_scratch_server_cannot_build_is_not_proven_or_with_a_demand_an_error() {
+    let Some(server) = server_url() else { return };
+    // Production has this extension; the scratch server does not.
+    let migrations = [
+        (
+            "1_init",
+            "CREATE EXTENSION IF NOT EXISTS \"migrate_safe_no_such_extension\";\nCREATE TABLE \"T\" (\"id\" INTEGER NOT NULL, \"c\" TEXT);\n",
+        ),
+        (
+            "2_next",
+            "-- CreateIndex\nCREATE INDEX \"T_c_idx\" ON \"T\"(\"c\");\n",
+        ),
+    ];
+    let temp = tempfile::tempdir().unwrap();
+    let dir = migrations_dir(temp.path(), &migrations);
+    let untouched = tempfile::tempdir().unwrap();
+    let original = migrations_dir(untouched.path(), &migrations);
+    let output = run(
+        isolated().env("MIGRATE_SAFE_SCRATCH_URL", &server),
+        &["rewrite", dir.to_str().unwrap(), "--require-proof"],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let error = stderr(&output);
+    assert!(
+        error.contains("--require-proof demands a proof, and none can be made")
+            && error.contains("applying the history before 2_next on the scratch server failed")
+            && error.contains("migrate_safe_no_such_extension"),
+        "{error}"
+    );
+    assert_same_tree(&dir, &original);
+    let output = run(
+        isolated().env("MIGRATE_SAFE_SCRATCH_URL", &server),
+        &["rewrite", dir.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["proof"]["status"], "not-proven", "{report}");
+    assert_eq!(report["written"], true);
+    assert!(
+        stderr(&output)
+            .contains("warning: the rewrite was written, but NOT proven: applying the history"),
+        "{}",
+        stderr(&output)
+    );
 }
