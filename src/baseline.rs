@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::Outcome;
 use crate::cli::{BaselineArgs, Format};
 use crate::db::catalog::{diff, snapshot};
-use crate::db::provision::{check_url, provision};
+use crate::db::provision::{Wanted, check_url, provision_from};
 use crate::db::{ScratchDatabase, connect, libpq_url, redact};
 use crate::error::{Error, Result};
 use crate::fix::write::{NewFolder, write_atomically};
@@ -156,9 +156,17 @@ fn create_baseline(
     }
     let sql = schema_sql(url)?;
     // Proof: the baseline applied Prisma's way to an empty database reproduces this catalog.
-    let server = provision(args.scratch_url.as_deref(), &args.pg_version).map_err(db)?;
-    let prisma = crate::config::Loaded::find(None, dir)?
-        .prisma_target(args.prisma.prisma_version.as_deref(), dir)?;
+    let config = crate::config::Loaded::find(None, dir)?;
+    let server = provision_from(
+        &Wanted {
+            url: args.scratch_url.as_deref(),
+            configured: config.scratch_url(),
+            shadow: None,
+        },
+        &args.pg_version,
+    )
+    .map_err(db)?;
+    let prisma = config.prisma_target(args.prisma.prisma_version.as_deref(), dir)?;
     let source = {
         let mut transaction = client
             .build_transaction()

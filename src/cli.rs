@@ -31,15 +31,22 @@ pub enum Command {
     /// Rewrite pending Prisma migrations so they do not block writes on existing tables.
     #[command(after_help = "Examples:\n  \
 migrate-safe rewrite prisma/migrations --dry-run     show the plan and a diff, write nothing\n  \
-migrate-safe rewrite prisma/migrations               rewrite the newest migration\n  \
+migrate-safe rewrite prisma/migrations               rewrite the newest migration, proven first when a scratch server can be had\n  \
+migrate-safe rewrite prisma/migrations --require-proof   the same, and an error (nothing written) when it cannot be proven\n  \
 migrate-safe rewrite . --check                       CI gate: exit 1 when a rewrite is needed\n  \
 migrate-safe rewrite prisma/migrations --all --dry-run --format json\n\n\
-Exit codes: 0 written or nothing to rewrite, 1 a rewrite is needed (with --check), 2 error.")]
+Where the proof's server comes from, in this order:\n  \
+1. --scratch-url URL, MIGRATE_SAFE_SCRATCH_URL, or scratch-url in migrate-safe.toml\n  \
+2. the server of the Prisma shadow database the project uses (shadowDatabaseUrl in schema.prisma or prisma.config.ts, or SHADOW_DATABASE_URL)\n  \
+3. a postgres:<--pg-version> container via testcontainers, when a Docker engine answers within 2 seconds\n  \
+4. a throwaway server from installed PostgreSQL binaries (initdb, pg_ctl)\n\
+Only databases migrate_safe_<random> it creates are written to, and dropped afterwards. With none, the rewrite is written and reported NOT proven.\n\n\
+Exit codes: 0 written or nothing to rewrite, 1 a rewrite is needed (with --check) or a failed proof (nothing written), 2 error (also: no proof with --require-proof).")]
     Rewrite(RewriteArgs),
 
     /// Prove migrations on a live PostgreSQL: apply them the way Prisma does, report locks and hazards.
     #[command(after_help = "Where the server comes from, in this order:\n  \
-1. --scratch-url URL or MIGRATE_SAFE_SCRATCH_URL (only scratch databases migrate_safe_<random> are used, then dropped)\n  \
+1. --scratch-url URL, MIGRATE_SAFE_SCRATCH_URL or scratch-url in migrate-safe.toml (only scratch databases migrate_safe_<random> are used, then dropped)\n  \
 2. a postgres:<--pg-version> container via testcontainers, when a Docker engine answers within 2 seconds\n  \
 3. a throwaway server from installed PostgreSQL binaries (initdb, pg_ctl) in a temporary directory\n\n\
 Exit codes: 0 proven and no finding, 1 findings or a failed proof, 2 error (bad input, no server, bad URL).")]
@@ -362,12 +369,18 @@ pub struct RewriteArgs {
     #[arg(long, conflicts_with = "dry_run")]
     pub check: bool,
 
-    /// Before writing, prove the rewrite on a live PostgreSQL: original and rewritten sequences must build
-    /// the same schema, leaving no INVALID index and no NOT VALID constraint.
-    #[arg(long, conflicts_with = "check")]
-    pub verify: bool,
+    /// Write nothing that is not proven (a rewrite is proven by default whenever a scratch server can be
+    /// had; with this flag "no server" is an error), and prove a --dry-run too. Also
+    /// MIGRATE_SAFE_REQUIRE_PROOF=1 or `require-proof = true` in migrate-safe.toml.
+    #[arg(long, visible_alias = "verify", conflicts_with = "check")]
+    pub require_proof: bool,
 
-    /// A scratch server for --verify (else MIGRATE_SAFE_SCRATCH_URL, a testcontainers container, or a
+    /// Do not prove the rewrite (also MIGRATE_SAFE_NO_VERIFY=1).
+    #[arg(long, conflicts_with = "require_proof")]
+    pub no_verify: bool,
+
+    /// A scratch server for the proof (else MIGRATE_SAFE_SCRATCH_URL, `scratch-url` in
+    /// migrate-safe.toml, the project's Prisma shadow database server, a testcontainers container, or a
     /// throwaway local server): migrate-safe creates and drops its own databases there.
     #[arg(long, value_name = "URL")]
     pub scratch_url: Option<String>,
@@ -376,7 +389,7 @@ pub struct RewriteArgs {
     #[arg(long, value_name = "URL", hide = true)]
     pub verify_url: Option<String>,
 
-    /// PostgreSQL version of the testcontainers image for --verify.
+    /// PostgreSQL version of the testcontainers image for the proof.
     #[arg(long, value_name = "VERSION", default_value = "16")]
     pub pg_version: String,
 

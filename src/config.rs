@@ -37,6 +37,11 @@ pub struct Config {
     pub folder_naming: Option<FolderNaming>,
     /// The Prisma version that applies the migrations (`7.10.1`), when detection should not decide.
     pub prisma_version: Option<String>,
+    /// A scratch server for proofs (`rewrite`'s, `check`'s): where migrate-safe creates and drops
+    /// databases of its own. After `--scratch-url` and `MIGRATE_SAFE_SCRATCH_URL`.
+    pub scratch_url: Option<String>,
+    /// `rewrite` writes nothing it could not prove (as `--require-proof`).
+    pub require_proof: Option<bool>,
     /// Who applies the migrations in production: `prisma` (`prisma migrate deploy`, the default) or
     /// `migrate-safe` (`migrate-safe deploy`: each file in one transaction with a bounded lock wait).
     pub deployed_by: Option<Deployer>,
@@ -138,6 +143,11 @@ impl Loaded {
         Ok(target)
     }
 
+    /// `scratch-url` and the file that sets it.
+    pub fn scratch_url(&self) -> Option<(&str, &Path)> {
+        self.config.scratch_url.as_deref().zip(self.path.as_deref())
+    }
+
     /// [`Loaded::rule_options`] judged under `target`'s apply models.
     pub fn rule_options_for(&self, target: &PrismaTarget) -> RuleOptions {
         RuleOptions {
@@ -195,6 +205,15 @@ pub fn parse(text: &str) -> std::result::Result<Config, String> {
                 known_rules()
             ));
         }
+    }
+    if let Some(url) = &config.scratch_url
+        && !url.starts_with("postgres://")
+        && !url.starts_with("postgresql://")
+    {
+        return Err(format!(
+            "scratch-url: \"{}\" is not a postgres:// or postgresql:// URL",
+            crate::db::redact(url)
+        ));
     }
     if let Some(value) = &config.lock_timeout
         && !valid_duration(value)
@@ -260,6 +279,8 @@ lock-timeout = "2s"
 foreign-keys = "all"
 unsafe-fixes = true
 folder-naming = "numbered"
+scratch-url = "postgresql://postgres@127.0.0.1:5432/postgres"
+require-proof = true
 
 [severity]
 lock-timeout = "note"
@@ -270,6 +291,11 @@ lock-timeout = "note"
         assert_eq!(config.fail_on, Some(Severity::Error));
         assert_eq!(config.foreign_keys, Some(ForeignKeyMode::All));
         assert_eq!(config.folder_naming, Some(FolderNaming::Numbered));
+        assert_eq!(
+            config.scratch_url.as_deref(),
+            Some("postgresql://postgres@127.0.0.1:5432/postgres")
+        );
+        assert_eq!(config.require_proof, Some(true));
     }
 
     #[test]

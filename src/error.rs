@@ -58,6 +58,10 @@ pub enum Error {
     #[error("{0}")]
     Database(String),
 
+    /// A proof could not be carried out (not: carried out and failed).
+    #[error("{0}")]
+    ProofUnavailable(String),
+
     #[error("cannot name the new migrations of {migration}: {message}")]
     Naming { migration: String, message: String },
 }

@@ -7,11 +7,11 @@ use crate::analyse::{Targets, analyse_each, resolve_targets};
 use crate::check::verify::verify;
 use crate::cli::{Format, RewriteArgs};
 use crate::config::Loaded;
-use crate::db::provision::provision;
+use crate::db::provision::{ProvisionError, Wanted, provision_from};
 use crate::error::{Error, Result};
 use crate::fix::write::{FileChange, NewFolder, write_atomically};
 use crate::prisma::history::{State, read_history};
-use crate::report::{self, Mode, Report, Sink, stdout};
+use crate::report::{self, Mode, Proof, Report, Sink, stdout};
 use crate::source::discover::{MigrationsDir, Origin, discover};
 
 pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
@@ -77,9 +77,16 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
             &mut json_sink
         }
     };
+    let policy = ProofPolicy::resolve(args, &config)?;
+    // Proven by default before a write; a dry run only when a proof is required.
+    let prove = match (mode, policy) {
+        (Mode::Check, _) | (_, ProofPolicy::Skip(_)) => false,
+        (Mode::Write, _) | (Mode::DryRun, ProofPolicy::Require(_)) => true,
+        (Mode::DryRun, ProofPolicy::Auto) => false,
+    };
     // Printed as they come; only the plans that change something are kept, and only when they are to be
-    // verified or written.
-    let keep = mode == Mode::Write || args.verify;
+    // proven or written.
+    let keep = mode == Mode::Write || prove;
     let (mut changed, mut new_folders, mut hazards_left) = (0, 0, 0);
     // The header waits for the first plan, so input errors found while planning it print nothing.
     let mut started = false;
@@ -100,17 +107,74 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
         Ok(())
     })?;
     let needs_rewrite = changed > 0;
-    let verification = if args.verify && needs_rewrite {
-        let server = provision(args.scratch_url.as_deref(), &args.pg_version)
-            .map_err(|e| Error::Database(e.to_string()))?;
-        let results = verify(&dir, &plans, &server, &prisma.models)?;
-        Some((server.description.clone(), results))
+    let mut verification = None;
+    let proof = if !needs_rewrite {
+        Proof::NotRun {
+            why: "nothing to rewrite".into(),
+        }
+    } else if !prove {
+        match policy {
+            ProofPolicy::Skip(why) => Proof::Skipped { why: why.into() },
+            _ if mode == Mode::Check => Proof::NotRun {
+                why: "--check writes nothing".into(),
+            },
+            _ => Proof::NotRun {
+                why: "a dry run is proven only with --require-proof".into(),
+            },
+        }
     } else {
-        None
+        let shadow = crate::prisma::shadow::find(&dir.path);
+        let wanted = Wanted {
+            url: args.scratch_url.as_deref(),
+            configured: config.scratch_url(),
+            shadow: Some(shadow),
+        };
+        let demanded = match policy {
+            ProofPolicy::Require(by) => Some(by),
+            _ => None,
+        };
+        // No proof could be made: said and written, unless one was demanded.
+        let unavailable = |why: String| match demanded {
+            None => Ok(Proof::NotProven {
+                why,
+                how: HOW_TO_PROVE.into(),
+            }),
+            Some(by) => Err(Error::Database(format!(
+                "{by} demands a proof, and none can be made, so nothing was written: {why}"
+            ))),
+        };
+        match provision_from(&wanted, &args.pg_version) {
+            Ok(server) => match verify(&dir, &plans, &server, &prisma.models) {
+                Ok(results) => {
+                    let description = server.description.clone();
+                    let all = results.iter().all(|v| v.proven());
+                    verification = Some((description.clone(), results));
+                    if all {
+                        Proof::Proven {
+                            server: description,
+                        }
+                    } else {
+                        Proof::Failed {
+                            server: description,
+                        }
+                    }
+                }
+                Err(Error::ProofUnavailable(why)) => unavailable(why)?,
+                Err(e) => return Err(e),
+            },
+            Err(ProvisionError::NothingAvailable { tried }) => unavailable(format!(
+                "no scratch server could be had:\n{}",
+                tried
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| format!("  {}. {t}", i + 1))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ))?,
+            Err(e) => return Err(Error::Database(e.to_string())),
+        }
     };
-    let proven = verification
-        .as_ref()
-        .is_none_or(|(_, results)| results.iter().all(|v| v.proven()));
+    let proven = !matches!(proof, Proof::Failed { .. });
     let written = mode == Mode::Write && needs_rewrite && proven;
     if written {
         let edits: Vec<FileChange> = plans
@@ -146,16 +210,77 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
         verification: verification
             .as_ref()
             .map(|(server, results)| (server.as_str(), results.as_slice())),
+        proof: &proof,
     };
     if !started {
         stdout(sink.begin(&dir, &prisma, mode, target_names.len()))?;
     }
     stdout(sink.finish(&report))?;
+    if let Proof::NotProven { why, how } = &proof {
+        let what = if written {
+            "written, but NOT proven"
+        } else {
+            "NOT proven"
+        };
+        eprintln!("warning: the rewrite was {what}: {why}\n{how}");
+    }
     Ok(if !proven || (mode == Mode::Check && needs_rewrite) {
         Outcome::Findings
     } else {
         Outcome::Clean
     })
+}
+
+/// What to do about the proof, and who decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProofPolicy {
+    /// Prove when a scratch server can be had; otherwise write and say it is not proven.
+    Auto,
+    /// Prove, or write nothing (the flag, variable or setting that demands it).
+    Require(&'static str),
+    /// Do not prove (the flag or variable that said so).
+    Skip(&'static str),
+}
+
+/// Demands a proof in CI (or anywhere): `rewrite` then writes nothing it could not prove.
+pub const REQUIRE_PROOF_ENV: &str = "MIGRATE_SAFE_REQUIRE_PROOF";
+/// Skips the proof, as `--no-verify`.
+pub const NO_VERIFY_ENV: &str = "MIGRATE_SAFE_NO_VERIFY";
+
+const HOW_TO_PROVE: &str = "To prove a rewrite before it is written, give migrate-safe a scratch server: --scratch-url URL, MIGRATE_SAFE_SCRATCH_URL or `scratch-url` in migrate-safe.toml (any PostgreSQL where the role may create databases; `docker compose up -d` with this project's docker-compose.yml gives one), a Prisma shadowDatabaseUrl, a running Docker engine, or PostgreSQL's initdb and pg_ctl; then rewrite from the original again (undo this one with git). `--require-proof` or MIGRATE_SAFE_REQUIRE_PROOF=1 makes this an error with nothing written; `migrate-safe check` proves what was written applies and leaves no INVALID index or NOT VALID constraint.";
+
+impl ProofPolicy {
+    /// Flags first, then the environment, then migrate-safe.toml; a demand for a proof and a refusal
+    /// of it from different places is an error, not a choice.
+    fn resolve(args: &RewriteArgs, config: &Loaded) -> Result<Self> {
+        let set = |name: &str| {
+            std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+        };
+        let demanded = if args.require_proof {
+            Some("--require-proof")
+        } else if set(REQUIRE_PROOF_ENV) {
+            Some("MIGRATE_SAFE_REQUIRE_PROOF")
+        } else if config.config.require_proof == Some(true) {
+            Some("require-proof in migrate-safe.toml")
+        } else {
+            None
+        };
+        let refused = if args.no_verify {
+            Some("--no-verify")
+        } else if set(NO_VERIFY_ENV) && !args.require_proof {
+            Some("MIGRATE_SAFE_NO_VERIFY")
+        } else {
+            None
+        };
+        match (demanded, refused) {
+            (Some(demand), Some(refusal)) => Err(Error::Usage(format!(
+                "{refusal} skips the proof that {demand} demands: drop one of them"
+            ))),
+            (Some(demand), None) => Ok(ProofPolicy::Require(demand)),
+            (None, Some(refusal)) => Ok(ProofPolicy::Skip(refusal)),
+            (None, None) => Ok(ProofPolicy::Auto),
+        }
+    }
 }
 
 /// Without `--database-url`: a target that the developer's own database (Prisma's `DATABASE_URL`) has

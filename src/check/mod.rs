@@ -15,7 +15,7 @@ use crate::analyse::{Targets, resolve_check_targets};
 use crate::cli::CheckArgs;
 use crate::db::ScratchDatabase;
 use crate::db::catalog::{Hazard, hazards};
-use crate::db::provision::{Server, provision};
+use crate::db::provision::{Server, Wanted, provision_from};
 use crate::error::{Error, Result};
 use crate::prisma::apply::{StatementAt, apply_migration};
 use crate::prisma::{ApplyModel, FileRun, PrismaTarget};
@@ -99,8 +99,8 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
     let dir = discover(&args.dir)?;
     let targets = Targets::from_flags(args.all, &args.migrations);
     let targets = resolve_check_targets(&dir, &targets)?;
-    let prisma = crate::config::Loaded::find(None, &dir.path)?
-        .prisma_target(args.prisma.prisma_version.as_deref(), &dir.path)?;
+    let config = crate::config::Loaded::find(None, &dir.path)?;
+    let prisma = config.prisma_target(args.prisma.prisma_version.as_deref(), &dir.path)?;
     if args.server.database_url.is_some() {
         return Err(crate::cli::renamed(
             "check --database-url",
@@ -108,8 +108,15 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
             crate::cli::SCRATCH_WHY,
         ));
     }
-    let server = provision(args.server.scratch_url.as_deref(), &args.server.pg_version)
-        .map_err(|e| Error::Database(e.to_string()))?;
+    let server = provision_from(
+        &Wanted {
+            url: args.server.scratch_url.as_deref(),
+            configured: config.scratch_url(),
+            shadow: None,
+        },
+        &args.server.pg_version,
+    )
+    .map_err(|e| Error::Database(e.to_string()))?;
     let threshold = args
         .lock_threshold_ms
         .or((args.rows > 0).then_some(DEFAULT_LOCK_THRESHOLD_MS));

@@ -50,11 +50,9 @@ pub fn verify(
     let template = ScratchDatabase::create(&server.admin_url, None).map_err(db)?;
     let mut next = 0; // first migration not yet in the template
     let mut results = Vec::new();
-    let progress = crate::progress::bar(
-        plans.iter().filter(|p| p.changes_anything()).count(),
-        "verifying",
-    );
-    for plan in plans.iter().filter(|p| p.changes_anything()) {
+    let plans: Vec<&MigrationPlan> = plans.iter().filter(|p| p.changes_anything()).collect();
+    let progress = crate::progress::bar(plans.len(), "verifying");
+    for (i, plan) in plans.iter().enumerate() {
         progress.set_message(plan.migration.clone());
         progress.inc(1);
         let target = dir
@@ -62,25 +60,140 @@ pub fn verify(
             .iter()
             .position(|m| m.name == plan.migration)
             .expect("planned migration exists");
-        {
-            let mut client = template.connect().map_err(db)?;
-            for migration in &dir.migrations[next..target] {
-                apply_migration(&mut client, &migration.name, &migration.sql, history_model)
-                    .map_err(|e| {
-                        Error::Database(format!(
-                            "applying the history before {}: {e}",
-                            plan.migration
-                        ))
-                    })?;
-            }
-        } // the template must have no connection while it is cloned
+        let mut client = template.connect().map_err(db)?;
+        apply_history(&mut client, &dir.migrations[next..target], history_model).map_err(|e| {
+            Error::ProofUnavailable(format!(
+                "applying the history before {} on the scratch server failed: {e}",
+                plan.migration
+            ))
+        })?;
         next = target;
-        for &model in models {
-            results.push(verify_one(plan, server, &template, model)?);
+        let last = i + 1 == plans.len();
+        // The original, inside a transaction rolled back after its catalog is read: no clone needed,
+        // and one catalog for every model (a plain file builds the same under each).
+        let original = if plain(&plan.original_sql) {
+            original_in_transaction(&mut client, plan)?
+        } else {
+            None
+        };
+        drop(client); // the template must have no connection while it is cloned
+        match original {
+            Some(before) => {
+                // Every clone first, while the template is idle; then each model's rewritten side at
+                // once, on connections of their own (the last proof of the run on the template itself).
+                let mut clones = Vec::new();
+                for m in 0..models.len() {
+                    if !(last && m + 1 == models.len()) {
+                        clones.push(
+                            ScratchDatabase::create(&server.admin_url, Some(&template.name))
+                                .map_err(db)?,
+                        );
+                    }
+                }
+                let targets: Vec<&ScratchDatabase> =
+                    clones.iter().chain(last.then_some(&template)).collect();
+                let sides: Vec<Result<Verification>> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = models
+                        .iter()
+                        .zip(&targets)
+                        .map(|(&model, database)| {
+                            let before = &before;
+                            scope.spawn(move || rewritten_side(plan, database, model, before))
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().expect("a proof thread panicked"))
+                        .collect()
+                });
+                for side in sides {
+                    results.push(side?);
+                }
+            }
+            None => {
+                for &model in models {
+                    results.push(verify_one(plan, server, &template, model)?);
+                }
+            }
         }
     }
     progress.finish_and_clear();
     Ok(results)
+}
+
+/// The original of `plan` applied in a transaction on `client`, its catalog read, the transaction
+/// rolled back. `None` when it fails: then [`verify_one`] applies it the way Prisma does, for the
+/// exact report.
+fn original_in_transaction(
+    client: &mut postgres::Client,
+    plan: &MigrationPlan,
+) -> Result<Option<crate::db::catalog::Catalog>> {
+    client.batch_execute("BEGIN").map_err(db)?;
+    let before = match client.batch_execute(&plan.original_sql) {
+        Ok(()) => Some(snapshot(client).map_err(db)?),
+        Err(_) => None,
+    };
+    client.batch_execute("ROLLBACK").map_err(db)?;
+    Ok(before)
+}
+
+/// The rewritten sequence of `plan` applied under `model` to `database` (a clone of the template, or
+/// for the run's last proof the template itself), compared with the original's catalog `before`.
+fn rewritten_side(
+    plan: &MigrationPlan,
+    database: &ScratchDatabase,
+    model: ApplyModel,
+    before: &crate::db::catalog::Catalog,
+) -> Result<Verification> {
+    let mut client = database.connect().map_err(db)?;
+    let failure = apply_rewritten(&mut client, plan, model);
+    compare(plan, model, failure, before, &mut client)
+}
+
+/// The rewritten sequence: the edited original, then each new folder; the first failure.
+fn apply_rewritten(
+    client: &mut postgres::Client,
+    plan: &MigrationPlan,
+    model: ApplyModel,
+) -> Option<String> {
+    let sequence = std::iter::once((plan.migration.as_str(), plan.rewritten_sql.as_str())).chain(
+        plan.new_migrations
+            .iter()
+            .map(|m| (m.name.as_str(), m.sql.as_str())),
+    );
+    for (name, sql) in sequence {
+        if let Err(e) = apply_migration(client, name, sql, model) {
+            return Some(e.to_string());
+        }
+    }
+    None
+}
+
+fn compare(
+    plan: &MigrationPlan,
+    model: ApplyModel,
+    failure: Option<String>,
+    before: &crate::db::catalog::Catalog,
+    rewritten: &mut postgres::Client,
+) -> Result<Verification> {
+    let (differences, hazards) = if failure.is_none() {
+        let after = snapshot(rewritten).map_err(db)?;
+        let hazards = hazards(rewritten)
+            .map_err(db)?
+            .into_iter()
+            .map(|h| format!("{h:?}"))
+            .collect();
+        (diff(before, &after), hazards)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(Verification {
+        migration: plan.migration.clone(),
+        model,
+        differences,
+        hazards,
+        failure,
+    })
 }
 
 /// Original and rewrite of one plan, each on a clone of `template`, applied under `model`.
@@ -94,7 +207,7 @@ fn verify_one(
     let rewritten = ScratchDatabase::create(&server.admin_url, Some(&template.name)).map_err(db)?;
     let mut original_client = original.connect().map_err(db)?;
     let mut rewritten_client = rewritten.connect().map_err(db)?;
-    let mut failure = apply_migration(
+    let original_failure = apply_migration(
         &mut original_client,
         &plan.migration,
         &plan.original_sql,
@@ -102,36 +215,103 @@ fn verify_one(
     )
     .err()
     .map(|e| format!("the original failed: {e}"));
-    let sequence = std::iter::once((plan.migration.as_str(), plan.rewritten_sql.as_str())).chain(
-        plan.new_migrations
-            .iter()
-            .map(|m| (m.name.as_str(), m.sql.as_str())),
-    );
-    for (name, sql) in sequence {
-        if failure.is_some() {
-            break;
-        }
-        failure = apply_migration(&mut rewritten_client, name, sql, model)
-            .err()
-            .map(|e| e.to_string());
-    }
-    let (differences, hazards) = if failure.is_none() {
-        let before = snapshot(&mut original_client).map_err(db)?;
-        let after = snapshot(&mut rewritten_client).map_err(db)?;
-        let hazards = hazards(&mut rewritten_client)
-            .map_err(db)?
-            .into_iter()
-            .map(|h| format!("{h:?}"))
-            .collect();
-        (diff(&before, &after), hazards)
+    let failure = original_failure.or_else(|| apply_rewritten(&mut rewritten_client, plan, model));
+    let before = if failure.is_none() {
+        snapshot(&mut original_client).map_err(db)?
     } else {
-        (Vec::new(), Vec::new())
+        Default::default()
     };
-    Ok(Verification {
-        migration: plan.migration.clone(),
-        model,
-        differences,
-        hazards,
-        failure,
-    })
+    compare(plan, model, failure, &before, &mut rewritten_client)
+}
+
+/// Apply `history` to the template the fast way: consecutive files that cannot tell one transaction
+/// from several (no transaction control, nothing that refuses a transaction block, nothing
+/// transaction-scoped: see [`plain`]) go as one simple query, which PostgreSQL runs as one implicit
+/// transaction — one round trip instead of half a dozen per file, and no `_prisma_migrations` rows,
+/// which the catalog leaves out. When such a batch fails, nothing of it stays (the one transaction
+/// rolls back) and its files are applied one by one the way Prisma does, which names the failing file.
+/// Every other file is applied the way Prisma does.
+fn apply_history(
+    client: &mut postgres::Client,
+    history: &[crate::source::discover::Migration],
+    model: ApplyModel,
+) -> std::result::Result<(), Box<crate::prisma::apply::ApplyError>> {
+    let one_by_one = |client: &mut postgres::Client,
+                      files: &[crate::source::discover::Migration]| {
+        files
+            .iter()
+            .try_for_each(|m| apply_migration(client, &m.name, &m.sql, model))
+    };
+    let mut rest = history;
+    while !rest.is_empty() {
+        let batch = rest.iter().take_while(|m| plain(&m.sql)).count();
+        if batch == 0 {
+            one_by_one(client, &rest[..1])?;
+            rest = &rest[1..];
+            continue;
+        }
+        let (files, after) = rest.split_at(batch);
+        let mut sql = String::with_capacity(files.iter().map(|m| m.sql.len() + 4).sum());
+        for file in files {
+            sql.push_str(&file.sql);
+            // A file may end inside a line comment or without its last `;`.
+            sql.push_str("\n;\n");
+        }
+        if client.batch_execute(&sql).is_err() {
+            one_by_one(client, files)?;
+        }
+        rest = after;
+    }
+    Ok(())
+}
+
+/// Whether a file means the same run inside one transaction shared with its neighbours as run alone:
+/// none of its words (anywhere, comments and strings included: a false alarm only costs speed) is one
+/// that controls, refuses or scopes a transaction, or calls a procedure that could.
+fn plain(sql: &str) -> bool {
+    const WORDS: [&str; 15] = [
+        "begin",
+        "commit",
+        "rollback",
+        "start",
+        "end",
+        "abort",
+        "savepoint",
+        "transaction",
+        "concurrently",
+        "vacuum",
+        "local",
+        "set_config",
+        "constraints",
+        "call",
+        "do",
+    ];
+    sql.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .all(|word| !WORDS.iter().any(|w| word.eq_ignore_ascii_case(w)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn only_files_without_transaction_words_are_batched() {
+        assert!(plain(
+            "-- CreateTable\nCREATE TABLE \"A\" (\"id\" TEXT NOT NULL);\nCREATE INDEX \"a\" ON \"A\"(\"id\");\n"
+        ));
+        for sql in [
+            "BEGIN;\nCREATE TABLE a ();\nCOMMIT;",
+            "CREATE INDEX CONCURRENTLY a ON t (c);",
+            "SET LOCAL search_path = x;",
+            "SELECT set_config('search_path', 'x', true);",
+            "SET CONSTRAINTS ALL DEFERRED;",
+            "CALL p();",
+            "DO $$ BEGIN NULL; END $$;",
+            "VACUUM t;",
+            "end;",
+            "PREPARE TRANSACTION 'x';",
+        ] {
+            assert!(!plain(sql), "{sql}");
+        }
+    }
 }

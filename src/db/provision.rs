@@ -1,6 +1,8 @@
-//! Where a PostgreSQL server comes from, in this order: a URL the user gives; a container started with
-//! testcontainers when a Docker engine answers within 2 seconds; a throwaway server from PostgreSQL
-//! binaries installed on the machine. Otherwise an error listing the three ways.
+//! Where a PostgreSQL server comes from, in this order: a URL the user gives (`--scratch-url`,
+//! `MIGRATE_SAFE_SCRATCH_URL`, `scratch-url` in migrate-safe.toml); for `rewrite`, the server of the
+//! Prisma shadow database the project already uses; a container started with testcontainers when a
+//! Docker engine answers within 2 seconds; a throwaway server from PostgreSQL binaries installed on the
+//! machine. Otherwise an error listing every way.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -20,6 +22,7 @@ pub const OLD_URL_ENV: &str = "MIGRATE_SAFE_DATABASE_URL";
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     Url,
+    ShadowDatabase,
     Container,
     LocalBinaries,
 }
@@ -53,23 +56,85 @@ pub enum ProvisionError {
     #[error("{0}")]
     Unreachable(DbError),
     #[error(
-        "no PostgreSQL server available:\n  1. --scratch-url URL or {URL_ENV}: not given\n  2. a container via testcontainers: {docker}\n  3. a throwaway local server: {local}\nGive a URL (e.g. `docker compose up -d` with this project's docker-compose.yml, then --scratch-url postgresql://postgres:postgres@127.0.0.1:5432/postgres), start Docker, or install PostgreSQL (initdb, pg_ctl)."
+        "no PostgreSQL server available:\n{}\nGive a URL (e.g. `docker compose up -d` with this project's docker-compose.yml, then --scratch-url postgresql://postgres:postgres@127.0.0.1:5432/postgres), start Docker, or install PostgreSQL (initdb, pg_ctl).",
+        tried.iter().enumerate().map(|(i, t)| format!("  {}. {t}", i + 1)).collect::<Vec<_>>().join("\n")
     )]
-    NothingAvailable { docker: String, local: String },
+    NothingAvailable { tried: Vec<String> },
     #[error(
         "{OLD_URL_ENV} is now {URL_ENV}: it names a scratch server (where migrate-safe creates and drops its own databases), never your application's database; rename the variable"
     )]
     OldVariable,
 }
 
+/// Where to look for a server, beyond Docker and local binaries.
+#[derive(Debug, Default)]
+pub struct Wanted<'a> {
+    /// `--scratch-url`.
+    pub url: Option<&'a str>,
+    /// `scratch-url` in migrate-safe.toml, and that file.
+    pub configured: Option<(&'a str, &'a Path)>,
+    /// The project's Prisma shadow database (`rewrite` only), and notes on what was found but not
+    /// used.
+    pub shadow: Option<(Option<crate::prisma::shadow::ShadowUrl>, Vec<String>)>,
+}
+
 /// Find a server. `url` is `--scratch-url` (the environment variable is read when it is `None`).
 pub fn provision(url: Option<&str>, pg_version: &str) -> Result<Server, ProvisionError> {
+    provision_from(
+        &Wanted {
+            url,
+            ..Wanted::default()
+        },
+        pg_version,
+    )
+}
+
+/// Find a server, in the documented order: the given URLs, the shadow database's server, Docker, local
+/// binaries.
+pub fn provision_from(wanted: &Wanted, pg_version: &str) -> Result<Server, ProvisionError> {
     if std::env::var(OLD_URL_ENV).is_ok_and(|v| !v.is_empty()) && std::env::var(URL_ENV).is_err() {
         return Err(ProvisionError::OldVariable);
     }
     let from_env = std::env::var(URL_ENV).ok().filter(|v| !v.is_empty());
-    if let Some(url) = url.map(str::to_string).or(from_env) {
+    if let Some(url) = wanted.url.map(str::to_string).or(from_env) {
         return from_url(&url);
+    }
+    if let Some((url, file)) = wanted.configured {
+        let mut server = from_url(url)?;
+        server.description = format!(
+            "the server at {} (scratch-url in {})",
+            redact(url),
+            file.display()
+        );
+        return Ok(server);
+    }
+    let mut tried = vec![format!(
+        "--scratch-url URL, {URL_ENV} or scratch-url in migrate-safe.toml: not given"
+    )];
+    let mut notes = Vec::new();
+    if let Some((shadow, shadow_notes)) = &wanted.shadow {
+        notes.extend(shadow_notes.iter().cloned());
+        match shadow {
+            Some(shadow) => match from_shadow(shadow) {
+                Ok(mut server) => {
+                    server.notes = notes;
+                    return Ok(server);
+                }
+                Err(why) => {
+                    notes.push(format!("shadow database skipped: {why}"));
+                    tried.push(format!("the Prisma shadow database's server: {why}"));
+                }
+            },
+            None => tried.push(format!(
+                "the Prisma shadow database's server: no shadowDatabaseUrl in the schema's datasource or prisma.config.ts, and no {}{}",
+                crate::prisma::shadow::ENV,
+                if shadow_notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", shadow_notes.join("; "))
+                }
+            )),
+        }
     }
     let docker = match docker_engine(Duration::from_secs(2)) {
         Ok(endpoint) => {
@@ -78,7 +143,10 @@ pub fn provision(url: Option<&str>, pg_version: &str) -> Result<Server, Provisio
             let images = local_postgres_images(&endpoint, Duration::from_secs(2));
             let image = format!("{IMAGE}:{pg_version}");
             match start_container(pg_version) {
-                Ok(server) => return Ok(server),
+                Ok(mut server) => {
+                    server.notes = notes;
+                    return Ok(server);
+                }
                 Err(e) => match &images {
                     Ok(images) if !images.contains(&image) => {
                         image_unavailable(&endpoint, &image, pg_version, images, &e)
@@ -91,15 +159,58 @@ pub fn provision(url: Option<&str>, pg_version: &str) -> Result<Server, Provisio
         }
         Err(why) => why,
     };
+    tried.push(format!("a container via testcontainers: {docker}"));
     match start_local_server() {
         Ok(mut server) => {
-            server
-                .notes
-                .push(format!("testcontainers skipped: {docker}"));
+            notes.push(format!("testcontainers skipped: {docker}"));
+            server.notes = notes;
             Ok(server)
         }
-        Err(local) => Err(ProvisionError::NothingAvailable { docker, local }),
+        Err(local) => {
+            tried.push(format!("a throwaway local server: {local}"));
+            Err(ProvisionError::NothingAvailable { tried })
+        }
     }
+}
+
+/// The server of the shadow database: reachable within 3 seconds, and the role may create databases
+/// (the shadow database itself is never touched).
+fn from_shadow(shadow: &crate::prisma::shadow::ShadowUrl) -> Result<Server, String> {
+    let url = &shadow.url;
+    check_url(url).map_err(|e| e.to_string())?;
+    let quick = if url.contains("connect_timeout=") {
+        url.clone()
+    } else if url.contains('?') {
+        format!("{url}&connect_timeout=3")
+    } else {
+        format!("{url}?connect_timeout=3")
+    };
+    let mut client = connect(&quick).map_err(|e| e.to_string())?;
+    let may_create: bool = client
+        .query_one(
+            "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .map_err(|e| super::describe(&e))?
+        .get(0);
+    if !may_create {
+        return Err(format!(
+            "{} ({}): its role may not create databases",
+            redact(url),
+            shadow.from
+        ));
+    }
+    Ok(Server {
+        admin_url: url.clone(),
+        source: Source::ShadowDatabase,
+        description: format!(
+            "the server of the Prisma shadow database {} ({}; only databases migrate_safe_<random> of its own are created there)",
+            redact(url),
+            shadow.from
+        ),
+        notes: Vec::new(),
+        _keep: Keep::Nothing,
+    })
 }
 
 /// The repository of the container image; `--pg-version` is its tag.
@@ -321,9 +432,21 @@ impl Drop for LocalServer {
     }
 }
 
+/// Where to look for `initdb` and `pg_ctl` instead of PATH and /usr/lib/postgresql (a PATH-like list;
+/// empty: no local server).
+pub const BIN_ENV: &str = "MIGRATE_SAFE_POSTGRES_BIN";
+
 /// Directories holding `initdb` and `pg_ctl`: PATH first, then Debian's /usr/lib/postgresql/*/bin, newest
 /// version first.
 fn postgres_bin_dirs() -> Vec<PathBuf> {
+    // `MIGRATE_SAFE_POSTGRES_BIN`: where to look instead (a PATH-like list; empty: nowhere).
+    if let Some(list) = std::env::var_os(BIN_ENV) {
+        let mut dirs: Vec<PathBuf> = std::env::split_paths(&list)
+            .filter(|d| !d.as_os_str().is_empty())
+            .collect();
+        dirs.retain(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file());
+        return dirs;
+    }
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
         .unwrap_or_default();
@@ -389,10 +512,14 @@ pub(crate) fn pg_command(bin: &Path, program: &str, run_as: Option<&str>) -> Com
 }
 
 fn start_local_server() -> Result<Server, String> {
-    let bin = postgres_bin_dirs()
-        .into_iter()
-        .next()
-        .ok_or("no initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin")?;
+    let bin =
+        postgres_bin_dirs()
+            .into_iter()
+            .next()
+            .ok_or_else(|| match std::env::var_os(BIN_ENV) {
+                Some(list) => format!("no initdb/pg_ctl in {BIN_ENV}={}", list.to_string_lossy()),
+                None => "no initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin".to_string(),
+            })?;
     let user = unprivileged_user()?;
     let dir = tempfile::Builder::new()
         .prefix("migrate-safe-pg-")

@@ -10,6 +10,7 @@ pub mod bookkeeping;
 pub mod history;
 pub mod model;
 pub mod order;
+pub mod shadow;
 pub mod split7;
 pub mod version;
 

@@ -25,7 +25,8 @@ struct JsonPlan<'a> {
     diff: String,
 }
 
-/// `{"directory", "found_inside", "mode", "migrations": [...], "needs_rewrite", "written", "verification"}`
+/// `{"directory", "found_inside", "mode", "migrations": [...], "needs_rewrite", "written", "verification",
+/// "proof"}`
 pub struct JsonSink<'a> {
     pub out: &'a mut dyn Write,
     pub first: bool,
@@ -76,10 +77,11 @@ impl Sink for JsonSink<'_> {
             });
         writeln!(
             self.out,
-            "\n  ],\n  \"needs_rewrite\": {},\n  \"written\": {},\n  \"verification\": {}\n}}",
+            "\n  ],\n  \"needs_rewrite\": {},\n  \"written\": {},\n  \"verification\": {},\n  \"proof\": {}\n}}",
             report.needs_rewrite(),
             report.written,
-            serde_json::to_string(&verification)?
+            serde_json::to_string(&verification)?,
+            serde_json::to_string(report.proof)?
         )
     }
 }

@@ -30,8 +30,27 @@ pub struct Report<'a> {
     pub mode: Mode,
     /// Files were written.
     pub written: bool,
-    /// `--verify`: the server used and each migration's proof.
+    /// The proof: the server used and each migration's result.
     pub verification: Option<(&'a str, &'a [Verification])>,
+    /// Whether the rewrite was proven, and if not, why.
+    pub proof: &'a Proof,
+}
+
+/// Whether a rewrite was proven (`proof` in the JSON report, by `status`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Proof {
+    /// Nothing to prove: nothing to rewrite, `--check`, or a dry run not asked to prove.
+    NotRun { why: String },
+    /// `--no-verify` or MIGRATE_SAFE_NO_VERIFY=1.
+    Skipped { why: String },
+    /// Original and rewrite build the same catalog, under every apply model.
+    Proven { server: String },
+    /// The proof ran and found a difference or a failure: nothing was written.
+    Failed { server: String },
+    /// No proof could be made (no scratch server; the history would not apply there): written
+    /// anyway unless a proof was required.
+    NotProven { why: String, how: String },
 }
 
 impl Report<'_> {

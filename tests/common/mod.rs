@@ -8,9 +8,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The binary, without color, and without the proof `rewrite` makes by default whenever it finds a
+/// scratch server: tests that are not about proving stay as fast as before (`--verify` /
+/// `--require-proof` still prove). Tests of the default proof remove the variable.
 pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_migrate-safe"));
-    command.env("NO_COLOR", "1");
+    command
+        .env("NO_COLOR", "1")
+        .env("MIGRATE_SAFE_NO_VERIFY", "1");
     command
 }
 

@@ -1,0 +1,464 @@
+//! The Prisma shadow database URL a project already uses, as a place to prove rewrites: only its
+//! server is used, to `CREATE DATABASE migrate_safe_<random>` and drop it afterwards — never the
+//! shadow database itself (which `prisma migrate dev` resets as it pleases anyway).
+//!
+//! Read conservatively, in this order:
+//! 1. `shadowDatabaseUrl = "..."` or `= env("NAME")` in the `datasource` block of a `.prisma` file beside
+//!    the migrations directory (`prisma/schema.prisma`, or the folder of a multi-file schema);
+//! 2. `shadowDatabaseUrl: "..."`, `env("NAME")` or `process.env.NAME` in a `prisma.config.ts` (Prisma
+//!    7 keeps the datasource there) from the migrations directory up to the repository root;
+//! 3. the `SHADOW_DATABASE_URL` environment variable.
+//!
+//! `env("NAME")` is read from the environment, else from a `.env` file beside the schema or config,
+//! or in the folder above (where Prisma 6 and `dotenv` look). Anything else (an expression, a
+//! variable that is not set) is skipped with a note saying what was not understood.
+
+use std::path::{Path, PathBuf};
+
+/// The conventional name, used when the project declares nothing.
+pub const ENV: &str = "SHADOW_DATABASE_URL";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShadowUrl {
+    pub url: String,
+    /// Where it was found, for people: `shadowDatabaseUrl in prisma/schema.prisma (env SHADOW_URL)`.
+    pub from: String,
+}
+
+/// The shadow database URL of the project around `migrations_dir`, and notes on what was found but
+/// not used.
+pub fn find(migrations_dir: &Path) -> (Option<ShadowUrl>, Vec<String>) {
+    let mut notes = Vec::new();
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let schema_dir = migrations_dir
+        .canonicalize()
+        .ok()
+        .and_then(|d| d.parent().map(Path::to_path_buf));
+    if let Some(schema_dir) = &schema_dir {
+        for file in prisma_files(schema_dir) {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            match from_schema(&text) {
+                Some(Value::Literal(url)) => {
+                    return (
+                        Some(ShadowUrl {
+                            url,
+                            from: format!("shadowDatabaseUrl in {}", file.display()),
+                        }),
+                        notes,
+                    );
+                }
+                Some(Value::Env(name)) => match env(&name).or_else(|| dotenv(&file, &name)) {
+                    Some(url) => {
+                        return (
+                            Some(ShadowUrl {
+                                url,
+                                from: format!(
+                                    "shadowDatabaseUrl = env(\"{name}\") in {}",
+                                    file.display()
+                                ),
+                            }),
+                            notes,
+                        );
+                    }
+                    None => notes.push(format!(
+                        "{} names shadowDatabaseUrl = env(\"{name}\"), which is not set",
+                        file.display()
+                    )),
+                },
+                Some(Value::NotUnderstood(what)) => notes.push(format!(
+                    "{}: shadowDatabaseUrl = {what} is neither a string nor env(\"NAME\"): not used",
+                    file.display()
+                )),
+                None => {}
+            }
+        }
+    }
+    if let Some(config) = prisma_config(migrations_dir) {
+        let text = std::fs::read_to_string(&config).unwrap_or_default();
+        match from_config(&text) {
+            Some(Value::Literal(url)) => {
+                return (
+                    Some(ShadowUrl {
+                        url,
+                        from: format!("datasource.shadowDatabaseUrl in {}", config.display()),
+                    }),
+                    notes,
+                );
+            }
+            Some(Value::Env(name)) => match env(&name).or_else(|| dotenv(&config, &name)) {
+                Some(url) => {
+                    return (
+                        Some(ShadowUrl {
+                            url,
+                            from: format!(
+                                "datasource.shadowDatabaseUrl (env {name}) in {}",
+                                config.display()
+                            ),
+                        }),
+                        notes,
+                    );
+                }
+                None => notes.push(format!(
+                    "{} takes datasource.shadowDatabaseUrl from {name}, which is not set",
+                    config.display()
+                )),
+            },
+            Some(Value::NotUnderstood(what)) => notes.push(format!(
+                "{}: datasource.shadowDatabaseUrl is `{what}`, which migrate-safe does not evaluate (a string, env(\"NAME\") or process.env.NAME): not used",
+                config.display()
+            )),
+            None => {}
+        }
+    }
+    if let Some(url) = env(ENV) {
+        return (
+            Some(ShadowUrl {
+                url,
+                from: ENV.to_string(),
+            }),
+            notes,
+        );
+    }
+    (None, notes)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Literal(String),
+    Env(String),
+    NotUnderstood(String),
+}
+
+/// The `.prisma` files directly in `dir`, `schema.prisma` first.
+fn prisma_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "prisma") && p.is_file())
+        .collect();
+    files.sort_by_key(|p| {
+        (
+            p.file_name().is_none_or(|n| n != "schema.prisma"),
+            p.clone(),
+        )
+    });
+    files
+}
+
+/// The nearest `prisma.config.*` from `start` up to the repository root.
+fn prisma_config(start: &Path) -> Option<PathBuf> {
+    let start = start.canonicalize().ok()?;
+    for dir in start.ancestors() {
+        for name in [
+            "prisma.config.ts",
+            "prisma.config.mts",
+            "prisma.config.cts",
+            "prisma.config.js",
+            "prisma.config.mjs",
+            "prisma.config.cjs",
+        ] {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    None
+}
+
+/// `text` with `//` and `/* */` comments blanked out (not inside strings), positions kept.
+fn without_comments(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if let Some(q) = quote {
+            if c == b'\\' && i + 1 < bytes.len() {
+                out.push_str(&text[i..i + 2]);
+                i += 2;
+                continue;
+            }
+            if c == q {
+                quote = None;
+            }
+        } else if c == b'"' || c == b'\'' || c == b'`' {
+            quote = Some(c);
+        } else if text[i..].starts_with("//") {
+            let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
+            out.extend(std::iter::repeat_n(' ', end - i));
+            i = end;
+            continue;
+        } else if text[i..].starts_with("/*") {
+            let end = text[i + 2..]
+                .find("*/")
+                .map_or(text.len(), |n| i + 2 + n + 2);
+            out.extend(
+                text[i..end]
+                    .chars()
+                    .map(|c| if c == '\n' { '\n' } else { ' ' }),
+            );
+            i = end;
+            continue;
+        }
+        let len = text[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&text[i..i + len]);
+        i += len;
+    }
+    out
+}
+
+/// `shadowDatabaseUrl` in the `datasource` block of a Prisma schema.
+pub fn from_schema(text: &str) -> Option<Value> {
+    let text = without_comments(text);
+    let mut rest = text.as_str();
+    while let Some(at) = find_word(rest, "datasource") {
+        let after = &rest[at + "datasource".len()..];
+        let open = after.find('{')?;
+        let body = &after[open + 1..];
+        let close = body.find('}').unwrap_or(body.len());
+        for line in body[..close].lines() {
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            if key.trim() != "shadowDatabaseUrl" {
+                continue;
+            }
+            return Some(value_of(value.trim()));
+        }
+        rest = &body[close..];
+    }
+    None
+}
+
+/// `shadowDatabaseUrl:` in a `prisma.config.ts`.
+pub fn from_config(text: &str) -> Option<Value> {
+    let text = without_comments(text);
+    let at = find_word(&text, "shadowDatabaseUrl")?;
+    let after = text[at + "shadowDatabaseUrl".len()..].trim_start();
+    let value = after.strip_prefix(':')?.trim_start();
+    // The value ends at the next `,` or `}` or line end outside parentheses.
+    let mut depth = 0i32;
+    let mut end = value.len();
+    let mut quote: Option<char> = None;
+    for (i, c) in value.char_indices() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' | '`' => quote = Some(c),
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            ',' | '}' | '\n' if depth <= 0 => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    Some(value_of(value[..end].trim()))
+}
+
+/// A string literal, `env("NAME")`, `process.env.NAME` / `process.env["NAME"]` (an `!` after it is
+/// TypeScript's, not an expression); anything else is not evaluated.
+fn value_of(value: &str) -> Value {
+    let value = value.trim().trim_end_matches(';').trim();
+    let unquote = |v: &str| -> Option<String> {
+        let q = v.chars().next()?;
+        if !matches!(q, '"' | '\'' | '`') || v.len() < 2 || !v.ends_with(q) {
+            return None;
+        }
+        let inner = &v[1..v.len() - 1];
+        let plain =
+            !(inner.contains(q) || inner.contains('\\') || q == '`' && inner.contains("${"));
+        plain.then(|| inner.to_string())
+    };
+    let identifier = |v: &str| {
+        !v.is_empty()
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !v.starts_with(|c: char| c.is_ascii_digit())
+    };
+    if let Some(literal) = unquote(value) {
+        return Value::Literal(literal);
+    }
+    if let Some(inner) = value
+        .strip_prefix("env(")
+        .and_then(|v| v.strip_suffix(')'))
+        .and_then(|v| unquote(v.trim()))
+        && identifier(&inner)
+    {
+        return Value::Env(inner);
+    }
+    let bare = value.trim_end_matches('!');
+    if let Some(name) = bare.strip_prefix("process.env.")
+        && identifier(name)
+    {
+        return Value::Env(name.to_string());
+    }
+    if let Some(name) = bare
+        .strip_prefix("process.env[")
+        .and_then(|v| v.strip_suffix(']'))
+        .and_then(|v| unquote(v.trim()))
+        && identifier(&name)
+    {
+        return Value::Env(name);
+    }
+    Value::NotUnderstood(value.to_string())
+}
+
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(at) = text[from..].find(word).map(|i| from + i) {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        if !before.is_some_and(is_ident) && !after.is_some_and(is_ident) {
+            return Some(at);
+        }
+        from = at + word.len();
+    }
+    None
+}
+
+/// `NAME` from a `.env` file beside `file` or in the folder above it.
+fn dotenv(file: &Path, name: &str) -> Option<String> {
+    let dir = file.parent()?;
+    [dir.join(".env"), dir.parent()?.join(".env")]
+        .iter()
+        .find_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            text.lines().find_map(|line| {
+                let line = line.trim();
+                let line = line.strip_prefix("export ").unwrap_or(line);
+                let (key, value) = line.split_once('=')?;
+                if key.trim() != name {
+                    return None;
+                }
+                let value = value.trim();
+                let value = match value.chars().next() {
+                    Some(q @ ('"' | '\'')) if value.len() >= 2 && value.ends_with(q) => {
+                        &value[1..value.len() - 1]
+                    }
+                    _ => value.split(" #").next().unwrap_or(value).trim(),
+                };
+                (!value.is_empty()).then(|| value.to_string())
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_literals_and_env_are_read_from_the_datasource_only() {
+        let schema = r#"
+// shadowDatabaseUrl = "postgresql://commented/out"
+generator client {
+  provider = "prisma-client-js"
+}
+
+datasource db {
+  provider          = "postgresql"
+  url               = env("DATABASE_URL") // the app
+  shadowDatabaseUrl = env("MY_SHADOW") // for migrate dev
+}
+"#;
+        assert_eq!(from_schema(schema), Some(Value::Env("MY_SHADOW".into())));
+        let literal = "datasource db {\n  provider = \"postgresql\"\n  url = env(\"DATABASE_URL\")\n  shadowDatabaseUrl = \"postgresql://u@h:5432/shadow\"\n}\n";
+        assert_eq!(
+            from_schema(literal),
+            Some(Value::Literal("postgresql://u@h:5432/shadow".into()))
+        );
+        assert_eq!(
+            from_schema("datasource db {\n  url = env(\"DATABASE_URL\")\n}\n"),
+            None
+        );
+        assert_eq!(
+            from_schema("model A {\n  shadowDatabaseUrl String\n}\n"),
+            None,
+            "a field named so in a model is not the datasource's"
+        );
+        assert!(matches!(
+            from_schema("datasource db {\n  shadowDatabaseUrl = env(NAME)\n}\n"),
+            Some(Value::NotUnderstood(_))
+        ));
+    }
+
+    #[test]
+    fn prisma_config_values() {
+        let config = r#"import "dotenv/config";
+import { defineConfig, env } from "prisma/config";
+
+export default defineConfig({
+  schema: "prisma/schema.prisma",
+  // shadowDatabaseUrl: "postgresql://not/this",
+  datasource: {
+    url: env("DATABASE_URL"),
+    shadowDatabaseUrl: env("SHADOW_DATABASE_URL"),
+  },
+});
+"#;
+        assert_eq!(
+            from_config(config),
+            Some(Value::Env("SHADOW_DATABASE_URL".into()))
+        );
+        for (text, expected) in [
+            (
+                "datasource: { shadowDatabaseUrl: process.env.SHADOW! }",
+                Value::Env("SHADOW".into()),
+            ),
+            (
+                "datasource: { shadowDatabaseUrl: process.env['SHADOW'], url: x }",
+                Value::Env("SHADOW".into()),
+            ),
+            (
+                "datasource: { shadowDatabaseUrl: 'postgresql://u@h/s' }",
+                Value::Literal("postgresql://u@h/s".into()),
+            ),
+            (
+                "datasource: { shadowDatabaseUrl: `postgresql://${host}/s` }",
+                Value::NotUnderstood("`postgresql://${host}/s`".into()),
+            ),
+            (
+                "datasource: { shadowDatabaseUrl: process.env.A ?? 'x' }",
+                Value::NotUnderstood("process.env.A ?? 'x'".into()),
+            ),
+        ] {
+            assert_eq!(from_config(text), Some(expected), "{text}");
+        }
+        assert_eq!(
+            from_config("datasource: { url: env(\"DATABASE_URL\") }"),
+            None
+        );
+    }
+
+    #[test]
+    fn dotenv_beside_the_schema() {
+        let temp = tempfile::tempdir().unwrap();
+        let prisma = temp.path().join("prisma");
+        std::fs::create_dir_all(&prisma).unwrap();
+        std::fs::write(
+            temp.path().join(".env"),
+            "# local\nDATABASE_URL=postgresql://app\nexport SHADOW_X=\"postgresql://u@h/shadow\"\n",
+        )
+        .unwrap();
+        let schema = prisma.join("schema.prisma");
+        assert_eq!(
+            dotenv(&schema, "SHADOW_X").as_deref(),
+            Some("postgresql://u@h/shadow")
+        );
+        assert_eq!(dotenv(&schema, "MISSING"), None);
+    }
+}
