@@ -13,6 +13,7 @@ pub mod concurrently_if_not_exists;
 pub mod data_backfill;
 pub mod drop_index_concurrently;
 pub mod enum_recreation;
+pub mod existing_tables_last;
 pub mod foreign_key_not_valid;
 pub mod index_concurrently;
 pub mod lock_timeout;
@@ -105,6 +106,7 @@ pub fn check_migration(
     let mut findings = Vec::new();
     let file = FileContext::new(sql, statements, &options.apply_models);
     let mut steps = Vec::with_capacity(statements.len());
+    let mut roles = Vec::with_capacity(statements.len());
     for (index, statement) in statements.iter().enumerate() {
         let context = StatementContext {
             index,
@@ -135,6 +137,10 @@ pub fn check_migration(
         findings.extend(blocking_maintenance::check(&context));
         findings.extend(unanalysed::check(&context));
         steps.push(non_atomic_file::step(&context, &findings[first_finding..]));
+        roles.push(existing_tables_last::role(
+            &context,
+            &findings[first_finding..],
+        ));
         if lock_timeout::locks_existing_table(&context) {
             locking.push(index);
         }
@@ -151,6 +157,7 @@ pub fn check_migration(
     }
     findings.extend(lock_timeout::check(&file, locking, options));
     findings.extend(non_atomic_file::check(&file, &steps));
+    findings.extend(existing_tables_last::check(&file, roles));
     findings
 }
 

@@ -1,6 +1,3 @@
--- AlterTable
-ALTER TABLE "audit"."AuditEvent" ADD COLUMN     "actorId" TEXT;
-
 -- CreateTable
 CREATE TABLE "app"."ApiKey" (
     "id" TEXT NOT NULL,
@@ -19,6 +16,9 @@ CREATE UNIQUE INDEX "ApiKey_hashedKey_key" ON "app"."ApiKey"("hashedKey");
 
 -- CreateIndex
 CREATE INDEX "ApiKey_organizationId_idx" ON "app"."ApiKey"("organizationId");
+
+-- AlterTable
+ALTER TABLE "audit"."AuditEvent" ADD COLUMN     "actorId" TEXT;
 
 -- AddForeignKey
 ALTER TABLE "app"."ApiKey" ADD CONSTRAINT "ApiKey_organizationId_fkey" FOREIGN KEY ("organizationId") REFERENCES "app"."Organization"("id") ON DELETE CASCADE ON UPDATE CASCADE;
