@@ -24,6 +24,8 @@
 //! existing rows (a valid foreign key or check, `SET NOT NULL`, a UNIQUE build, a NOT NULL column
 //! without default) is not moved either and nothing moves across it: there each statement commits on
 //! its own, and moving new objects before a failing step would leave more behind when it fails.
+//! So a failure on data leaves the same statements applied as the original's would (only their order
+//! differs); a statement that fails otherwise (a lock_timeout) may leave more new objects behind there.
 //! Where Prisma 7.4+ runs the file statement by statement the rule does not apply at all: no lock
 //! outlives its statement there.
 //!
