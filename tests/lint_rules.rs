@@ -1224,6 +1224,33 @@ fn existing_tables_last() {
         existing_tables_last_findings(needs, &["--prisma-version", "6.19.3"]),
         vec![]
     );
+    // Moved statements take their locks in the order a writer's foreign-key checks take them: a
+    // "Membership" row checks "User" and then "Team" (the order its keys were added), so the ALTER of
+    // "User" goes first, or a migration holding "Team" and waiting for "User" deadlocks with it.
+    let memberships = |first: &str, second: &str| {
+        format!(
+            "{INIT}\n-- CreateTable\nCREATE TABLE \"Team\" (\n    \"id\" TEXT NOT NULL,\n\n    CONSTRAINT \"Team_pkey\" PRIMARY KEY (\"id\")\n);\n\n-- CreateTable\nCREATE TABLE \"Membership\" (\n    \"id\" TEXT NOT NULL,\n    \"userId\" TEXT NOT NULL,\n    \"teamId\" TEXT NOT NULL\n);\n\n-- AddForeignKey\nALTER TABLE \"Membership\" ADD CONSTRAINT \"Membership_{first}Id_fkey\" FOREIGN KEY (\"{first}Id\") REFERENCES \"{}\"(\"id\");\n\n-- AddForeignKey\nALTER TABLE \"Membership\" ADD CONSTRAINT \"Membership_{second}Id_fkey\" FOREIGN KEY (\"{second}Id\") REFERENCES \"{}\"(\"id\");\n",
+            if first == "user" { "User" } else { "Team" },
+            if second == "user" { "User" } else { "Team" },
+        )
+    };
+    let change = "-- AlterTable\nALTER TABLE \"Team\" ADD COLUMN \"plan\" TEXT;\n\n-- AlterTable\nALTER TABLE \"User\" ADD COLUMN \"bio\" TEXT;\n\n-- CreateTable\nCREATE TABLE \"Note\" (\n    \"id\" TEXT NOT NULL\n);\n";
+    for (first, second, expected) in [
+        ("user", "team", ["\"Note\"", "\"User\"", "\"Team\""]),
+        ("team", "user", ["\"Note\"", "\"Team\"", "\"User\""]),
+    ] {
+        let scenario = Scenario::with_init(&memberships(first, second), change);
+        scenario.rewrite(&[]);
+        let rewritten = &scenario.files()[&format!("{CHANGE_NAME}/migration.sql")];
+        let at: Vec<usize> = expected
+            .iter()
+            .map(|table| rewritten.find(&format!("TABLE {table}")).unwrap())
+            .collect();
+        assert!(
+            at[0] < at[1] && at[1] < at[2],
+            "{first} first:\n{rewritten}"
+        );
+    }
     // Only new tables: nothing is held.
     assert_not_reported(
         case.rule,

@@ -176,7 +176,12 @@ fn metadata_only(operation: &str) -> bool {
 /// creating new objects and the file runs as one transaction under a judged Prisma version. The plan
 /// decides what actually moves (statements other fixes cut out no longer count) and drops the finding
 /// when nothing does.
-pub fn check(file: &FileContext, roles: Vec<Role>) -> Option<Finding> {
+pub fn check(
+    file: &FileContext,
+    roles: Vec<Role>,
+    model: &crate::model::SchemaModel,
+    migration: &str,
+) -> Option<Finding> {
     let first = roles.iter().position(|r| matches!(r, Role::Existing(_)))?;
     if !roles[first..].contains(&Role::New) {
         return None;
@@ -187,6 +192,19 @@ pub fn check(file: &FileContext, roles: Vec<Role>) -> Option<Finding> {
         return None;
     }
     let statement = &file.statements[first];
+    let mut tables: Vec<QualifiedName> = Vec::new();
+    for role in &roles {
+        if let Role::Existing(locked) = role {
+            for table in locked {
+                if !tables.contains(table) {
+                    tables.push(table.clone());
+                }
+            }
+        }
+    }
+    let lock_order = model
+        .writer_lock_order(&tables, migration)
+        .unwrap_or_default();
     Some(Finding {
         rule: RULE.id,
         severity: Some(RULE.severity),
@@ -197,6 +215,7 @@ pub fn check(file: &FileContext, roles: Vec<Role>) -> Option<Finding> {
         help: None,
         action: Action::MoveExistingTablesLast {
             roles,
+            lock_order,
             moved_lines: Vec::new(),
         },
     })
@@ -212,11 +231,15 @@ pub struct Reorder {
 
 /// Order the kept statements: within each run without a barrier, new-object statements first (in their
 /// order), each statement on an existing table as late as the new-object statements that need it allow.
+/// The statements on existing tables that end up side by side take their locks in `lock_order` (the
+/// order writers lock those tables), as far as their own dependencies allow: a migration holding one
+/// table while it waits for another that a writer holds while waiting for the first is a deadlock.
 pub fn reorder(
     text: &str,
     split: &SplitFile,
     statements: &[Statement],
     roles: &[Role],
+    lock_order: &[QualifiedName],
     kept: &[usize],
 ) -> Reorder {
     let roles: Vec<Role> = kept
@@ -226,6 +249,47 @@ pub fn reorder(
             role => role.clone(),
         })
         .collect();
+    // Existing-table statements (positions in `kept`, in file order) in writers' lock order: each
+    // waits for the earlier ones it shares a table with or needs; among those ready, the one whose
+    // first table comes first in `lock_order`, then the earliest.
+    let rank = |at: usize| match &roles[at] {
+        Role::Existing(tables) => tables
+            .first()
+            .and_then(|t| lock_order.iter().position(|o| o == t))
+            .unwrap_or(usize::MAX),
+        _ => usize::MAX,
+    };
+    let in_lock_order = |group: Vec<usize>| -> Vec<usize> {
+        if lock_order.is_empty() || group.len() < 2 {
+            return group;
+        }
+        let after = |later: usize, earlier: usize| {
+            let (Role::Existing(a), Role::Existing(b)) = (&roles[later], &roles[earlier]) else {
+                return true;
+            };
+            a.iter().any(|t| b.contains(t))
+                || needs(
+                    text,
+                    split,
+                    statements,
+                    kept[later],
+                    kept[earlier],
+                    &roles[earlier],
+                )
+        };
+        let mut placed = vec![false; group.len()];
+        let mut out = Vec::with_capacity(group.len());
+        while out.len() < group.len() {
+            let next = (0..group.len())
+                .filter(|&i| !placed[i])
+                .filter(|&i| (0..i).all(|j| placed[j] || !after(group[i], group[j])))
+                .min_by_key(|&i| (rank(group[i]), i))
+                .expect("the first unplaced statement is always ready");
+            placed[next] = true;
+            out.push(group[next]);
+        }
+        out
+    };
     let mut order = Vec::with_capacity(kept.len());
     let mut segment: Vec<usize> = Vec::new(); // positions in `kept`
     let flush = |segment: &mut Vec<usize>, order: &mut Vec<usize>| {
@@ -239,13 +303,14 @@ pub fn reorder(
                         needs(text, split, statements, kept[at], kept[e], &roles[e])
                     });
                     if let Some(last) = needs {
-                        order.extend(pending.drain(..=last).map(|e| kept[e]));
+                        let group: Vec<usize> = pending.drain(..=last).collect();
+                        order.extend(in_lock_order(group).into_iter().map(|e| kept[e]));
                     }
                     order.push(kept[at]);
                 }
             }
         }
-        order.extend(pending.into_iter().map(|e| kept[e]));
+        order.extend(in_lock_order(pending).into_iter().map(|e| kept[e]));
         segment.clear();
     };
     for (at, role) in roles.iter().enumerate() {
@@ -355,7 +420,12 @@ fn needs(
 }
 
 /// The finding's message once the plan knows what moves.
-pub fn message(statements: &[Statement], roles: &[Role], reorder: &Reorder) -> String {
+pub fn message(
+    statements: &[Statement],
+    roles: &[Role],
+    lock_order: &[QualifiedName],
+    reorder: &Reorder,
+) -> String {
     let mut tables: Vec<String> = Vec::new();
     for &s in reorder.moved.keys() {
         if let Role::Existing(locked) = &roles[s] {
@@ -374,6 +444,19 @@ pub fn message(statements: &[Statement], roles: &[Role], reorder: &Reorder) -> S
         .max()
         .unwrap_or(0);
     let n = reorder.moved.len();
+    let names: Vec<String> = lock_order
+        .iter()
+        .map(|t| t.to_string())
+        .filter(|t| tables.contains(t))
+        .collect();
+    let order = if names.len() > 1 {
+        format!(
+            "; moved, they take their locks in the order writers' foreign-key checks do ({}), which keeps them from deadlocking with a writer",
+            names.join(", ")
+        )
+    } else {
+        String::new()
+    };
     format!(
         "{n} statement{} lock{} existing table{} {} before new objects are created (up to line {last_new}): in Prisma's one transaction per file those locks are held, and reads and writes of {} wait, until the whole file commits",
         if n == 1 { "" } else { "s" },
@@ -381,7 +464,7 @@ pub fn message(statements: &[Statement], roles: &[Role], reorder: &Reorder) -> S
         if tables.len() == 1 { "" } else { "s" },
         tables.join(", "),
         if tables.len() == 1 { "it" } else { "them" },
-    )
+    ) + &order
 }
 
 #[cfg(test)]

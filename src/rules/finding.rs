@@ -84,6 +84,9 @@ pub enum Action {
     MoveExistingTablesLast {
         #[serde(skip)]
         roles: Vec<super::existing_tables_last::Role>,
+        /// The existing tables in the order writers lock them (empty when unknown).
+        #[serde(skip)]
+        lock_order: Vec<QualifiedName>,
         /// Lines of the statements moved (filled in by the plan).
         moved_lines: Vec<usize>,
     },

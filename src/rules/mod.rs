@@ -157,7 +157,7 @@ pub fn check_migration(
     }
     findings.extend(lock_timeout::check(&file, locking, options));
     findings.extend(non_atomic_file::check(&file, &steps));
-    findings.extend(existing_tables_last::check(&file, roles));
+    findings.extend(existing_tables_last::check(&file, roles, model, migration));
     findings
 }
 

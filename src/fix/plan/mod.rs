@@ -247,17 +247,18 @@ pub fn plan_migration(
     let reorder = findings
         .iter()
         .find_map(|f| match &f.action {
-            Action::MoveExistingTablesLast { roles, .. } if placement.build_in_place.is_none() => {
-                Some((
-                    existing_tables_last::reorder(text, split, statements, roles, &kept),
-                    roles,
-                ))
-            }
+            Action::MoveExistingTablesLast {
+                roles, lock_order, ..
+            } if placement.build_in_place.is_none() => Some((
+                existing_tables_last::reorder(text, split, statements, roles, lock_order, &kept),
+                roles,
+                lock_order,
+            )),
             _ => None,
         })
-        .filter(|(r, _)| !r.moved.is_empty())
-        .map(|(r, roles)| {
-            let message = existing_tables_last::message(statements, roles, &r);
+        .filter(|(r, _, _)| !r.moved.is_empty())
+        .map(|(r, roles, lock_order)| {
+            let message = existing_tables_last::message(statements, roles, lock_order, &r);
             (r, message)
         });
     match &reorder {

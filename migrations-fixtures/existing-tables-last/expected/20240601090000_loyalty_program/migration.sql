@@ -36,14 +36,14 @@ CREATE INDEX "PointsLedger_cardId_createdAt_idx" ON "PointsLedger"("cardId", "cr
 ALTER TABLE "PointsLedger" ADD CONSTRAINT "PointsLedger_cardId_fkey" FOREIGN KEY ("cardId") REFERENCES "LoyaltyCard"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AlterTable
-ALTER TABLE "Account" ADD COLUMN     "loyaltyCode" TEXT,
-ADD COLUMN     "tier" "Tier" NOT NULL DEFAULT 'BRONZE';
-
--- AlterTable
 ALTER TABLE "Order" ADD COLUMN     "pointsEarned" INTEGER NOT NULL DEFAULT 0;
 
 -- AddForeignKey
 ALTER TABLE "PointsLedger" ADD CONSTRAINT "PointsLedger_orderId_fkey" FOREIGN KEY ("orderId") REFERENCES "Order"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+
+-- AlterTable
+ALTER TABLE "Account" ADD COLUMN     "loyaltyCode" TEXT,
+ADD COLUMN     "tier" "Tier" NOT NULL DEFAULT 'BRONZE';
 
 -- Hand-written: what the tiers mean, for the support team's database browser
 COMMENT ON COLUMN "Account"."tier" IS 'loyalty tier: BRONZE < SILVER < GOLD';

@@ -21,10 +21,10 @@ CREATE INDEX "ApiKey_organizationId_idx" ON "app"."ApiKey"("organizationId");
 ALTER TABLE "audit"."AuditEvent" ADD COLUMN     "actorId" TEXT;
 
 -- AddForeignKey
-ALTER TABLE "app"."ApiKey" ADD CONSTRAINT "ApiKey_organizationId_fkey" FOREIGN KEY ("organizationId") REFERENCES "app"."Organization"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
 ALTER TABLE "app"."ApiKey" ADD CONSTRAINT "ApiKey_createdById_fkey" FOREIGN KEY ("createdById") REFERENCES "app"."Member"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "audit"."AuditEvent" ADD CONSTRAINT "AuditEvent_actorId_fkey" FOREIGN KEY ("actorId") REFERENCES "app"."Member"("id") ON DELETE SET NULL ON UPDATE CASCADE NOT VALID;
+
+-- AddForeignKey
+ALTER TABLE "app"."ApiKey" ADD CONSTRAINT "ApiKey_organizationId_fkey" FOREIGN KEY ("organizationId") REFERENCES "app"."Organization"("id") ON DELETE CASCADE ON UPDATE CASCADE;

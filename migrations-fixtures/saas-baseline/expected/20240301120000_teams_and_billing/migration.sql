@@ -67,14 +67,14 @@ ALTER TABLE "Invoice" ADD CONSTRAINT "Invoice_subscriptionId_fkey" FOREIGN KEY (
 ALTER TABLE "Document" ADD COLUMN     "authorId" TEXT;
 
 -- AlterTable
-ALTER TABLE "Team" ADD COLUMN     "billingEmail" TEXT,
-ADD COLUMN     "plan" "Plan" NOT NULL DEFAULT 'FREE';
-
--- AlterTable
 ALTER TABLE "User" ADD COLUMN     "lastLoginAt" TIMESTAMP(3);
 
 -- AddForeignKey
 ALTER TABLE "Document" ADD CONSTRAINT "Document_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE NOT VALID;
+
+-- AlterTable
+ALTER TABLE "Team" ADD COLUMN     "billingEmail" TEXT,
+ADD COLUMN     "plan" "Plan" NOT NULL DEFAULT 'FREE';
 
 -- AddForeignKey
 ALTER TABLE "Subscription" ADD CONSTRAINT "Subscription_teamId_fkey" FOREIGN KEY ("teamId") REFERENCES "Team"("id") ON DELETE CASCADE ON UPDATE CASCADE;
