@@ -1,6 +1,7 @@
 //! The schema known before a migration, from replaying earlier statements: which tables exist and
-//! where each was created, their columns' types (for `column-type-rewrite`) and which table each index
-//! belongs to (for `drop-index-concurrently`).
+//! where each was created, their columns' types (for `column-type-rewrite`), which table each index
+//! belongs to (for `drop-index-concurrently`) and which tables each one's foreign keys reference, in
+//! the order they were added (for `existing-tables-last`'s lock order).
 
 // FxHash: the model hashes a name for every statement of a long history; SipHash's protection against
 // crafted keys buys nothing on one's own migration files.
@@ -150,7 +151,8 @@ impl SchemaModel {
         tables: &[QualifiedName],
         migration: &str,
     ) -> Option<Vec<QualifiedName>> {
-        let position = |packed_name: &str| tables.iter().position(|t| *packed(t) == *packed_name);
+        let wanted: Vec<Box<str>> = tables.iter().map(packed).collect();
+        let position = |packed_name: &str| wanted.iter().position(|t| **t == *packed_name);
         let mut edges: Vec<(usize, usize)> = Vec::new();
         for (child, table) in &self.tables {
             let parents: Vec<usize> = table
