@@ -1,6 +1,7 @@
 //! The schema known before a migration, from replaying earlier statements: which tables exist and
-//! where each was created, their columns' types (for `column-type-rewrite`) and which table each index
-//! belongs to (for `drop-index-concurrently`).
+//! where each was created, their columns' types (for `column-type-rewrite`), which table each index
+//! belongs to (for `drop-index-concurrently`) and which tables each one's foreign keys reference, in
+//! the order they were added (for `existing-tables-last`'s lock order).
 
 // FxHash: the model hashes a name for every statement of a long history; SipHash's protection against
 // crafted keys buys nothing on one's own migration files.
@@ -18,6 +19,9 @@ struct Table {
     created_by: Rc<str>,
     /// Column and normalised type.
     columns: Vec<(Box<str>, Rc<str>)>,
+    /// The tables its foreign keys reference (packed), in the order they were added, with the
+    /// migration that added each: a writer's foreign-key checks lock them in that order.
+    parents: Vec<(Box<str>, Rc<str>)>,
 }
 
 impl Table {
@@ -93,6 +97,7 @@ impl SchemaModel {
                     Table {
                         created_by,
                         columns,
+                        parents: Vec::new(),
                     },
                 );
             }
@@ -121,11 +126,74 @@ impl SchemaModel {
             Fact::AlterTable { table, changes } => {
                 let mut current = table.clone();
                 for change in changes {
+                    if let TableChange::AddForeignKey(fk) = &change.kind {
+                        let migration = self.migration_name(migration);
+                        if let Some(table) = self.tables.get_mut(&current) {
+                            let parent = packed(&fk.referenced_table);
+                            if !table.parents.iter().any(|(p, _)| *p == parent) {
+                                table.parents.push((parent, migration));
+                            }
+                        }
+                    }
                     self.apply_change(&mut current, &change.kind);
                 }
             }
             _ => {}
         }
+    }
+
+    /// The order in which writers lock `tables` (given in the order they appear), from the foreign keys
+    /// added before `migration`: a row written to a child table takes its lock there, then its foreign
+    /// key checks lock each referenced table in the order the keys were added. `None` when those orders
+    /// contradict each other (no order is safe against every writer).
+    pub fn writer_lock_order(
+        &self,
+        tables: &[QualifiedName],
+        migration: &str,
+    ) -> Option<Vec<QualifiedName>> {
+        let wanted: Vec<Box<str>> = tables.iter().map(packed).collect();
+        let position = |packed_name: &str| wanted.iter().position(|t| **t == *packed_name);
+        let mut edges: Vec<(usize, usize)> = Vec::new();
+        for (child, table) in &self.tables {
+            let parents: Vec<usize> = table
+                .parents
+                .iter()
+                .filter(|(_, added)| &**added != migration)
+                .filter_map(|(p, _)| position(p))
+                .collect();
+            if parents.is_empty() {
+                continue;
+            }
+            if let Some(c) = tables.iter().position(|t| t == child) {
+                edges.extend(parents.iter().filter(|&&p| p != c).map(|&p| (c, p)));
+            }
+            for (i, &a) in parents.iter().enumerate() {
+                edges.extend(
+                    parents[i + 1..]
+                        .iter()
+                        .filter(|&&b| b != a)
+                        .map(|&b| (a, b)),
+                );
+            }
+        }
+        // Kahn's algorithm, ties broken by first appearance.
+        let mut incoming = vec![0usize; tables.len()];
+        for &(_, b) in &edges {
+            incoming[b] += 1;
+        }
+        let mut done = vec![false; tables.len()];
+        let mut order = Vec::with_capacity(tables.len());
+        while order.len() < tables.len() {
+            let next = (0..tables.len()).find(|&i| !done[i] && incoming[i] == 0)?;
+            done[next] = true;
+            order.push(tables[next].clone());
+            for &(a, b) in &edges {
+                if a == next {
+                    incoming[b] -= 1;
+                }
+            }
+        }
+        Some(order)
     }
 
     fn apply_change(&mut self, current: &mut QualifiedName, change: &TableChange) {

@@ -356,6 +356,7 @@ const COVERED: &[(&str, &str, Option<&str>)] = &[
     ("concurrently-alone", "error", Some("safe")),
     ("concurrently-if-not-exists", "warning", None),
     ("lock-timeout", "warning", Some("unsafe")),
+    ("existing-tables-last", "note", Some("safe")),
     ("non-atomic-file", "warning", None),
     ("column-type-rewrite", "warning", None),
     ("volatile-default", "warning", None),
@@ -1062,6 +1063,227 @@ fn lock_timeout_is_not_reported_where_migrate_safe_deploys() {
     );
 }
 
+const TAG_TABLE: &str = r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" TEXT NOT NULL,
+    "postId" TEXT NOT NULL,
+    "status" "Status" NOT NULL DEFAULT 'DRAFT',
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+"#;
+
+const EXISTING_TABLES_LAST: FixCase = FixCase {
+    rule: "existing-tables-last",
+    change: r#"-- CreateEnum
+CREATE TYPE "Status" AS ENUM ('DRAFT', 'LIVE');
+
+-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" TEXT NOT NULL,
+    "postId" TEXT NOT NULL,
+    "status" "Status" NOT NULL DEFAULT 'DRAFT',
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE INDEX "Tag_status_idx" ON "Tag"("status");
+
+-- AddForeignKey
+ALTER TABLE "Tag" ADD CONSTRAINT "Tag_postId_fkey" FOREIGN KEY ("postId") REFERENCES "Post"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+"#,
+    rewrite_args: &[],
+    expected: &[(
+        "20240201000000_change",
+        r#"-- CreateEnum
+CREATE TYPE "Status" AS ENUM ('DRAFT', 'LIVE');
+
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" TEXT NOT NULL,
+    "postId" TEXT NOT NULL,
+    "status" "Status" NOT NULL DEFAULT 'DRAFT',
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE INDEX "Tag_status_idx" ON "Tag"("status");
+
+-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+
+-- AddForeignKey
+ALTER TABLE "Tag" ADD CONSTRAINT "Tag_postId_fkey" FOREIGN KEY ("postId") REFERENCES "Post"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+"#,
+    )],
+    original_applies: true,
+};
+
+/// The moved statement ends the file: the lock-timeout fix's RESET still comes after it.
+const EXISTING_TABLES_LAST_WITH_LOCK_TIMEOUT: FixCase = FixCase {
+    rule: "existing-tables-last",
+    change: r#"-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+
+-- CreateTable
+CREATE TABLE "Note" (
+    "id" TEXT NOT NULL,
+
+    CONSTRAINT "Note_pkey" PRIMARY KEY ("id")
+);
+"#,
+    rewrite_args: &["--unsafe-fixes"],
+    expected: &[(
+        "20240201000000_change",
+        r#"-- migrate-safe: lock-timeout
+SET lock_timeout = '5s';
+
+-- CreateTable
+CREATE TABLE "Note" (
+    "id" TEXT NOT NULL,
+
+    CONSTRAINT "Note_pkey" PRIMARY KEY ("id")
+);
+
+-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+
+-- migrate-safe: lock-timeout ends with the migration
+RESET lock_timeout;
+"#,
+    )],
+    original_applies: true,
+};
+
+/// `lint --select existing-tables-last <args>` on `change`: the findings.
+fn existing_tables_last_findings(change: &str, args: &[&str]) -> Vec<Finding> {
+    Scenario::new(change)
+        .lint(&[&["--select", "existing-tables-last"], args].concat())
+        .findings()
+}
+
+#[test]
+fn existing_tables_last() {
+    let case = EXISTING_TABLES_LAST;
+    let scenario = Scenario::new(case.change);
+    // A note (the locks are held for the time it takes to create new objects), at the first
+    // statement that moves; fixed by rewrite, and the report says what moved and why.
+    let lint = scenario.lint(&["--select", case.rule]);
+    lint.assert(0, &[fixable(case.rule, "note", 5, 1, "safe")]);
+    assert!(
+        lint.messages()[0].contains("1 statement locks existing table \"User\" before new objects are created (up to line 17)"),
+        "{:?}",
+        lint.messages()
+    );
+    let dry = scenario.rewrite(&["--dry-run", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&dry.stdout).unwrap();
+    let outcome = json["migrations"][0]["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["rule"] == case.rule)
+        .expect("an outcome of the rule")
+        .clone();
+    // The foreign key to "Post" locks an existing table too, but nothing new follows it: it stays.
+    assert_eq!(outcome["moved_lines"], serde_json::json!([5]));
+    assert_eq!(
+        outcome["resolution"],
+        "moved 1 statement on existing tables (line 5) after the creation of new objects so their locks are held for milliseconds"
+    );
+    case.check();
+    EXISTING_TABLES_LAST_WITH_LOCK_TIMEOUT.check();
+
+    let alter = "-- AlterTable\nALTER TABLE \"User\" ADD COLUMN \"bio\" TEXT;\n";
+    let create =
+        format!("-- CreateEnum\nCREATE TYPE \"Status\" AS ENUM ('DRAFT', 'LIVE');\n\n{TAG_TABLE}");
+    // Moved under Prisma <= 7.3 and when the version is unknown (both models judged) ...
+    let simple = format!("{alter}\n{create}");
+    for args in [&[][..], &["--prisma-version", "6.19.3"][..]] {
+        assert_eq!(
+            existing_tables_last_findings(&simple, args),
+            vec![fixable(case.rule, "note", 2, 1, "safe")],
+            "{args:?}"
+        );
+    }
+    // ... never where Prisma 7.4+ runs the file statement by statement: no lock outlives its statement.
+    assert_eq!(
+        existing_tables_last_findings(&simple, &["--prisma-version", "7.10.1"]),
+        vec![]
+    );
+    // Nothing moves across a statement it does not read as DDL on known objects: a data change, a
+    // DO block, an explicit transaction block.
+    for barrier in [
+        "INSERT INTO \"User\" (\"id\", \"email\") VALUES ('u1', 'a@example.com');\n",
+        "DO $$ BEGIN RAISE NOTICE 'hello'; END $$;\n",
+    ] {
+        assert_eq!(
+            existing_tables_last_findings(&format!("{alter}\n{barrier}\n{create}"), &[]),
+            vec![],
+            "{barrier}"
+        );
+    }
+    assert_eq!(
+        existing_tables_last_findings(&format!("BEGIN;\n\n{simple}\nCOMMIT;\n"), &[]),
+        vec![]
+    );
+    // A step that can fail on existing rows (a NOT NULL column without default) stays where it is
+    // wherever Prisma may run the file statement by statement; under <= 7.3 it is all or nothing.
+    let can_fail = format!(
+        "-- AlterTable\nALTER TABLE \"User\" ADD COLUMN \"age\" INTEGER NOT NULL;\n\n{create}"
+    );
+    assert_eq!(existing_tables_last_findings(&can_fail, &[]), vec![]);
+    assert_eq!(
+        existing_tables_last_findings(&can_fail, &["--prisma-version", "6.19.3"]),
+        vec![fixable(case.rule, "note", 2, 1, "safe")]
+    );
+    // A new object that needs the statement on the existing table keeps it before itself (here the
+    // sequence of the column it adds, named in a string).
+    let needs = "-- AlterTable\nALTER TABLE \"User\" ADD COLUMN \"number\" SERIAL;\n\n-- CreateTable\nCREATE TABLE \"Ticket\" (\n    \"id\" INTEGER NOT NULL DEFAULT nextval('\"User_number_seq\"'),\n\n    CONSTRAINT \"Ticket_pkey\" PRIMARY KEY (\"id\")\n);\n";
+    assert_eq!(
+        existing_tables_last_findings(needs, &["--prisma-version", "6.19.3"]),
+        vec![]
+    );
+    // Moved statements take their locks in the order a writer's foreign-key checks take them: a
+    // "Membership" row checks "User" and then "Team" (the order its keys were added), so the ALTER of
+    // "User" goes first, or a migration holding "Team" and waiting for "User" deadlocks with it.
+    let memberships = |first: &str, second: &str| {
+        format!(
+            "{INIT}\n-- CreateTable\nCREATE TABLE \"Team\" (\n    \"id\" TEXT NOT NULL,\n\n    CONSTRAINT \"Team_pkey\" PRIMARY KEY (\"id\")\n);\n\n-- CreateTable\nCREATE TABLE \"Membership\" (\n    \"id\" TEXT NOT NULL,\n    \"userId\" TEXT NOT NULL,\n    \"teamId\" TEXT NOT NULL\n);\n\n-- AddForeignKey\nALTER TABLE \"Membership\" ADD CONSTRAINT \"Membership_{first}Id_fkey\" FOREIGN KEY (\"{first}Id\") REFERENCES \"{}\"(\"id\");\n\n-- AddForeignKey\nALTER TABLE \"Membership\" ADD CONSTRAINT \"Membership_{second}Id_fkey\" FOREIGN KEY (\"{second}Id\") REFERENCES \"{}\"(\"id\");\n",
+            if first == "user" { "User" } else { "Team" },
+            if second == "user" { "User" } else { "Team" },
+        )
+    };
+    let change = "-- AlterTable\nALTER TABLE \"Team\" ADD COLUMN \"plan\" TEXT;\n\n-- AlterTable\nALTER TABLE \"User\" ADD COLUMN \"bio\" TEXT;\n\n-- CreateTable\nCREATE TABLE \"Note\" (\n    \"id\" TEXT NOT NULL\n);\n";
+    for (first, second, expected) in [
+        ("user", "team", ["\"Note\"", "\"User\"", "\"Team\""]),
+        ("team", "user", ["\"Note\"", "\"Team\"", "\"User\""]),
+    ] {
+        let scenario = Scenario::with_init(&memberships(first, second), change);
+        scenario.rewrite(&[]);
+        let rewritten = &scenario.files()[&format!("{CHANGE_NAME}/migration.sql")];
+        let at: Vec<usize> = expected
+            .iter()
+            .map(|table| rewritten.find(&format!("TABLE {table}")).unwrap())
+            .collect();
+        assert!(
+            at[0] < at[1] && at[1] < at[2],
+            "{first} first:\n{rewritten}"
+        );
+    }
+    // Only new tables: nothing is held.
+    assert_not_reported(
+        case.rule,
+        &format!(
+            "{NEW_TABLE}\n-- AlterTable\nALTER TABLE \"Tag\" ADD COLUMN \"body\" TEXT;\n\n-- CreateIndex\nCREATE INDEX \"Tag_body_idx\" ON \"Tag\"(\"body\");\n"
+        ),
+    );
+}
+
 #[test]
 fn lock_timeout_lasts_across_commits_until_its_reset_and_the_value_comes_from_the_config() {
     let change = r#"-- AlterTable
@@ -1749,6 +1971,8 @@ const FIX_CASES: &[FixCase] = &[
     CHECK_NOT_VALID,
     CONCURRENTLY_ALONE,
     LOCK_TIMEOUT,
+    EXISTING_TABLES_LAST,
+    EXISTING_TABLES_LAST_WITH_LOCK_TIMEOUT,
 ];
 
 #[test]

@@ -87,8 +87,12 @@ fn rewritten_fixtures_are_proven_and_originals_show_their_blocking_locks() {
     let Some(server) = server_url() else { return };
     let _serial = serial();
     for fixture in fixtures() {
-        let needs_rewrite =
-            read_tree(&fixture.join("migrations")) != read_tree(&fixture.join("expected"));
+        // A rewrite that only reorders the original (existing-tables-last) adds no folder: such an
+        // original has no blocking index build or foreign key to show.
+        let original_tree = read_tree(&fixture.join("migrations"));
+        let adds_folders = read_tree(&fixture.join("expected"))
+            .keys()
+            .any(|path| !original_tree.contains_key(path));
         // Only the target selection applies to `check` (not rewrite options like --unsafe-fixes).
         let mut targets = fixture_args(&fixture);
         targets.retain(|a| a != "--unsafe-fixes");
@@ -109,7 +113,7 @@ fn rewritten_fixtures_are_proven_and_originals_show_their_blocking_locks() {
         );
         assert_eq!(
             !blocking_index_or_foreign_key(&original).is_empty(),
-            needs_rewrite,
+            adds_folders,
             "{}: {original:#}",
             fixture.display()
         );

@@ -80,6 +80,16 @@ pub enum Action {
         #[serde(skip)]
         not_valid_at: usize,
     },
+    /// Move the statements on existing tables after the creation of new objects, in the same file.
+    MoveExistingTablesLast {
+        #[serde(skip)]
+        roles: Vec<super::existing_tables_last::Role>,
+        /// The existing tables in the order writers lock them (empty when unknown).
+        #[serde(skip)]
+        lock_order: Vec<QualifiedName>,
+        /// Lines of the statements moved (filled in by the plan).
+        moved_lines: Vec<usize>,
+    },
     /// Reported only: nothing to do, or nothing this tool can do safely.
     LeaveAlone,
 }

@@ -13,6 +13,7 @@ pub mod concurrently_if_not_exists;
 pub mod data_backfill;
 pub mod drop_index_concurrently;
 pub mod enum_recreation;
+pub mod existing_tables_last;
 pub mod foreign_key_not_valid;
 pub mod index_concurrently;
 pub mod lock_timeout;
@@ -108,6 +109,7 @@ pub fn check_migration(
     let mut findings = Vec::new();
     let file = FileContext::new(sql, statements, &options.apply_models);
     let mut steps = Vec::with_capacity(statements.len());
+    let mut roles = Vec::with_capacity(statements.len());
     for (index, statement) in statements.iter().enumerate() {
         let context = StatementContext {
             index,
@@ -138,6 +140,10 @@ pub fn check_migration(
         findings.extend(blocking_maintenance::check(&context));
         findings.extend(unanalysed::check(&context));
         steps.push(non_atomic_file::step(&context, &findings[first_finding..]));
+        roles.push(existing_tables_last::role(
+            &context,
+            &findings[first_finding..],
+        ));
         if lock_timeout::locks_existing_table(&context) {
             locking.push(index);
         }
@@ -154,6 +160,7 @@ pub fn check_migration(
     }
     findings.extend(lock_timeout::check(&file, locking, options));
     findings.extend(non_atomic_file::check(&file, &steps));
+    findings.extend(existing_tables_last::check(&file, roles, model, migration));
     findings
 }
 

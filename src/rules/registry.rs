@@ -5,8 +5,8 @@ use serde::Serialize;
 use super::{
     blocking_maintenance, breaking_change, check_not_valid, column_type_rewrite,
     concurrently_alone, concurrently_if_not_exists, data_backfill, drop_index_concurrently,
-    enum_recreation, foreign_key_not_valid, index_concurrently, lock_timeout, non_atomic_file,
-    not_null_via_check, unanalysed, unique_using_index, volatile_default,
+    enum_recreation, existing_tables_last, foreign_key_not_valid, index_concurrently, lock_timeout,
+    non_atomic_file, not_null_via_check, unanalysed, unique_using_index, volatile_default,
 };
 
 /// How bad a finding is. A finding without a severity only explains what `rewrite` left alone.
@@ -75,6 +75,7 @@ pub const RULES: &[Rule] = &[
     concurrently_alone::RULE,
     concurrently_if_not_exists::RULE,
     lock_timeout::RULE,
+    existing_tables_last::RULE,
     non_atomic_file::RULE,
     column_type_rewrite::RULE,
     volatile_default::RULE,
@@ -119,6 +120,10 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("concurrently_if_not_exists.rs"),
     ),
     (lock_timeout::RULE.id, include_str!("lock_timeout.rs")),
+    (
+        existing_tables_last::RULE.id,
+        include_str!("existing_tables_last.rs"),
+    ),
     (non_atomic_file::RULE.id, include_str!("non_atomic_file.rs")),
     (
         column_type_rewrite::RULE.id,

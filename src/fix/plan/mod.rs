@@ -20,7 +20,7 @@ use crate::config::FolderNaming;
 use crate::error::{Error, Result};
 use crate::fix::edit::{Edit, apply};
 use crate::prisma::order::FolderOrder;
-use crate::rules::{Action, Finding};
+use crate::rules::{Action, Finding, existing_tables_last};
 use crate::source::classify::{Fact, Statement};
 use crate::source::discover::{GENERATED_MARKER, Migration};
 use crate::source::names::quote;
@@ -31,7 +31,7 @@ use folders::{alone_slug, folder_names, folder_purposes};
 use place::{place, split_moved_foreign_keys};
 use resolve::{Folders, resolve};
 use text::{
-    ConstraintEdits, UniqueViaIndexSql, concurrently_edit, constraint_edits, cut_range,
+    ConstraintEdits, UniqueViaIndexSql, concurrently_edit, constraint_edits, cut_range, line_end,
     lock_timeout_edits, merge, moved_text, unique_via_index_sql,
 };
 
@@ -223,11 +223,6 @@ pub fn plan_migration(
 
     // Edits on the original file.
     let mut edits: Vec<Edit> = Vec::new();
-    for (&statement, inserts) in &statement_edits {
-        if !placement.dependents.contains_key(&statement) {
-            edits.extend(inserts.iter().cloned());
-        }
-    }
     if let Some(build) = placement.build_in_place {
         match unique_via_index.get(&build) {
             // The only statement left: the build replaces it in place.
@@ -247,6 +242,65 @@ pub fn plan_migration(
         .chain(placement.dependents.keys())
         .copied()
         .collect();
+    // Statements on existing tables after the creation of new objects, in this file.
+    let kept: Vec<usize> = (0..statements.len()).filter(|s| !cut.contains(s)).collect();
+    let reorder = findings
+        .iter()
+        .find_map(|f| match &f.action {
+            Action::MoveExistingTablesLast {
+                roles, lock_order, ..
+            } if placement.build_in_place.is_none() => Some((
+                existing_tables_last::reorder(text, split, statements, roles, lock_order, &kept),
+                roles,
+                lock_order,
+            )),
+            _ => None,
+        })
+        .filter(|(r, _, _)| !r.moved.is_empty())
+        .map(|(r, roles, lock_order)| {
+            let message = existing_tables_last::message(statements, roles, lock_order, &r);
+            (r, message)
+        });
+    match &reorder {
+        None => findings.retain(|f| !matches!(f.action, Action::MoveExistingTablesLast { .. })),
+        Some((r, message)) => {
+            let first = *r.moved.keys().next().expect("something moves");
+            for finding in &mut findings {
+                if let Action::MoveExistingTablesLast { moved_lines, .. } = &mut finding.action {
+                    *moved_lines = r.moved.keys().map(|&s| statements[s].line).collect();
+                    finding.statement = first;
+                    finding.line = statements[first].line;
+                    finding.column = statements[first].column;
+                    finding.message = message.clone();
+                }
+            }
+        }
+    }
+    let moved: BTreeSet<usize> = reorder
+        .as_ref()
+        .map(|(r, _)| r.moved.keys().copied().collect())
+        .unwrap_or_default();
+    for (&statement, inserts) in &statement_edits {
+        if !placement.dependents.contains_key(&statement) && !moved.contains(&statement) {
+            edits.extend(inserts.iter().cloned());
+        }
+    }
+    let order: Vec<usize> = reorder
+        .as_ref()
+        .map_or_else(|| kept.clone(), |(r, _)| r.order.clone());
+    if let Some((r, _)) = &reorder {
+        for &s in &r.order {
+            if let Some(&anchor) = r.moved.get(&s) {
+                let own = statement_edits.get(&s).cloned().unwrap_or_default();
+                let body = moved_text(text, split, statements, s, &own, eol);
+                let body = body.strip_suffix(eol).unwrap_or(&body);
+                edits.push(Edit::insert(
+                    line_end(text, split, statements, anchor),
+                    format!("{eol}{eol}{body}"),
+                ));
+            }
+        }
+    }
     // The lock-timeout hazard stays only if a statement locking an existing table stays here.
     let locks_remain = lock_timeout.as_ref().is_some_and(|(_, locking, _)| {
         placement.build_in_place.is_none() && locking.iter().any(|s| !cut.contains(s))
@@ -256,17 +310,31 @@ pub fn plan_migration(
     }
     let lock_timeout_set = match &lock_timeout {
         Some((value, _, true)) if locks_remain => {
+            let last = order.last().map(|l| {
+                reorder
+                    .as_ref()
+                    .and_then(|(r, _)| r.moved.get(l).copied())
+                    .unwrap_or(*l)
+            });
             edits.extend(lock_timeout_edits(
-                text, split, statements, &cut, value, eol,
+                text,
+                split,
+                statements,
+                order.first().copied(),
+                last,
+                value,
+                eol,
             ));
             true
         }
         _ => false,
     };
+    let removed: BTreeSet<usize> = cut.union(&moved).copied().collect();
     edits.extend(
         merge(
-            cut.iter()
-                .map(|&s| cut_range(text, split, statements, s, &cut, eol))
+            removed
+                .iter()
+                .map(|&s| cut_range(text, split, statements, s, &removed, eol))
                 .collect(),
         )
         .into_iter()

@@ -76,6 +76,16 @@ pub(super) fn resolve(
                 } => folders
                     .lock_timeout_set
                     .then(|| format!("SET lock_timeout = '{value}' at the top of the migration, RESET lock_timeout at its end")),
+                Action::MoveExistingTablesLast { moved_lines, .. } => {
+                    let n = moved_lines.len();
+                    let lines: Vec<String> = moved_lines.iter().map(|l| l.to_string()).collect();
+                    (n > 0).then(|| format!(
+                        "moved {n} statement{} on existing tables (line{} {}) after the creation of new objects so their locks are held for milliseconds",
+                        if n == 1 { "" } else { "s" },
+                        if n == 1 { "" } else { "s" },
+                        lines.join(", ")
+                    ))
+                }
                 Action::SetLockTimeout { apply: false, .. } | Action::LeaveAlone => None,
             };
             Outcome { finding, resolution }

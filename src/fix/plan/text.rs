@@ -58,42 +58,51 @@ pub(super) fn concurrently_edit(fact: &Fact) -> Vec<Edit> {
     }
 }
 
-/// `SET lock_timeout` before the first statement left in the original and `RESET lock_timeout` after
-/// the last: it holds under both of Prisma's apply models and ends with the file (see the rule).
+/// `SET lock_timeout` before `first` (the first statement left in the original) and `RESET
+/// lock_timeout` at the end of `last`'s line (the last one, or the statement the moved last ones
+/// follow): it holds under both of Prisma's apply models and ends with the file (see the rule).
 pub(super) fn lock_timeout_edits(
     text: &str,
     split: &SplitFile,
     statements: &[Statement],
-    cut: &BTreeSet<usize>,
+    first: Option<usize>,
+    last: Option<usize>,
     value: &str,
     eol: &str,
 ) -> Vec<Edit> {
     let set = format!("SET lock_timeout = '{}';", value.replace('\'', "''"));
-    let remaining: Vec<usize> = (0..statements.len()).filter(|i| !cut.contains(i)).collect();
     let mut edits = Vec::new();
-    if let (Some(&first), Some(&last)) = (remaining.first(), remaining.last()) {
+    if let (Some(first), Some(last)) = (first, last) {
         let piece = &split.pieces[statements[first].piece];
         let at = piece.block_start().expect("statement piece");
         edits.push(Edit::insert(
             at,
             format!("-- migrate-safe: lock-timeout{eol}{set}{eol}{eol}"),
         ));
-        // At the end of the last statement's line (after a comment on it).
-        let end = split.pieces[statements[last].piece]
-            .statement
-            .as_ref()
-            .expect("statement piece")
-            .end;
-        let line_end = text[end..].find('\n').map_or(text.len(), |i| {
-            let i = end + i;
-            if text[..i].ends_with('\r') { i - 1 } else { i }
-        });
         edits.push(Edit::insert(
-            line_end,
+            line_end(text, split, statements, last),
             format!("{eol}{eol}-- migrate-safe: lock-timeout ends with the migration{eol}RESET lock_timeout;"),
         ));
     }
     edits
+}
+
+/// The end of a statement's last line (after a comment on it), before its line break.
+pub(super) fn line_end(
+    text: &str,
+    split: &SplitFile,
+    statements: &[Statement],
+    statement: usize,
+) -> usize {
+    let end = split.pieces[statements[statement].piece]
+        .statement
+        .as_ref()
+        .expect("statement piece")
+        .end;
+    text[end..].find('\n').map_or(text.len(), |i| {
+        let i = end + i;
+        if text[..i].ends_with('\r') { i - 1 } else { i }
+    })
 }
 
 /// The text a cut statement takes along: its header, the statement with its edits, its trailing comment.

@@ -1,9 +1,6 @@
 -- CreateEnum
 CREATE TYPE "WebhookEvent" AS ENUM ('PROJECT_CREATED', 'PROJECT_ARCHIVED', 'MEMBER_INVITED');
 
--- AlterTable
-ALTER TABLE "Workspace" ADD COLUMN     "logoUrl" TEXT;
-
 -- CreateTable
 CREATE TABLE "Webhook" (
     "id" TEXT NOT NULL,
@@ -40,7 +37,10 @@ CREATE UNIQUE INDEX "Webhook_workspaceId_url_key" ON "Webhook"("workspaceId", "u
 CREATE INDEX "WebhookDelivery_webhookId_deliveredAt_idx" ON "WebhookDelivery"("webhookId", "deliveredAt" DESC);
 
 -- AddForeignKey
-ALTER TABLE "Webhook" ADD CONSTRAINT "Webhook_workspaceId_fkey" FOREIGN KEY ("workspaceId") REFERENCES "Workspace"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "WebhookDelivery" ADD CONSTRAINT "WebhookDelivery_webhookId_fkey" FOREIGN KEY ("webhookId") REFERENCES "Webhook"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AlterTable
+ALTER TABLE "Workspace" ADD COLUMN     "logoUrl" TEXT;
 
 -- AddForeignKey
-ALTER TABLE "WebhookDelivery" ADD CONSTRAINT "WebhookDelivery_webhookId_fkey" FOREIGN KEY ("webhookId") REFERENCES "Webhook"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "Webhook" ADD CONSTRAINT "Webhook_workspaceId_fkey" FOREIGN KEY ("workspaceId") REFERENCES "Workspace"("id") ON DELETE CASCADE ON UPDATE CASCADE;

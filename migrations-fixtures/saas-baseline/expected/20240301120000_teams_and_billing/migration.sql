@@ -10,16 +10,6 @@ CREATE TYPE "Plan" AS ENUM ('FREE', 'PRO', 'ENTERPRISE');
 -- CreateEnum
 CREATE TYPE "SubscriptionStatus" AS ENUM ('TRIALING', 'ACTIVE', 'PAST_DUE', 'CANCELED');
 
--- AlterTable
-ALTER TABLE "Document" ADD COLUMN     "authorId" TEXT;
-
--- AlterTable
-ALTER TABLE "Team" ADD COLUMN     "billingEmail" TEXT,
-ADD COLUMN     "plan" "Plan" NOT NULL DEFAULT 'FREE';
-
--- AlterTable
-ALTER TABLE "User" ADD COLUMN     "lastLoginAt" TIMESTAMP(3);
-
 -- CreateTable
 CREATE TABLE "Subscription" (
     "id" TEXT NOT NULL,
@@ -71,10 +61,20 @@ CREATE INDEX "Invoice_subscriptionId_issuedAt_idx" ON "Invoice"("subscriptionId"
 CREATE INDEX "Invoice_lineItems_idx" ON "Invoice" USING GIN ("lineItems" jsonb_path_ops);
 
 -- AddForeignKey
+ALTER TABLE "Invoice" ADD CONSTRAINT "Invoice_subscriptionId_fkey" FOREIGN KEY ("subscriptionId") REFERENCES "Subscription"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AlterTable
+ALTER TABLE "Document" ADD COLUMN     "authorId" TEXT;
+
+-- AlterTable
+ALTER TABLE "User" ADD COLUMN     "lastLoginAt" TIMESTAMP(3);
+
+-- AddForeignKey
 ALTER TABLE "Document" ADD CONSTRAINT "Document_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE NOT VALID;
+
+-- AlterTable
+ALTER TABLE "Team" ADD COLUMN     "billingEmail" TEXT,
+ADD COLUMN     "plan" "Plan" NOT NULL DEFAULT 'FREE';
 
 -- AddForeignKey
 ALTER TABLE "Subscription" ADD CONSTRAINT "Subscription_teamId_fkey" FOREIGN KEY ("teamId") REFERENCES "Team"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "Invoice" ADD CONSTRAINT "Invoice_subscriptionId_fkey" FOREIGN KEY ("subscriptionId") REFERENCES "Subscription"("id") ON DELETE CASCADE ON UPDATE CASCADE;
