@@ -32,9 +32,13 @@ fn status(url: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
     (output.status.code(), stderr(&output))
 }
 
+/// Connected: `status` reported (0 clean, or 1: the fixture's pending migrations still want a rewrite).
 fn assert_connects(url: &str, env: &[(&str, &str)]) {
     let (code, err) = status(url, env);
-    assert_eq!(code, Some(0), "status --database-url {url} failed: {err}");
+    assert!(
+        matches!(code, Some(0 | 1)) && !err.contains("cannot connect"),
+        "status --database-url {url} failed ({code:?}): {err}"
+    );
 }
 
 /// `status` fails to connect (exit 2) with a message holding every one of `needles`.

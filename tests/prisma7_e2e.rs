@@ -1169,9 +1169,9 @@ fn prisma7_lock_timeout_fix_holds_in_the_file_and_ends_with_it() {
     );
 }
 
-/// `migrate-safe deploy` keeps Prisma's books for Prisma 7.10.1 too (under both of the shim's apply
-/// modes): up to date and nothing to deploy after it; the failed build it records is Prisma's P3009;
-/// after deploy's own recovery, up to date again.
+/// `migrate-safe deploy` keeps Prisma's books for Prisma 7.10.1 too: up to date and nothing to deploy
+/// after it; the failed build it records is Prisma's P3009; after deploy's own recovery, up to date
+/// again. (Prisma only reads `_prisma_migrations` here, so one of the shim's apply modes is enough.)
 #[test]
 fn prisma7_sees_a_migrate_safe_deploy_as_its_own() {
     let Some(server) = server_url() else { return };
@@ -1179,7 +1179,7 @@ fn prisma7_sees_a_migrate_safe_deploy_as_its_own() {
         return;
     };
     let fixture = project_root().join("migrations-fixtures/saas-baseline/expected");
-    for mode in MODES {
+    for mode in ["split7"] {
         let project = Project::new(&prisma7_sh, mode);
         for entry in fs::read_dir(&fixture).unwrap() {
             let entry = entry.unwrap();
