@@ -332,6 +332,7 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
 }
 
 /// Take Prisma's advisory lock, waiting as long as Prisma does; `Some(holder)` when it stays taken.
+/// (Advisory locks belong to a database: the holder is looked for in this one.)
 fn advisory_lock(
     client: &mut Client,
     wait: Duration,
@@ -348,6 +349,7 @@ fn advisory_lock(
             let query = format!(
                 "SELECT {} FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $1::oid
+                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                  LIMIT 1",
                 watch::SESSION_COLUMNS
             );
