@@ -82,6 +82,19 @@ pub struct Broken {
 
 pub type Events<'a> = &'a mut dyn FnMut(String);
 
+/// The session is gone, not the SQL wrong: no SQLSTATE (the socket closed), a connection exception
+/// (class 08) or the server ending the session (57P01 terminated by an administrator, 57P02 crash,
+/// 57P03 cannot connect now).
+fn connection_lost(error: &postgres::Error) -> bool {
+    match error.code() {
+        None => true,
+        Some(code) => {
+            let code = code.code();
+            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+        }
+    }
+}
+
 fn is_lock_wait(error: &postgres::Error) -> bool {
     // 55P03 lock_not_available; 40P01 deadlock_detected also ends with nothing applied and may pass
     // on a later attempt.
@@ -148,7 +161,7 @@ pub fn in_transaction(
                     retries,
                 });
             }
-            Err(error) if error.code().is_none() => {
+            Err(error) if connection_lost(&error) || client.is_closed() => {
                 return Err(Broken {
                     migration: planned.migration.clone(),
                     message: describe(&error),
@@ -352,7 +365,7 @@ pub fn alone(
                     retries: Vec::new(),
                 });
             }
-            Err(error) if error.code().is_none() => {
+            Err(error) if connection_lost(&error) || client.is_closed() => {
                 return Err(broken(
                     &error,
                     "its _prisma_migrations row stays unfinished (Prisma's P3009) and the build may have left an INVALID index: the next deploy drops it and builds again",
