@@ -11,7 +11,7 @@
 use std::ops::Range;
 
 use sqlparser_prisma7::dialect::PostgreSqlDialect;
-use sqlparser_prisma7::parser::Parser;
+use sqlparser_prisma7::parser::{Parser, ParserError};
 use sqlparser_prisma7::tokenizer::{Token, Tokenizer};
 
 /// What Prisma 7.4+ does with one file.
@@ -25,20 +25,29 @@ pub enum Split7 {
 
 pub fn split(sql: &str) -> Split7 {
     let dialect = PostgreSqlDialect {};
-    if let Err(error) = Parser::parse_sql(&dialect, sql) {
+    // Tokenized once: the parser runs on these tokens (what `Parser::parse_sql` does after its own
+    // tokenizing), and the cuts are read from them.
+    let tokens = match Tokenizer::new(&dialect, sql).tokenize_with_location() {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            // Worded as `Parser::parse_sql` words it.
+            let error = ParserError::TokenizerError(error.to_string()).to_string();
+            return Split7::Fallback {
+                line: error_line(&error),
+                error,
+            };
+        }
+    };
+    if let Err(error) = Parser::new(&dialect)
+        .with_tokens_with_locations(tokens.clone())
+        .parse_statements()
+    {
         let error = error.to_string();
         return Split7::Fallback {
             line: error_line(&error),
             error,
         };
     }
-    let Ok(tokens) = Tokenizer::new(&dialect, sql).tokenize_with_location() else {
-        // Parsed but not tokenized cannot happen (the parser tokenizes first); be safe anyway.
-        return Split7::Fallback {
-            line: None,
-            error: "the tokenizer failed".to_string(),
-        };
-    };
     let lines = crate::source::line_starts(sql);
     let offset = |line: u64, column: u64| -> usize {
         let start = lines[(line as usize - 1).min(lines.len() - 1)];

@@ -189,13 +189,24 @@ impl<'a> FileContext<'a> {
         }
     }
 
-    /// How `model` runs the file; the Prisma 7.4+ split is parsed once, and only when asked.
+    /// How `model` runs the file; the Prisma 7.4+ split is parsed once, and only when asked. A file
+    /// of one statement runs the same either way: it is not parsed (sqlparser 0.61's parse is most of
+    /// a lint's time on a long history).
     pub fn run(&self, model: ApplyModel) -> &FileRun {
         static ONE_QUERY: FileRun = FileRun::OneQuery;
         match model {
             ApplyModel::OneQuery => &ONE_QUERY,
+            ApplyModel::PerStatement if !Self::needs_split7(self.models, self.statements) => {
+                &ONE_QUERY
+            }
             ApplyModel::PerStatement => self.per_statement.get_or_init(|| model.run(self.sql)),
         }
+    }
+
+    /// Whether [`FileContext::run`] under 7.4+ needs sqlparser 0.61's parse of a file: judged under
+    /// that model, with more than one statement.
+    pub fn needs_split7(models: &[ApplyModel], statements: &[Statement]) -> bool {
+        models.contains(&ApplyModel::PerStatement) && statements.len() > 1
     }
 
     /// The first line of code at `line` (1-based), shortened, for messages.
