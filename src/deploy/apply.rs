@@ -14,9 +14,8 @@ use super::settings::{OLD_TRANSACTION_AGE, Settings, backoff, pg_duration};
 use super::watch::{Blocker, Watch, old_transactions};
 use crate::db::describe;
 use crate::prisma::apply::{
-    StatementAt, record_failure, record_finish, record_start, statement_at,
+    StatementAt, insert_started, record_failure, record_finish, record_start, statement_at,
 };
-use crate::prisma::bookkeeping::{checksum, new_id};
 use crate::source::names::QualifiedName;
 
 /// Ends `logs` of a failed row when deploy knows nothing of the migration is applied (its transaction
@@ -133,20 +132,13 @@ pub fn in_transaction(
                     pg_duration(timeout)
                 ))?;
             }
-            let id = new_id(&planned.migration);
-            transaction.execute(
-                r#"INSERT INTO "_prisma_migrations" ("id", "checksum", "migration_name", "started_at", "applied_steps_count") VALUES ($1, $2, $3, now(), 0)"#,
-                &[&id, &checksum(sql), &planned.migration],
-            )?;
+            let id = insert_started(&mut transaction, &planned.migration, sql)?;
             for range in statements {
                 failed_at = Some(range.clone());
                 transaction.batch_execute(&sql[range.clone()])?;
             }
             failed_at = None;
-            transaction.execute(
-                r#"UPDATE "_prisma_migrations" SET "finished_at" = clock_timestamp(), "applied_steps_count" = 1 WHERE "id" = $1"#,
-                &[&id],
-            )?;
+            record_finish(&mut transaction, &id)?;
             transaction.commit()
         })();
         let at = failed_at.as_ref().map(|r| statement_at(sql, &lines, r));

@@ -8,7 +8,7 @@
 //! of `logs` fails with 25P02 and the real error is not recorded; a `BEGIN` without `COMMIT` is reported
 //! as success by Prisma while everything it did is rolled back.
 
-use postgres::Client;
+use postgres::{Client, GenericClient};
 use serde::Serialize;
 
 use super::bookkeeping::{PRISMA_MIGRATIONS_TABLE, checksum, new_id};
@@ -125,9 +125,20 @@ pub fn apply_migration(
     }
 }
 
-/// Prisma's INSERT before a script: the row that stays unfinished if the script fails. Returns its id.
+/// Prisma's INSERT before a script: the row that stays unfinished if the script fails (the table made
+/// first when absent). Returns its id.
 pub fn record_start(client: &mut Client, name: &str, sql: &str) -> Result<String, postgres::Error> {
     client.batch_execute(PRISMA_MIGRATIONS_TABLE)?;
+    insert_started(client, name, sql)
+}
+
+/// The INSERT of [`record_start`] alone, on a client or inside a transaction (deploy writes the row
+/// in the migration's own transaction).
+pub fn insert_started(
+    client: &mut impl GenericClient,
+    name: &str,
+    sql: &str,
+) -> Result<String, postgres::Error> {
     let id = new_id(name);
     client.execute(
         r#"INSERT INTO "_prisma_migrations" ("id", "checksum", "migration_name", "started_at", "applied_steps_count") VALUES ($1, $2, $3, now(), 0)"#,
@@ -136,10 +147,11 @@ pub fn record_start(client: &mut Client, name: &str, sql: &str) -> Result<String
     Ok(id)
 }
 
-/// Prisma's UPDATE after a script that succeeded.
-pub fn record_finish(client: &mut Client, id: &str) -> Result<(), postgres::Error> {
+/// Prisma's UPDATE after a script that succeeded. The clock, not `now()`: inside a transaction
+/// `now()` is its start, and Prisma's own UPDATE runs after the script.
+pub fn record_finish(client: &mut impl GenericClient, id: &str) -> Result<(), postgres::Error> {
     client.execute(
-        r#"UPDATE "_prisma_migrations" SET "finished_at" = now(), "applied_steps_count" = 1 WHERE "id" = $1"#,
+        r#"UPDATE "_prisma_migrations" SET "finished_at" = clock_timestamp(), "applied_steps_count" = 1 WHERE "id" = $1"#,
         &[&id],
     )?;
     Ok(())
