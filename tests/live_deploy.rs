@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -121,6 +121,18 @@ fn spawn_deploy(dir: &Path, url: &str, extra: &[&str]) -> Child {
         .unwrap()
 }
 
+/// A scratch database with `1_init` (SEED) deployed, and its migrations directory holding `1_init`
+/// and the `pending` folders.
+fn seeded(server: &str, pending: &[(&str, &str)]) -> (tempfile::TempDir, ScratchDatabase, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(server, None).unwrap();
+    let dir = migrations_dir(temp.path(), &[("1_init", SEED)]);
+    let first = deploy(&dir, &database.url, &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    migrations_dir(temp.path(), pending);
+    (temp, database, dir)
+}
+
 #[test]
 fn deploys_a_history_with_prismas_bookkeeping_and_the_same_schema() {
     let Some(server) = server_url() else { return };
@@ -184,12 +196,8 @@ fn deploys_a_history_with_prismas_bookkeeping_and_the_same_schema() {
 #[test]
 fn a_blocker_is_waited_out_with_retries_that_name_it_while_writers_keep_writing() {
     let Some(server) = server_url() else { return };
-    let temp = tempfile::tempdir().unwrap();
-    let database = ScratchDatabase::create(&server, None).unwrap();
-    let seed = migrations_dir(temp.path(), &[("1_init", SEED)]);
-    assert_eq!(deploy(&seed, &database.url, &[]).status.code(), Some(0));
-    let dir = migrations_dir(
-        temp.path(),
+    let (_temp, database, dir) = seeded(
+        &server,
         &[("2_slug", "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n")],
     );
 
@@ -678,20 +686,13 @@ fn another_deploy_holding_prismas_advisory_lock_stops_the_run() {
 #[test]
 fn killed_mid_migration_leaves_nothing_half_applied_and_the_rerun_recovers() {
     let Some(server) = server_url() else { return };
-    let temp = tempfile::tempdir().unwrap();
-    let database = ScratchDatabase::create(&server, None).unwrap();
-    let dir = migrations_dir(
-        temp.path(),
-        &[
-            ("1_init", SEED),
-            (
-                "2_slug",
-                "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\nCREATE TABLE \"Tag\" (\"id\" INT);\n",
-            ),
-        ],
+    let (temp, database, dir) = seeded(
+        &server,
+        &[(
+            "2_slug",
+            "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\nCREATE TABLE \"Tag\" (\"id\" INT);\n",
+        )],
     );
-    let seed = migrations_dir(&temp.path().join("seed"), &[("1_init", SEED)]);
-    assert_eq!(deploy(&seed, &database.url, &[]).status.code(), Some(0));
 
     // SIGKILL while the transaction waits for its lock.
     let blocking = blocker(
@@ -766,17 +767,10 @@ fn killed_mid_migration_leaves_nothing_half_applied_and_the_rerun_recovers() {
 #[test]
 fn a_dropped_connection_is_an_error_with_nothing_applied_and_a_down_server_a_clear_one() {
     let Some(server) = server_url() else { return };
-    let temp = tempfile::tempdir().unwrap();
-    let database = ScratchDatabase::create(&server, None).unwrap();
-    let dir = migrations_dir(
-        temp.path(),
-        &[
-            ("1_init", SEED),
-            ("2_slug", "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n"),
-        ],
+    let (_temp, database, dir) = seeded(
+        &server,
+        &[("2_slug", "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n")],
     );
-    let seed = migrations_dir(&temp.path().join("seed"), &[("1_init", SEED)]);
-    assert_eq!(deploy(&seed, &database.url, &[]).status.code(), Some(0));
     let blocking = blocker(
         &database.url,
         "LOCK TABLE \"Post\" IN ACCESS SHARE MODE;",
@@ -815,19 +809,12 @@ fn a_dropped_connection_is_an_error_with_nothing_applied_and_a_down_server_a_cle
 fn a_concurrent_build_behind_an_old_transaction_waits_for_it_bounded_then_stops_with_nothing_applied()
  {
     let Some(server) = server_url() else { return };
-    let temp = tempfile::tempdir().unwrap();
-    let database = ScratchDatabase::create(&server, None).unwrap();
-    let seed = migrations_dir(&temp.path().join("seed"), &[("1_init", SEED)]);
-    assert_eq!(deploy(&seed, &database.url, &[]).status.code(), Some(0));
-    let dir = migrations_dir(
-        temp.path(),
-        &[
-            ("1_init", SEED),
-            (
-                "2_index",
-                "CREATE INDEX CONCURRENTLY \"Post_title_idx\" ON \"Post\"(\"title\");\n",
-            ),
-        ],
+    let (_temp, database, dir) = seeded(
+        &server,
+        &[(
+            "2_index",
+            "CREATE INDEX CONCURRENTLY \"Post_title_idx\" ON \"Post\"(\"title\");\n",
+        )],
     );
     // A transaction older than 5 s, idle: the build would wait for it to end.
     let mut idle = connect(&database.url).unwrap();
@@ -875,24 +862,17 @@ fn a_concurrent_build_shows_its_progress_on_a_terminal() {
         eprintln!("SKIPPED: no `script` (util-linux) to give the binary a terminal");
         return;
     }
-    let temp = tempfile::tempdir().unwrap();
-    let database = ScratchDatabase::create(&server, None).unwrap();
-    let seed = migrations_dir(&temp.path().join("seed"), &[("1_init", SEED)]);
-    assert_eq!(deploy(&seed, &database.url, &[]).status.code(), Some(0));
+    let (_temp, database, dir) = seeded(
+        &server,
+        &[(
+            "2_index",
+            "CREATE INDEX CONCURRENTLY \"Post_title_idx\" ON \"Post\"(\"title\");\n",
+        )],
+    );
     connect(&database.url)
         .unwrap()
         .batch_execute("INSERT INTO \"Post\" (\"title\") SELECT md5(g::text) FROM generate_series(1, 1500000) g; ANALYZE \"Post\"")
         .unwrap();
-    let dir = migrations_dir(
-        temp.path(),
-        &[
-            ("1_init", SEED),
-            (
-                "2_index",
-                "CREATE INDEX CONCURRENTLY \"Post_title_idx\" ON \"Post\"(\"title\");\n",
-            ),
-        ],
-    );
     let output = std::process::Command::new("script")
         .args([
             "-qec",
