@@ -135,7 +135,8 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
         }
         Err(recover::Stop::Database(e)) => return Err(database_error(e)),
     }
-    let history = read_history(&mut client, &dir).map_err(|e| Error::Database(e.to_string()))?;
+    // What recovery marked rolled back (or, in a dry run, would) is pending again; what it marked
+    // applied was failed, so never pending: the history read above still tells the rest.
     let pending: Vec<&crate::source::discover::Migration> = history
         .iter()
         .filter(|m| {
@@ -143,7 +144,7 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
                 || report
                     .recovered
                     .iter()
-                    .any(|r| r.migration == m.migration && r.pending_again && args.dry_run)
+                    .any(|r| r.migration == m.migration && r.pending_again)
         })
         .filter_map(|m| dir.get(&m.migration))
         .collect();
