@@ -58,11 +58,7 @@ pub fn write(report: &LintReport, out: &mut dyn Write) -> io::Result<()> {
             error: report.count(Severity::Error),
             warning: report.count(Severity::Warning),
             note: report.count(Severity::Note),
-            fixable: report
-                .diagnostics
-                .iter()
-                .filter(|d| d.fix.is_some())
-                .count(),
+            fixable: report.fixable(),
             suppressed: report.suppressed,
         },
         by_rule: report.by_rule(),

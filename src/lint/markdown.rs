@@ -20,11 +20,7 @@ const CODE_LINES: usize = 12;
 
 pub fn write(report: &LintReport, out: &mut dyn Write) -> io::Result<()> {
     let total = report.diagnostics.len();
-    let fixable = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.fix.is_some())
-        .count();
+    let fixable = report.fixable();
     writeln!(out, "{MARKER}")?;
     let migrations = count(report.migrations_linted, "migration");
     if total == 0 {
@@ -136,11 +132,7 @@ fn summary_table(report: &LintReport, out: &mut dyn Write) -> io::Result<()> {
         .filter(|(n, _)| *n > 0)
         .map(|(n, s)| count(n, s.as_str()))
         .collect();
-    let fixed = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.fix.is_some())
-        .count();
+    let fixed = report.fixable();
     writeln!(
         out,
         "| **total** | {} | {} | {fixed} | |",

@@ -86,6 +86,11 @@ impl LintReport {
             .count()
     }
 
+    /// Findings `rewrite` fixes.
+    pub fn fixable(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.fix.is_some()).count()
+    }
+
     pub fn by_rule(&self) -> BTreeMap<&'static str, usize> {
         let mut counts = BTreeMap::new();
         for d in &self.diagnostics {

@@ -28,11 +28,7 @@ pub fn write(report: &LintReport, out: &mut dyn Write, color: bool) -> io::Resul
     let counts =
         [Severity::Error, Severity::Warning, Severity::Note].map(|s| (report.count(s), s.as_str()));
     let total = report.diagnostics.len();
-    let fixable = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.fix.is_some())
-        .count();
+    let fixable = report.fixable();
     let suppressed = match report.suppressed {
         0 => String::new(),
         n => format!(", {n} suppressed"),
