@@ -59,6 +59,10 @@ fn finds(cwd: &Path, expected: &str, origin: &str) {
         stdout(&dry_run).lines().next().unwrap(),
         format!("Migrations directory: {expected} ({origin}), 2 migrations")
     );
+    let json = run_in(cwd, &["rewrite", "--dry-run", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["directory"], expected);
+    assert_eq!(json["found"], origin);
     let check = run_in(cwd, &["rewrite", "--check"]);
     assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
 
@@ -106,6 +110,22 @@ fn package_json_prisma_schema() {
         &root,
         "src/db/migrations",
         "beside the schema src/db/schema.prisma, from \"prisma\".\"schema\" in package.json",
+    );
+}
+
+#[test]
+fn check_says_where_it_found_the_directory() {
+    let Some(server) = common::live::server_url() else {
+        return;
+    };
+    let (_temp, root) = project("prisma7-migrations-path");
+    let check = run_in(&root, &["check", "--scratch-url", &server]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    let text = stdout(&check);
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "Migrations directory: db/history (from migrations.path in prisma.config.ts), 2 migrations",
+        "{text}"
     );
 }
 

@@ -349,8 +349,9 @@ fn the_action_installs_from_npm_comments_and_gates() {
             .to_string()
     );
 
+    // The action's default path: empty, the directory found as Prisma finds it.
     let inputs = [
-        ("INPUT_PATH", "prisma/migrations"),
+        ("INPUT_PATH", ""),
         ("INPUT_ARGS", "--all"),
         ("INPUT_SARIF", "migrate-safe.sarif"),
         ("INPUT_COMMENT", "true"),
@@ -363,7 +364,7 @@ fn the_action_installs_from_npm_comments_and_gates() {
     let markdown = fs::read_to_string(runner_temp.join("migrate-safe-comment.md")).unwrap();
     let direct = binary()
         .current_dir(&workspace)
-        .args(["lint", "prisma/migrations", "--all", "--format", "markdown"])
+        .args(["lint", "--all", "--format", "markdown"])
         .output()
         .unwrap();
     assert_eq!(markdown, stdout(&direct));

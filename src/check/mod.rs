@@ -76,6 +76,8 @@ pub struct HazardReport {
 #[derive(Debug, Serialize)]
 pub struct CheckReport {
     pub directory: String,
+    /// Where the directory was found when none was given (Prisma's config, package.json, ...).
+    pub found: Option<String>,
     /// Which Prisma the directory was judged for.
     pub prisma: PrismaTarget,
     /// How this report's files were applied.
@@ -240,6 +242,7 @@ pub fn check(
         .collect();
     let mut report = CheckReport {
         directory: dir.path.display().to_string(),
+        found: dir.origin(),
         prisma: PrismaTarget::model(model),
         model,
         server: ServerInfo::of(server),

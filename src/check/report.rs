@@ -57,9 +57,13 @@ pub fn write_text(reports: &[CheckReport], out: &mut dyn Write) -> io::Result<()
 }
 
 fn write_one(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
+    let found = report
+        .found
+        .as_ref()
+        .map_or(String::new(), |found| format!(" ({found})"));
     writeln!(
         out,
-        "Migrations directory: {}, {}",
+        "Migrations directory: {}{found}, {}",
         report.directory,
         crate::report::count(report.migrations, "migration")
     )?;

@@ -25,7 +25,7 @@ struct JsonPlan<'a> {
     diff: String,
 }
 
-/// `{"directory", "found_inside", "mode", "migrations": [...], "needs_rewrite", "written", "verification",
+/// `{"directory", "found" (where it was found, when not given), "found_inside", "mode", "migrations": [...], "needs_rewrite", "written", "verification",
 /// "proof"}`
 pub struct JsonSink<'a> {
     pub out: &'a mut dyn Write,
@@ -43,8 +43,9 @@ impl Sink for JsonSink<'_> {
         let found_inside = dir.found_inside.as_ref().map(|p| p.display().to_string());
         write!(
             self.out,
-            "{{\n  \"directory\": {},\n  \"found_inside\": {},\n  \"prisma\": {},\n  \"mode\": {},\n  \"migrations\": [",
+            "{{\n  \"directory\": {},\n  \"found\": {},\n  \"found_inside\": {},\n  \"prisma\": {},\n  \"mode\": {},\n  \"migrations\": [",
             serde_json::to_string(&dir.path.display().to_string())?,
+            serde_json::to_string(&dir.origin())?,
             serde_json::to_string(&found_inside)?,
             serde_json::to_string(prisma)?,
             serde_json::to_string(&mode)?
