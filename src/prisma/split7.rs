@@ -27,8 +27,10 @@ pub fn split(sql: &str) -> Split7 {
     let dialect = PostgreSqlDialect {};
     // Tokenized once: the parser runs on these tokens (what `Parser::parse_sql` does after its own
     // tokenizing), and the cuts are read from them.
-    let tokens = match Tokenizer::new(&dialect, sql).tokenize_with_location() {
-        Ok(tokens) => tokens,
+    // Sized for the file up front (about one token per four bytes): growing it copies every token.
+    let mut tokens = Vec::with_capacity(sql.len() / 4 + 16);
+    match Tokenizer::new(&dialect, sql).tokenize_with_location_into_buf(&mut tokens) {
+        Ok(()) => {}
         Err(error) => {
             // Worded as `Parser::parse_sql` words it.
             let error = ParserError::TokenizerError(error.to_string()).to_string();
@@ -37,16 +39,6 @@ pub fn split(sql: &str) -> Split7 {
                 error,
             };
         }
-    };
-    if let Err(error) = Parser::new(&dialect)
-        .with_tokens_with_locations(tokens.clone())
-        .parse_statements()
-    {
-        let error = error.to_string();
-        return Split7::Fallback {
-            line: error_line(&error),
-            error,
-        };
     }
     let lines = crate::source::line_starts(sql);
     let offset = |line: u64, column: u64| -> usize {
@@ -74,6 +66,17 @@ pub fn split(sql: &str) -> Split7 {
     }
     if rest_has_code {
         push_trimmed(sql, start..sql.len(), &mut pieces);
+    }
+    // The cuts are read first so the parser can take the tokens instead of a copy of them.
+    if let Err(error) = Parser::new(&dialect)
+        .with_tokens_with_locations(tokens)
+        .parse_statements()
+    {
+        let error = error.to_string();
+        return Split7::Fallback {
+            line: error_line(&error),
+            error,
+        };
     }
     Split7::Statements(pieces)
 }
