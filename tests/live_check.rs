@@ -482,15 +482,25 @@ fn the_local_server_makes_its_cluster_template_once_then_copies_it() {
     }
     let temp = tempfile::tempdir().unwrap();
     let cache = temp.path().join("cache");
-    let first = proven_locally(temp.path(), &cache);
-    let template = only_template(&cache);
-    assert!(
-        first.contains(&format!(
-            "the cluster made by initdb, kept as the template {} for the next runs",
-            template.display()
-        )),
-        "{first}"
+    copy_tree(
+        &project_root().join("migrations-fixtures/unique-then-relation/migrations"),
+        &temp.path().join("migrations"),
     );
+    // Two runs at once with no template: both initdb, one template is kept, nothing else is left.
+    let (first, other) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| proven_locally(temp.path(), &cache));
+        (proven_locally(temp.path(), &cache), other.join().unwrap())
+    });
+    let template = only_template(&cache);
+    for made in [&first, &other] {
+        assert!(
+            made.contains(&format!(
+                "the cluster made by initdb, kept as the template {} for the next runs",
+                template.display()
+            )),
+            "{made}"
+        );
+    }
     let second = proven_locally(temp.path(), &cache);
     assert!(
         second.contains(&format!(
@@ -501,7 +511,7 @@ fn the_local_server_makes_its_cluster_template_once_then_copies_it() {
     );
     assert_eq!(only_template(&cache), template);
     // Each run's own copy is gone.
-    for server in [&first, &second] {
+    for server in [&first, &other, &second] {
         let named = server.split(" in ").nth(1).unwrap();
         let named = named.split_whitespace().next().unwrap();
         assert!(named.contains("migrate-safe-pg-"), "{server}");
