@@ -5,7 +5,9 @@
 # existing table — and `migrate-safe rewrite` (writing, as a user runs it) is timed on a fresh copy:
 #   url, 1 model   --scratch-url, Prisma version known (one apply model)
 #   url, 2 models  --scratch-url, version unknown (proven under both apply models)
-#   local, 2 models no URL, no Docker: a throwaway server from the local PostgreSQL binaries
+#   local, 2 models no URL, no Docker: a throwaway server from the local PostgreSQL binaries, a copy of
+#                   the cluster template (kept in a cache of this script's own, made by the run before)
+#   local, initdb   the same with an empty cache each run: initdb, and the template kept for later
 #   --no-verify    the same rewrite without the proof, for comparison
 # Target: under 2 s for a history of about 200 migrations. Each timed run must report
 # proof.status == "proven" (or "skipped" for --no-verify), else the script stops.
@@ -23,6 +25,8 @@ if [ -z "${MIGRATE_SAFE_BIN:-}" ]; then
 else BIN=$MIGRATE_SAFE_BIN; fi
 [ -d "$CORPORA" ] || { echo "bench/prove.sh: no corpora at $CORPORA (they come with ../shared)"; exit 0; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+# The throwaway local server's cluster templates: this script's own, never the user's cache.
+export MIGRATE_SAFE_CLUSTER_CACHE=$work/cache
 
 # The first table the history creates and never drops or renames.
 table_of() {
@@ -57,6 +61,7 @@ run_case() { # corpus table expected-status env-and-args...
   local times=()
   for _ in $(seq "$RUNS"); do
     fresh_copy "$corpus" "$table"
+    if [ -n "${EMPTY_CACHE:-}" ]; then rm -rf "$MIGRATE_SAFE_CLUSTER_CACHE"; fi
     local s e
     s=$(now)
     env -u MIGRATE_SAFE_SCRATCH_URL -u SHADOW_DATABASE_URL -u DATABASE_URL -u MIGRATE_SAFE_NO_VERIFY \
@@ -66,6 +71,9 @@ run_case() { # corpus table expected-status env-and-args...
     status=$(python3 -c "import json; print(json.load(open('$work/out.json'))['proof']['status'])" 2>/dev/null || echo "no report")
     if [ "$status" != "$expected" ]; then
       echo "bench/prove.sh: expected proof $expected, got $status:"; cat "$work/err"; head -c 2000 "$work/out.json"; exit 1
+    fi
+    if [ -n "${EXPECT_SERVER:-}" ] && ! grep -qF "$EXPECT_SERVER" "$work/out.json"; then
+      echo "bench/prove.sh: expected a server with \"$EXPECT_SERVER\":"; head -c 2000 "$work/out.json"; exit 1
     fi
     times+=("$(echo "$e - $s" | bc)")
   done
@@ -81,7 +89,8 @@ for corpus in "$CORPORA"/*/migrations; do
   echo "$name ($count migrations before it; the new one is on \"$table\"):"
   echo "  url, 1 model     $(run_case "$corpus" "$table" proven "$BIN" rewrite "$work/m" --scratch-url "$URL" --prisma-version 6.19.3)"
   echo "  url, 2 models    $(run_case "$corpus" "$table" proven "$BIN" rewrite "$work/m" --scratch-url "$URL")"
-  echo "  local, 2 models  $(run_case "$corpus" "$table" proven "$BIN" rewrite "$work/m")"
+  echo "  local, initdb    $(EMPTY_CACHE=1 EXPECT_SERVER="the cluster made by initdb, kept as the template" run_case "$corpus" "$table" proven "$BIN" rewrite "$work/m")"
+  echo "  local, 2 models  $(EXPECT_SERVER="the cluster a copy of the template" run_case "$corpus" "$table" proven "$BIN" rewrite "$work/m")"
   echo "  --no-verify      $(run_case "$corpus" "$table" skipped "$BIN" rewrite "$work/m" --no-verify)"
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -39,7 +39,7 @@ Where the proof's server comes from, in this order:\n  \
 1. --scratch-url URL, MIGRATE_SAFE_SCRATCH_URL, or scratch-url in migrate-safe.toml\n  \
 2. the server of the Prisma shadow database the project uses (shadowDatabaseUrl in schema.prisma or prisma.config.ts, or SHADOW_DATABASE_URL)\n  \
 3. a postgres:<--pg-version> container via testcontainers, when a Docker engine answers within 2 seconds\n  \
-4. a throwaway server from installed PostgreSQL binaries (initdb, pg_ctl)\n\
+4. a throwaway server from installed PostgreSQL binaries (initdb, pg_ctl), a copy of a cluster template initdb made once in ~/.cache/migrate-safe (MIGRATE_SAFE_CLUSTER_CACHE=DIR: another directory; empty: initdb every time)\n\
 Only databases migrate_safe_<random> it creates are written to, and dropped afterwards. With none, the rewrite is written and reported NOT proven.\n\n\
 Exit codes: 0 written or nothing to rewrite, 1 a rewrite is needed (with --check) or a failed proof (nothing written), 2 error (also: no proof with --require-proof).")]
     Rewrite(RewriteArgs),
@@ -48,7 +48,7 @@ Exit codes: 0 written or nothing to rewrite, 1 a rewrite is needed (with --check
     #[command(after_help = "Where the server comes from, in this order:\n  \
 1. --scratch-url URL, MIGRATE_SAFE_SCRATCH_URL or scratch-url in migrate-safe.toml (only scratch databases migrate_safe_<random> are used, then dropped)\n  \
 2. a postgres:<--pg-version> container via testcontainers, when a Docker engine answers within 2 seconds\n  \
-3. a throwaway server from installed PostgreSQL binaries (initdb, pg_ctl) in a temporary directory\n\n\
+3. a throwaway server from installed PostgreSQL binaries (initdb, pg_ctl) in a temporary directory, a copy of a cluster template initdb made once in ~/.cache/migrate-safe (MIGRATE_SAFE_CLUSTER_CACHE=DIR: another directory; empty: initdb every time)\n\n\
 Exit codes: 0 proven and no finding, 1 findings or a failed proof, 2 error (bad input, no server, bad URL).")]
     Check(CheckArgs),
 

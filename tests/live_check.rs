@@ -427,6 +427,139 @@ fn without_url_or_docker_a_throwaway_local_server_is_used_and_removed() {
     assert!(!Path::new(&named).exists(), "{named} left behind");
 }
 
+/// `rewrite --require-proof --dry-run` of the unique-then-relation fixture on a throwaway local server
+/// whose cluster template is kept in `cache`: the server it was proven on, as reported.
+fn proven_locally(root: &Path, cache: &Path) -> String {
+    let dir = root.join("migrations");
+    if !dir.exists() {
+        copy_tree(
+            &project_root().join("migrations-fixtures/unique-then-relation/migrations"),
+            &dir,
+        );
+    }
+    let output = binary()
+        .args([
+            "rewrite",
+            dir.to_str().unwrap(),
+            "--require-proof",
+            "--dry-run",
+        ])
+        .args(["--format", "json"])
+        .env_remove("MIGRATE_SAFE_SCRATCH_URL")
+        .env_remove("SHADOW_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}/no-docker.sock", root.display()),
+        )
+        .env("MIGRATE_SAFE_CLUSTER_CACHE", cache)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&output), stderr(&output)));
+    assert_eq!(json["proof"]["status"], "proven", "{json:#}");
+    let server = json["proof"]["server"].as_str().unwrap().to_string();
+    assert!(server.starts_with("a throwaway server from "), "{server}");
+    server
+}
+
+/// The one template directory in `cache`, and nothing else (no staging left behind).
+fn only_template(cache: &Path) -> std::path::PathBuf {
+    let entries: Vec<_> = fs::read_dir(cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries[0].join("complete").is_file(), "{entries:?}");
+    assert!(entries[0].join("data/PG_VERSION").is_file(), "{entries:?}");
+    entries[0].clone()
+}
+
+#[test]
+fn the_local_server_makes_its_cluster_template_once_then_copies_it() {
+    if server_url().is_none() {
+        return; // the same machine setup provides the binaries
+    }
+    let temp = tempfile::tempdir().unwrap();
+    let cache = temp.path().join("cache");
+    copy_tree(
+        &project_root().join("migrations-fixtures/unique-then-relation/migrations"),
+        &temp.path().join("migrations"),
+    );
+    // Two runs at once with no template: both initdb, one template is kept, nothing else is left.
+    let (first, other) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| proven_locally(temp.path(), &cache));
+        (proven_locally(temp.path(), &cache), other.join().unwrap())
+    });
+    let template = only_template(&cache);
+    for made in [&first, &other] {
+        assert!(
+            made.contains(&format!(
+                "the cluster made by initdb, kept as the template {} for the next runs",
+                template.display()
+            )),
+            "{made}"
+        );
+    }
+    let second = proven_locally(temp.path(), &cache);
+    assert!(
+        second.contains(&format!(
+            "the cluster a copy of the template {}",
+            template.display()
+        )),
+        "{second}"
+    );
+    assert_eq!(only_template(&cache), template);
+    // Each run's own copy is gone.
+    for server in [&first, &other, &second] {
+        let named = server.split(" in ").nth(1).unwrap();
+        let named = named.split_whitespace().next().unwrap();
+        assert!(named.contains("migrate-safe-pg-"), "{server}");
+        assert!(!Path::new(named).exists(), "{named} left behind");
+    }
+}
+
+#[test]
+fn a_partial_or_broken_cluster_template_is_not_used_and_is_made_anew() {
+    if server_url().is_none() {
+        return;
+    }
+    let temp = tempfile::tempdir().unwrap();
+    let cache = temp.path().join("cache");
+    proven_locally(temp.path(), &cache);
+    let template = only_template(&cache);
+    // A run stopped while saving it: no marker.
+    fs::remove_file(template.join("complete")).unwrap();
+    let server = proven_locally(temp.path(), &cache);
+    assert!(
+        server.contains("the cluster made by initdb, kept as the template"),
+        "{server}"
+    );
+    assert_eq!(only_template(&cache), template);
+    // Whole by its marker, but no server starts from it: the run still proves, on a new cluster.
+    fs::remove_file(template.join("data/global/pg_control")).unwrap();
+    let server = proven_locally(temp.path(), &cache);
+    assert!(
+        server.contains(&format!(
+            "the cluster template {} did not serve (the PostgreSQL server (",
+            template.display()
+        )) && server.contains("exited (")
+            && server.contains("pg_control")
+            && server.contains("and was made anew; kept as the template"),
+        "{server}"
+    );
+    assert!(
+        only_template(&cache)
+            .join("data/global/pg_control")
+            .is_file()
+    );
+    let server = proven_locally(temp.path(), &cache);
+    assert!(
+        server.contains("the cluster a copy of the template"),
+        "{server}"
+    );
+}
+
 #[test]
 fn bad_and_unreachable_urls_are_errors_without_passwords() {
     let temp = tempfile::tempdir().unwrap();

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod cleanup;
+pub mod cluster_cache;
 pub mod provision;
 pub mod tls;
 

@@ -10,12 +10,17 @@ use std::process::{Command, Output};
 
 /// The binary, without color, and without the proof `rewrite` makes by default whenever it finds a
 /// scratch server: tests that are not about proving stay as fast as before (`--verify` /
-/// `--require-proof` still prove). Tests of the default proof remove the variable.
+/// `--require-proof` still prove). Tests of the default proof remove the variable. The throwaway local
+/// server's cluster template is kept under target/tmp, never in the user's cache.
 pub fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_migrate-safe"));
     command
         .env("NO_COLOR", "1")
-        .env("MIGRATE_SAFE_NO_VERIFY", "1");
+        .env("MIGRATE_SAFE_NO_VERIFY", "1")
+        .env(
+            "MIGRATE_SAFE_CLUSTER_CACHE",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("cluster-cache"),
+        );
     command
 }
 
