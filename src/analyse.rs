@@ -1,16 +1,12 @@
 //! Analyse a migrations directory: replay the history in order, and plan a rewrite for each target.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use rustc_hash::FxHashSet as HashSet;
 
 use crate::error::{Error, Result};
 use crate::fix::plan::{MigrationPlan, plan_migration};
 use crate::model::SchemaModel;
 use crate::prisma::order::FolderOrder;
-use crate::prisma::{ApplyModel, FileRun};
-use crate::rules::{FileContext, RuleOptions, check_migration};
+use crate::rules::{RuleOptions, check_migration};
 use crate::source::classify::{Statement, classify};
 use crate::source::discover::{Migration, MigrationsDir, Origin};
 use crate::source::split::SplitFile;
@@ -170,15 +166,13 @@ pub fn analyse_each(
     // allocator is slow at freeing across threads). Both channels are bounded: a long history is never
     // held whole.
     let (head, tail) = history.split_at(READ_BATCH.min(history.len()));
-    let splits7 = Splits7::new(history.len());
-    let mut migrations = history.iter().enumerate();
+    let mut migrations = history.iter();
     let mut plan_batch = |reads: Vec<Result<Read>>| -> Result<Vec<Read>> {
         let mut used = Vec::with_capacity(reads.len());
         for read in reads {
-            let (index, migration) = migrations.next().expect("one read per migration");
+            let migration = migrations.next().expect("one read per migration");
             let (split, statements) = read?;
             if targets.contains(migration.name.as_str()) {
-                splits7.planner_at(index);
                 // Applies the migration's statements to `model` as it checks them.
                 let findings = check_migration(
                     &migration.name,
@@ -186,7 +180,6 @@ pub fn analyse_each(
                     &statements,
                     &mut model,
                     options,
-                    &splits7.slots[index],
                 );
                 let plan = plan_migration(
                     migration,
@@ -212,14 +205,6 @@ pub fn analyse_each(
         Ok(used)
     };
     std::thread::scope(|scope| {
-        if options.apply_models.contains(&ApplyModel::PerStatement) {
-            let splits7 = &splits7;
-            let targets = &targets;
-            let models = &options.apply_models;
-            scope.spawn(move || splits7.parse_from_the_newest(history, targets, models));
-        }
-        // However planning ends (an error too), the thread splitting ahead stops.
-        let _stop = StopSplitting(&splits7);
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<_>>(1);
         let (returns, returned) = std::sync::mpsc::channel::<Vec<Read>>();
         scope.spawn(move || {
@@ -247,60 +232,6 @@ pub fn analyse_each(
         drop(returns);
         Ok(())
     })
-}
-
-/// How Prisma 7.4+ runs each file of the history, filled from both ends: sqlparser 0.61's parse of a
-/// file is most of a lint's time under that model, so while the planner parses a target's file when a
-/// rule first asks, a second thread parses the targets from the newest backwards until they meet.
-struct Splits7 {
-    slots: Vec<OnceLock<FileRun>>,
-    /// The index of the target the planner is at; past the history when it has stopped.
-    planner: AtomicUsize,
-}
-
-impl Splits7 {
-    fn new(files: usize) -> Self {
-        Splits7 {
-            slots: (0..files).map(|_| OnceLock::new()).collect(),
-            planner: AtomicUsize::new(0),
-        }
-    }
-
-    fn planner_at(&self, index: usize) {
-        self.planner.store(index, Ordering::Relaxed);
-    }
-
-    fn parse_from_the_newest(
-        &self,
-        history: &[Migration],
-        targets: &HashSet<&str>,
-        models: &[ApplyModel],
-    ) {
-        for (index, migration) in history.iter().enumerate().rev() {
-            if index <= self.planner.load(Ordering::Relaxed) {
-                break;
-            }
-            if !targets.contains(migration.name.as_str()) {
-                continue;
-            }
-            // Split and classified again here (a small part of the parse it may save).
-            let Ok(split) = split_migration(migration) else {
-                continue;
-            };
-            if FileContext::may_ask_split7(models, &classify(&split, &migration.sql)) {
-                self.slots[index].get_or_init(|| ApplyModel::PerStatement.run(&migration.sql));
-            }
-        }
-    }
-}
-
-/// Stops the splitting thread when dropped.
-struct StopSplitting<'a>(&'a Splits7);
-
-impl Drop for StopSplitting<'_> {
-    fn drop(&mut self) {
-        self.0.planner_at(usize::MAX);
-    }
 }
 
 /// A migration's file split and classified.

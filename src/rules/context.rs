@@ -1,6 +1,6 @@
 //! What a rule sees: one statement with what is known where it runs.
 
-use std::sync::OnceLock;
+use std::cell::OnceCell;
 
 use rustc_hash::FxHashSet as HashSet;
 
@@ -176,22 +176,16 @@ pub struct FileContext<'a> {
     pub statements: &'a [Statement],
     /// The apply models judged under (both when the Prisma version is unknown).
     pub models: &'a [ApplyModel],
-    /// Its Prisma 7.4+ run, shared with the thread that computes splits ahead (`analyse`).
-    per_statement: &'a OnceLock<FileRun>,
+    per_statement: OnceCell<FileRun>,
 }
 
 impl<'a> FileContext<'a> {
-    pub fn new(
-        sql: &'a str,
-        statements: &'a [Statement],
-        models: &'a [ApplyModel],
-        per_statement: &'a OnceLock<FileRun>,
-    ) -> Self {
+    pub fn new(sql: &'a str, statements: &'a [Statement], models: &'a [ApplyModel]) -> Self {
         FileContext {
             sql,
             statements,
             models,
-            per_statement,
+            per_statement: OnceCell::new(),
         }
     }
 
@@ -205,16 +199,7 @@ impl<'a> FileContext<'a> {
             ApplyModel::PerStatement if !Self::needs_split7(self.models, self.statements) => {
                 &ONE_QUERY
             }
-            ApplyModel::PerStatement => {
-                // The hint must cover every file a rule asks about, or the parse ahead is wasted; the
-                // test suite (debug builds) holds it to that over fixtures and real histories.
-                debug_assert!(
-                    Self::may_ask_split7(self.models, self.statements),
-                    "a rule asked for the Prisma 7.4+ split of a file FileContext::may_ask_split7 rules out:\n{}",
-                    self.sql
-                );
-                self.per_statement.get_or_init(|| model.run(self.sql))
-            }
+            ApplyModel::PerStatement => self.per_statement.get_or_init(|| model.run(self.sql)),
         }
     }
 
@@ -222,35 +207,6 @@ impl<'a> FileContext<'a> {
     /// that model, with more than one statement.
     pub fn needs_split7(models: &[ApplyModel], statements: &[Statement]) -> bool {
         models.contains(&ApplyModel::PerStatement) && statements.len() > 1
-    }
-
-    /// Whether a rule may ask for the file's Prisma 7.4+ split: a hint for the thread that parses
-    /// splits ahead of the rules (`analyse`), where a miss only costs time (debug builds assert none). Rules ask only about files
-    /// that touch what they did not create: a step on an existing table (a foreign key to one too), a
-    /// data change, a drop, a CONCURRENTLY build, a SET; a file that only creates tables, types, their
-    /// indexes and the keys between them is not asked about.
-    pub fn may_ask_split7(models: &[ApplyModel], statements: &[Statement]) -> bool {
-        if !Self::needs_split7(models, statements) {
-            return false;
-        }
-        let mut created: Vec<&QualifiedName> = Vec::new();
-        statements.iter().any(|statement| match &statement.fact {
-            Fact::CreateTable { table, .. } => {
-                created.push(table);
-                false
-            }
-            Fact::CreateEnum { .. } | Fact::Other | Fact::Begin | Fact::Commit => false,
-            // A foreign key locks the table it references too.
-            Fact::AlterTable { table, changes } => {
-                !created.contains(&table)
-                    || changes.iter().any(|change| match &change.kind {
-                        TableChange::AddForeignKey(fk) => !created.contains(&&fk.referenced_table),
-                        _ => false,
-                    })
-            }
-            Fact::CreateIndex(index) => index.concurrently || !created.contains(&&index.table),
-            _ => true,
-        })
     }
 
     /// The first line of code at `line` (1-based), shortened, for messages.

@@ -31,14 +31,11 @@ pub use context::{FileContext, StatementContext};
 pub use finding::{Action, Finding};
 pub use registry::{Applicability, RULES, Rule, Severity, documentation, explain, list, rule};
 
-use std::sync::OnceLock;
-
 use rustc_hash::FxHashSet as HashSet;
 
 use serde::Serialize;
 
 use crate::model::SchemaModel;
-use crate::prisma::FileRun;
 use crate::source::classify::{Fact, Statement, TableChange};
 use crate::source::names::QualifiedName;
 
@@ -97,22 +94,20 @@ impl RuleOptions {
 /// lock_timeout set by the `lock-timeout` fix unless configured otherwise.
 pub const DEFAULT_LOCK_TIMEOUT: &str = "5s";
 
-/// Run every rule over a migration's statements, given the schema before it. `per_statement` holds
-/// (or will hold, when a rule asks) how Prisma 7.4+ runs the file.
+/// Run every rule over a migration's statements, given the schema before it.
 pub fn check_migration(
     migration: &str,
     sql: &str,
     statements: &[Statement],
     model: &mut SchemaModel,
     options: &RuleOptions,
-    per_statement: &OnceLock<FileRun>,
 ) -> Vec<Finding> {
     let mut new_tables = HashSet::default();
     let mut new_enums = HashSet::default();
     let mut in_transaction_block = false;
     let mut locking = Vec::new();
     let mut findings = Vec::new();
-    let file = FileContext::new(sql, statements, &options.apply_models, per_statement);
+    let file = FileContext::new(sql, statements, &options.apply_models);
     let mut steps = Vec::with_capacity(statements.len());
     let mut roles = Vec::with_capacity(statements.len());
     for (index, statement) in statements.iter().enumerate() {

@@ -20,12 +20,12 @@ pub(super) fn parse(text: &str, split: &SplitFile, piece: &Piece) -> Result<Ast,
         return Err("an empty statement".into());
     };
     // Tokenized again by sqlparser (the fast path keeps no token values), at its place in the file.
-    let statement_text = &text[first.bytes.start..last.bytes.end];
-    // Sized up front (about one token per four bytes): growing it copies every token.
-    let mut raw = Vec::with_capacity(statement_text.len() / 4 + 16);
-    Tokenizer::new(&PostgreSqlDialect {}, statement_text)
-        .tokenize_with_location_into_buf(&mut raw)
-        .map_err(|e| e.to_string())?;
+    let mut raw = Tokenizer::new(
+        &PostgreSqlDialect {},
+        &text[first.bytes.start..last.bytes.end],
+    )
+    .tokenize_with_location()
+    .map_err(|e| e.to_string())?;
     for token in &mut raw {
         for location in [&mut token.span.start, &mut token.span.end] {
             if location.line == 1 {
