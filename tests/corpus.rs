@@ -242,8 +242,7 @@ fn verify_proves_a_sample_of_corpus_migrations_that_touch_existing_tables() {
 fn lint_findings_per_rule_on_the_corpus_are_pinned() {
     for (name, corpus, migrations) in corpora() {
         // The Prisma version unknown (judged under both apply models), and Prisma 7.4+ alone, where the
-        // rules ask for sqlparser 0.61's split most (debug builds also assert the hint that parses
-        // splits ahead covers each ask).
+        // rules ask for sqlparser 0.61's split most.
         lint_findings_are_pinned(name, &corpus, migrations, None);
         lint_findings_are_pinned(name, &corpus, migrations, Some("7.10.1"));
     }
