@@ -98,6 +98,11 @@ fn an_index_alone_in_its_migration_becomes_concurrent_in_place() {
         "-- CreateIndex\nCREATE INDEX CONCURRENTLY \"User_email_idx\" ON \"User\"(\"email\");\n"
     );
     assert_eq!(fs::read_dir(&dir).unwrap().count(), 2, "no new folder");
+    // The last line says how to apply what was written.
+    assert_eq!(
+        stdout(&output).lines().last().unwrap(),
+        "Rewrote 1 migration and added 0 new migration folders. Review with `git diff` and `git status`, then apply them with `migrate-safe deploy` (bounded lock waits, retries) or `prisma migrate deploy`."
+    );
 }
 
 #[test]

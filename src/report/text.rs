@@ -207,7 +207,7 @@ fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     match report.mode {
         Mode::Write => writeln!(
             out,
-            "Rewrote {migrations} and added {folders}. Review with `git diff` and `git status`, then apply as usual (`prisma migrate deploy`)."
+            "Rewrote {migrations} and added {folders}. Review with `git diff` and `git status`, then apply them with `migrate-safe deploy` (bounded lock waits, retries) or `prisma migrate deploy`."
         ),
         Mode::DryRun => writeln!(
             out,
