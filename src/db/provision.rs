@@ -383,7 +383,12 @@ fn start_container(pg_version: &str) -> Result<Server, String> {
         .get_host_port_ipv4(5432)
         .map_err(|e| e.to_string())?;
     let url = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
-    wait_until_connectable(&url, Duration::from_secs(30))?;
+    wait_until_connectable(
+        &url,
+        Duration::from_secs(30),
+        Duration::from_millis(200),
+        || None,
+    )?;
     Ok(Server {
         admin_url: url,
         source: Source::Container,
@@ -395,13 +400,23 @@ fn start_container(pg_version: &str) -> Result<Server, String> {
     })
 }
 
-fn wait_until_connectable(url: &str, limit: Duration) -> Result<(), String> {
+/// Ask `url` for a connection every `every` until one succeeds, `limit` has passed, or `gone` says the
+/// server is gone (why, as the error).
+fn wait_until_connectable(
+    url: &str,
+    limit: Duration,
+    every: Duration,
+    mut gone: impl FnMut() -> Option<String>,
+) -> Result<(), String> {
     let start = Instant::now();
     loop {
+        if let Some(why) = gone() {
+            return Err(why);
+        }
         match connect(url) {
             Ok(_) => return Ok(()),
             Err(e) if start.elapsed() > limit => return Err(e.to_string()),
-            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            Err(_) => std::thread::sleep(every),
         }
     }
 }
@@ -420,12 +435,7 @@ impl LocalServer {
     /// Ask the server to stop at once (`pg_ctl stop` without its wait, which polls every 100 ms) and wait
     /// for the postmaster to exit; `pg_ctl stop -w` if that did not work.
     fn stop(&mut self) {
-        let asked = pg_command(&self.bin, "pg_ctl", self.run_as.as_deref())
-            .arg("-D")
-            .arg(&self.data)
-            .args(["-m", "immediate", "-W", "stop"])
-            .output()
-            .is_ok_and(|o| o.status.success());
+        let asked = self.pg_ctl_stop("-W");
         let deadline = Instant::now() + Duration::from_secs(10);
         let exited = asked
             && self.postmaster.as_mut().is_some_and(|child| {
@@ -440,17 +450,23 @@ impl LocalServer {
                 }
             });
         if !exited {
-            let _ = pg_command(&self.bin, "pg_ctl", self.run_as.as_deref())
-                .arg("-D")
-                .arg(&self.data)
-                .args(["-m", "immediate", "-w", "stop"])
-                .output();
+            self.pg_ctl_stop("-w");
             if let Some(child) = self.postmaster.as_mut() {
                 let _ = child.kill();
                 let _ = child.wait();
             }
         }
         self.postmaster = None;
+    }
+
+    /// `pg_ctl stop -m immediate` with `wait` (`-w`, or `-W` not to wait); whether it succeeded.
+    fn pg_ctl_stop(&self, wait: &str) -> bool {
+        pg_command(&self.bin, "pg_ctl", self.run_as.as_deref())
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "immediate", wait, "stop"])
+            .output()
+            .is_ok_and(|o| o.status.success())
     }
 }
 
@@ -663,9 +679,10 @@ fn cluster_parent() -> PathBuf {
     }
 }
 
-/// A local server that accepts connections on `port`.
+/// A local server that accepts connections at `url` (on `port`).
 struct Started {
     server: LocalServer,
+    url: String,
     port: u16,
 }
 
@@ -736,41 +753,45 @@ impl LocalServer {
             let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
             lines[lines.len().saturating_sub(5)..].join(" | ")
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let exited = self
-                .postmaster
-                .as_mut()
-                .and_then(|child| child.try_wait().ok().flatten());
-            if let Some(status) = exited {
-                self.postmaster = None;
-                return Err(format!(
-                    "the PostgreSQL server ({} -D {}) exited ({status}) before accepting connections; its server.log ended: {}",
-                    self.bin.join("postgres").display(),
-                    self.data.display(),
-                    log_tail()
-                ));
+        let (postgres, data) = (self.bin.join("postgres"), self.data.clone());
+        let postmaster = &mut self.postmaster;
+        let exited = || {
+            let status = postmaster.as_mut()?.try_wait().ok().flatten()?;
+            *postmaster = None;
+            Some(format!(
+                "the PostgreSQL server ({} -D {}) exited ({status}) before accepting connections",
+                postgres.display(),
+                data.display()
+            ))
+        };
+        match wait_until_connectable(
+            &url,
+            Duration::from_secs(30),
+            Duration::from_millis(10),
+            exited,
+        ) {
+            Ok(()) => Ok(Started {
+                server: self,
+                url,
+                port,
+            }),
+            Err(why) if self.postmaster.is_none() => {
+                Err(format!("{why}; its server.log ended: {}", log_tail()))
             }
-            match connect(&url) {
-                Ok(_) => return Ok(Started { server: self, port }),
-                Err(e) if Instant::now() > deadline => {
-                    return Err(format!(
-                        "the PostgreSQL server in {} did not accept connections within 30 s ({e}); its server.log ended: {}",
-                        self.data.display(),
-                        log_tail()
-                    ));
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(10)),
-            }
+            Err(why) => Err(format!(
+                "the PostgreSQL server in {} did not accept connections within 30 s ({why}); its server.log ended: {}",
+                self.data.display(),
+                log_tail()
+            )),
         }
     }
 }
 
 impl Started {
     fn into_server(self, origin: &str) -> Server {
-        let Started { server, port } = self;
+        let Started { server, url, port } = self;
         Server {
-            admin_url: format!("postgresql://postgres@127.0.0.1:{port}/postgres"),
+            admin_url: url,
             source: Source::LocalBinaries,
             description: format!(
                 "a throwaway server from {} on 127.0.0.1:{port} in {} ({}{origin})",
