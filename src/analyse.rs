@@ -1,12 +1,12 @@
 //! Analyse a migrations directory: replay the history in order, and plan a rewrite for each target.
 
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::error::{Error, Result};
 use crate::fix::plan::{MigrationPlan, plan_migration};
 use crate::model::SchemaModel;
 use crate::prisma::order::FolderOrder;
-use crate::rules::{RuleOptions, check_migration};
+use crate::rules::{RewrittenBefore, RuleOptions, check_migration, destroys};
 use crate::source::classify::{Statement, classify};
 use crate::source::discover::{Migration, MigrationsDir, Origin};
 use crate::source::split::SplitFile;
@@ -159,6 +159,13 @@ pub fn analyse_each(
         return Ok(());
     };
     let history = &dir.migrations[..=last_target];
+    // Folders earlier rewrites wrote, by the migration they were written for (few: read when asked).
+    let mut written_for: HashMap<String, Vec<&Migration>> = HashMap::default();
+    for migration in &dir.migrations {
+        if let Some(original) = migration.written_for() {
+            written_for.entry(original).or_default().push(migration);
+        }
+    }
     // Splitting and classifying are independent per file: a second thread does them in batches ahead of
     // this one, which replays the model, checks and plans in order (each step needs the schema the
     // previous migration left). This thread reads the first batch itself meanwhile, so it does not wait
@@ -180,6 +187,7 @@ pub fn analyse_each(
                     &statements,
                     &mut model,
                     options,
+                    rewritten_before(&written_for, &migration.name)?,
                 );
                 let plan = plan_migration(
                     migration,
@@ -232,6 +240,32 @@ pub fn analyse_each(
         drop(returns);
         Ok(())
     })
+}
+
+/// The first statement that destroys something in the folders an earlier rewrite wrote for
+/// `migration` (they run before any folder a fix of it adds now).
+fn rewritten_before(
+    written_for: &HashMap<String, Vec<&Migration>>,
+    migration: &str,
+) -> Result<Option<RewrittenBefore>> {
+    for folder in written_for.get(migration).into_iter().flatten() {
+        let split = split_migration(folder)?;
+        let statements = classify(&split, &folder.sql);
+        let line_text = |line: usize| {
+            crate::prisma::apply::excerpt(folder.sql.lines().nth(line - 1).unwrap_or(""))
+        };
+        if let Some((line, what)) = statements
+            .iter()
+            .find_map(|s| Some((s.line, destroys(s, || line_text(s.line))?)))
+        {
+            return Ok(Some(RewrittenBefore {
+                folder: folder.name.clone(),
+                line,
+                what,
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// A migration's file split and classified.

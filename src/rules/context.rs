@@ -114,42 +114,26 @@ impl StatementContext<'_> {
             .iter()
             .chain(std::iter::once(self.statement))
             .chain(self.later);
-        all.find_map(|s| {
-            let what = match &s.fact {
-                Fact::DropTables { .. } => "DROP TABLE",
-                Fact::Truncate { .. } => "TRUNCATE",
-                Fact::DataChange { change, .. } if *change != DataChangeKind::InsertSelect => {
-                    change.keyword()
-                }
-                Fact::AlterTable { changes, .. } => changes.iter().find_map(|c| match c.kind {
-                    TableChange::DropColumn { .. } => Some("DROP COLUMN"),
-                    TableChange::RenameColumn { .. } => Some("RENAME COLUMN"),
-                    TableChange::RenameTo { .. } => Some("RENAME TO"),
-                    _ => None,
-                })?,
-                Fact::Other | Fact::Unanalysed { .. } => {
-                    let text = self.file.line_text(s.line).to_ascii_uppercase();
-                    // Rows added are not destroyed: an INSERT is not counted. Nor is the `DROP TYPE
-                    // "X_old"` that ends Prisma's enum recreation: the type was replaced, and a retry of
-                    // the block after a later failure recreates it the same way.
-                    if text.starts_with("DROP TYPE") && text.contains("_OLD\"") {
-                        return None;
-                    }
-                    ["DROP TYPE", "DROP SCHEMA"]
-                        .into_iter()
-                        .find(|keyword| text.starts_with(keyword))?
-                }
-                _ => return None,
-            };
-            Some((s.line, what))
-        })
+        all.find_map(|s| Some((s.line, destroys(s, || self.file.line_text(s.line))?)))
     }
 
-    /// The reason a fix whose later step can fail on data steps aside, when it must.
+    /// The reason a fix whose later step can fail on data steps aside, when it must: a statement of
+    /// this migration that destroys something, or one in a folder an earlier rewrite of it wrote (those
+    /// run before any folder a fix adds now).
     pub fn failure_order_conflict(&self, later_step: &str) -> Option<String> {
-        let (line, what) = self.destructive_in_migration()?;
+        let consequence = format!(
+            "commits before {later_step} could fail on existing rows, which Prisma would have rolled back with the whole file"
+        );
+        if let Some((line, what)) = self.destructive_in_migration() {
+            return Some(format!(
+                "left alone: the {what} at line {line} stays in this migration and {consequence}; put the {what} in a migration of its own after this one, then rewrite"
+            ));
+        }
+        let earlier = self.file.rewritten_before.as_ref()?;
+        let what = earlier.what;
         Some(format!(
-            "left alone: the {what} at line {line} stays in this migration and commits before {later_step} could fail on existing rows, which Prisma would have rolled back with the whole file; put the {what} in a migration of its own after this one, then rewrite"
+            "left alone: the {what} in {} (line {}), written by an earlier rewrite of this migration, {consequence}; put the {what} in a migration of its own after those folders, then rewrite",
+            earlier.folder, earlier.line
         ))
     }
 
@@ -170,12 +154,55 @@ impl StatementContext<'_> {
     }
 }
 
+/// What a statement destroys or renames (DROP TABLE / COLUMN / TYPE / SCHEMA, RENAME, TRUNCATE, an
+/// UPDATE or DELETE), by keyword; `line_text` is its first line, asked only for statements the reader
+/// does not model.
+pub fn destroys(statement: &Statement, line_text: impl FnOnce() -> String) -> Option<&'static str> {
+    match &statement.fact {
+        Fact::DropTables { .. } => Some("DROP TABLE"),
+        Fact::Truncate { .. } => Some("TRUNCATE"),
+        Fact::DataChange { change, .. } if *change != DataChangeKind::InsertSelect => {
+            Some(change.keyword())
+        }
+        Fact::AlterTable { changes, .. } => changes.iter().find_map(|c| match c.kind {
+            TableChange::DropColumn { .. } => Some("DROP COLUMN"),
+            TableChange::RenameColumn { .. } => Some("RENAME COLUMN"),
+            TableChange::RenameTo { .. } => Some("RENAME TO"),
+            _ => None,
+        }),
+        Fact::Other | Fact::Unanalysed { .. } => {
+            let text = line_text().to_ascii_uppercase();
+            // Rows added are not destroyed: an INSERT is not counted. Nor is the `DROP TYPE "X_old"`
+            // that ends Prisma's enum recreation: the type was replaced, and a retry of the block after
+            // a later failure recreates it the same way.
+            if text.starts_with("DROP TYPE") && text.contains("_OLD\"") {
+                return None;
+            }
+            ["DROP TYPE", "DROP SCHEMA"]
+                .into_iter()
+                .find(|keyword| text.starts_with(keyword))
+        }
+        _ => None,
+    }
+}
+
+/// A statement that destroys something in a folder an earlier rewrite of the migration wrote: it runs
+/// before any folder a fix would add now.
+#[derive(Debug, Clone)]
+pub struct RewrittenBefore {
+    pub folder: String,
+    pub line: usize,
+    pub what: &'static str,
+}
+
 /// The whole file a statement is in, with how the selected Prisma versions run it.
 pub struct FileContext<'a> {
     pub sql: &'a str,
     pub statements: &'a [Statement],
     /// The apply models judged under (both when the Prisma version is unknown).
     pub models: &'a [ApplyModel],
+    /// The first destructive statement of the folders an earlier rewrite of this migration wrote.
+    pub rewritten_before: Option<RewrittenBefore>,
     per_statement: OnceCell<FileRun>,
 }
 
@@ -185,6 +212,7 @@ impl<'a> FileContext<'a> {
             sql,
             statements,
             models,
+            rewritten_before: None,
             per_statement: OnceCell::new(),
         }
     }

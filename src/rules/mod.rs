@@ -27,7 +27,7 @@ mod context;
 mod finding;
 mod registry;
 
-pub use context::{FileContext, StatementContext};
+pub use context::{FileContext, RewrittenBefore, StatementContext, destroys};
 pub use finding::{Action, Finding};
 pub use registry::{Applicability, RULES, Rule, Severity, documentation, explain, list, rule};
 
@@ -94,20 +94,23 @@ impl RuleOptions {
 /// lock_timeout set by the `lock-timeout` fix unless configured otherwise.
 pub const DEFAULT_LOCK_TIMEOUT: &str = "5s";
 
-/// Run every rule over a migration's statements, given the schema before it.
+/// Run every rule over a migration's statements, given the schema before it and what an earlier
+/// rewrite of it wrote.
 pub fn check_migration(
     migration: &str,
     sql: &str,
     statements: &[Statement],
     model: &mut SchemaModel,
     options: &RuleOptions,
+    rewritten_before: Option<RewrittenBefore>,
 ) -> Vec<Finding> {
     let mut new_tables = HashSet::default();
     let mut new_enums = HashSet::default();
     let mut in_transaction_block = false;
     let mut locking = Vec::new();
     let mut findings = Vec::new();
-    let file = FileContext::new(sql, statements, &options.apply_models);
+    let mut file = FileContext::new(sql, statements, &options.apply_models);
+    file.rewritten_before = rewritten_before;
     let mut steps = Vec::with_capacity(statements.len());
     let mut roles = Vec::with_capacity(statements.len());
     for (index, statement) in statements.iter().enumerate() {

@@ -50,6 +50,30 @@ impl Migration {
         }
     }
 
+    /// The migration an earlier rewrite wrote this folder for: the name its first line quotes
+    /// (`-- migrate-safe: from migration "NAME": ...`).
+    pub fn written_for(&self) -> Option<String> {
+        if self.origin != Origin::Generated {
+            return None;
+        }
+        let quoted = self.sql.strip_prefix(GENERATED_MARKER)?.strip_prefix('"')?;
+        // The name ends at the first lone `"` (`""` is a quote inside it).
+        let mut name = String::new();
+        let mut chars = quoted.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    name.push('"');
+                }
+                '"' => return Some(name),
+                '\n' => return None,
+                c => name.push(c),
+            }
+        }
+        None
+    }
+
     pub fn sql_path(&self) -> PathBuf {
         match &self.location {
             Location::InDir(dir) => dir.join(&self.name).join("migration.sql"),
