@@ -140,7 +140,10 @@ fn rewritten_fixtures_are_proven_and_originals_show_their_blocking_locks() {
         let report = fs::read_to_string(fixture.join("expected-report.txt")).unwrap();
         let left_alone: Vec<&str> = report
             .lines()
-            .filter(|l| l.contains("left alone") && l.contains("blocks writes"))
+            .filter(|l| {
+                l.contains("left alone")
+                    && (l.contains("blocks writes") || l.contains("blocking writes"))
+            })
             .filter_map(|l| l.split('"').nth(1))
             .collect();
         for statement in blocking_index_or_foreign_key(&expected) {
@@ -152,11 +155,13 @@ fn rewritten_fixtures_are_proven_and_originals_show_their_blocking_locks() {
         }
         // Proven, except where Prisma's own SQL keeps a blocking statement the rewrite does not touch:
         // the enum type change (rewrites the table), an index inside an explicit BEGIN ... COMMIT, and
-        // lint-hazards' table rewrites (type change, volatile default), which have no automatic fix.
+        // lint-hazards' table rewrites (type change, volatile default), which have no automatic fix, and
+        // the foreign key and UNIQUE build failure-order-moved-drop leaves alone (failure order).
         let proven = expected["proven"] == true;
         let kept = fixture.ends_with("enum-value-removal")
             || fixture.ends_with("odd-names-crlf")
-            || fixture.ends_with("lint-hazards");
+            || fixture.ends_with("lint-hazards")
+            || fixture.ends_with("failure-order-moved-drop");
         assert_eq!(proven, !kept, "{}: {expected:#}", fixture.display());
         assert_eq!(output.status.code(), Some(if proven { 0 } else { 1 }));
     }
