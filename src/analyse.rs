@@ -188,6 +188,7 @@ pub fn analyse_each(
                     &mut model,
                     options,
                     rewritten_before(&written_for, &migration.name)?,
+                    split.fast.then_some(split.tokens.as_slice()),
                 );
                 let plan = plan_migration(
                     migration,

@@ -33,10 +33,16 @@ impl ApplyModel {
     pub fn run(self, sql: &str) -> FileRun {
         match self {
             ApplyModel::OneQuery => FileRun::OneQuery,
-            ApplyModel::PerStatement => match split(sql) {
-                Split7::Statements(pieces) => FileRun::Statements(pieces),
-                Split7::Fallback { line, error } => FileRun::Fallback { line, error },
-            },
+            ApplyModel::PerStatement => split(sql).into(),
+        }
+    }
+}
+
+impl From<Split7> for FileRun {
+    fn from(split: Split7) -> Self {
+        match split {
+            Split7::Statements(pieces) => FileRun::Statements(pieces),
+            Split7::Fallback { line, error } => FileRun::Fallback { line, error },
         }
     }
 }

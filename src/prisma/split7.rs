@@ -8,11 +8,16 @@
 //! the tokenizer's), each piece trimmed, and a trailing piece of only comments dropped — the same
 //! emulation as `tools/prisma7/` uses to drive the real 7.10.1 CLI.
 
+use std::cell::RefCell;
 use std::ops::Range;
+
+use rustc_hash::FxHashSet as HashSet;
 
 use sqlparser_prisma7::dialect::PostgreSqlDialect;
 use sqlparser_prisma7::parser::{Parser, ParserError};
 use sqlparser_prisma7::tokenizer::{Token, Tokenizer};
+
+use crate::source::lex::{Tok, TokenKind};
 
 /// What Prisma 7.4+ does with one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +84,90 @@ pub fn split(sql: &str) -> Split7 {
         };
     }
     Split7::Statements(pieces)
+}
+
+/// [`split`], from the file's fast-path tokens (`lex_common`'s, which agree with sqlparser's on that
+/// subset), remembering the statement shapes sqlparser 0.61 has parsed in this process: most statements
+/// of a history share a shape with an earlier one (`CREATE INDEX "q" ON "q"("q")`), and tokenizing and
+/// parsing every file again is most of a lint's time. A shape is a statement's tokens with quoted
+/// identifiers and string literals blanked (the parser never reads what is inside them); a statement
+/// of a new shape is tokenized and parsed alone — the file parses exactly when each of its statements
+/// does — and any failure goes back to [`split`] for its exact error and line.
+pub fn split_with_tokens(sql: &str, tokens: &[Tok]) -> Split7 {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut rest_has_code = false;
+    let mut shape = Vec::with_capacity(256);
+    let parsed = KNOWN_SHAPES.with_borrow_mut(|known| {
+        for token in tokens {
+            match token.kind {
+                TokenKind::SemiColon => {
+                    let end = token.bytes.start;
+                    if !known.contains(shape.as_slice()) {
+                        if !parses_alone(&sql[start..token.bytes.end]) {
+                            return false;
+                        }
+                        known.insert(shape.clone().into_boxed_slice());
+                    }
+                    shape.clear();
+                    push_trimmed(sql, start..end, &mut pieces);
+                    start = token.bytes.end;
+                    rest_has_code = false;
+                }
+                _ if token.is_trivia() => {}
+                kind => {
+                    rest_has_code = true;
+                    add_to_shape(&mut shape, kind, &sql[token.bytes.clone()]);
+                }
+            }
+        }
+        if rest_has_code && !known.contains(shape.as_slice()) {
+            if !parses_alone(&sql[start..]) {
+                return false;
+            }
+            known.insert(shape.into_boxed_slice());
+        }
+        true
+    });
+    if !parsed {
+        return split(sql);
+    }
+    if rest_has_code {
+        push_trimmed(sql, start..sql.len(), &mut pieces);
+    }
+    Split7::Statements(pieces)
+}
+
+thread_local! {
+    /// Statement shapes sqlparser 0.61 parsed, in this process.
+    static KNOWN_SHAPES: RefCell<HashSet<Box<[u8]>>> = RefCell::new(HashSet::default());
+}
+
+/// One token of a shape: its kind, and its bytes unless it is a quoted identifier or a string (of a
+/// string, only the prefix before its quote: `E'`, `$tag$`).
+fn add_to_shape(shape: &mut Vec<u8>, kind: TokenKind, text: &str) {
+    shape.push(kind as u8);
+    match kind {
+        TokenKind::QuotedIdent => {}
+        TokenKind::String => {
+            let quote = text.find(['\'', '$']).map_or(text.len(), |i| i + 1);
+            shape.extend_from_slice(&text.as_bytes()[..quote]);
+        }
+        _ => shape.extend_from_slice(text.as_bytes()),
+    }
+    shape.push(0);
+}
+
+/// Whether sqlparser 0.61 tokenizes and parses `statement` (one statement, maybe with its `;`).
+fn parses_alone(statement: &str) -> bool {
+    let dialect = PostgreSqlDialect {};
+    let Ok(tokens) = Tokenizer::new(&dialect, statement).tokenize_with_location() else {
+        return false;
+    };
+    Parser::new(&dialect)
+        .with_tokens_with_locations(tokens)
+        .parse_statements()
+        .is_ok()
 }
 
 fn push_trimmed(sql: &str, range: Range<usize>, pieces: &mut Vec<Range<usize>>) {

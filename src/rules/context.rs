@@ -6,8 +6,9 @@ use rustc_hash::FxHashSet as HashSet;
 
 use super::{Action, Finding, Rule, RuleOptions};
 use crate::model::SchemaModel;
-use crate::prisma::{ApplyModel, FileRun};
+use crate::prisma::{ApplyModel, FileRun, split7};
 use crate::source::classify::{Change, DataChangeKind, Fact, Statement, TableChange};
+use crate::source::lex::Tok;
 use crate::source::names::QualifiedName;
 
 /// A statement with what is known where it runs.
@@ -203,6 +204,8 @@ pub struct FileContext<'a> {
     pub models: &'a [ApplyModel],
     /// The first destructive statement of the folders an earlier rewrite of this migration wrote.
     pub rewritten_before: Option<RewrittenBefore>,
+    /// The file's tokens when the fast path read it: the 7.4+ split is then made from them.
+    pub fast_tokens: Option<&'a [Tok]>,
     per_statement: OnceCell<FileRun>,
 }
 
@@ -213,6 +216,7 @@ impl<'a> FileContext<'a> {
             statements,
             models,
             rewritten_before: None,
+            fast_tokens: None,
             per_statement: OnceCell::new(),
         }
     }
@@ -227,7 +231,10 @@ impl<'a> FileContext<'a> {
             ApplyModel::PerStatement if !Self::needs_split7(self.models, self.statements) => {
                 &ONE_QUERY
             }
-            ApplyModel::PerStatement => self.per_statement.get_or_init(|| model.run(self.sql)),
+            ApplyModel::PerStatement => self.per_statement.get_or_init(|| match self.fast_tokens {
+                Some(tokens) => split7::split_with_tokens(self.sql, tokens).into(),
+                None => model.run(self.sql),
+            }),
         }
     }
 

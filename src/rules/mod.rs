@@ -103,6 +103,7 @@ pub fn check_migration(
     model: &mut SchemaModel,
     options: &RuleOptions,
     rewritten_before: Option<RewrittenBefore>,
+    fast_tokens: Option<&[crate::source::lex::Tok]>,
 ) -> Vec<Finding> {
     let mut new_tables = HashSet::default();
     let mut new_enums = HashSet::default();
@@ -111,6 +112,7 @@ pub fn check_migration(
     let mut findings = Vec::new();
     let mut file = FileContext::new(sql, statements, &options.apply_models);
     file.rewritten_before = rewritten_before;
+    file.fast_tokens = fast_tokens;
     let mut steps = Vec::with_capacity(statements.len());
     let mut roles = Vec::with_capacity(statements.len());
     for (index, statement) in statements.iter().enumerate() {

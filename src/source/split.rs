@@ -39,6 +39,8 @@ impl Piece {
 pub struct SplitFile {
     pub tokens: Vec<Tok>,
     pub pieces: Vec<Piece>,
+    /// The tokens come from the fast path (`lex_common`), not from sqlparser's tokenizer.
+    pub fast: bool,
 }
 
 impl SplitFile {
@@ -71,12 +73,16 @@ pub struct SplitError {
 
 /// Split `text` into statements without losing a byte.
 pub fn split(text: &str) -> Result<SplitFile, SplitError> {
-    let tokens = match lex_common(text) {
-        Some(tokens) => tokens,
-        None => tokenize_with_sqlparser(text)?,
+    let (tokens, fast) = match lex_common(text) {
+        Some(tokens) => (tokens, true),
+        None => (tokenize_with_sqlparser(text)?, false),
     };
     let pieces = cut_pieces(text, &tokens);
-    Ok(SplitFile { tokens, pieces })
+    Ok(SplitFile {
+        tokens,
+        pieces,
+        fast,
+    })
 }
 
 /// The reference path, for text outside the fast path's subset: sqlparser's tokenizer.
