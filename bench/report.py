@@ -20,6 +20,8 @@ RATIO_EUGENE = 0.5  # migrate-safe time <= 0.5 x eugene's
 DOCUMENSO_MS = 20.0  # documenso's 163 migrations in under 20 ms
 RSS_MB = 20.0  # peak memory under 20 MB (decimal: 20,000,000 bytes)
 LINEAR_RATIO = 1.5  # time per migration at the largest synthetic size <= 1.5 x at the smallest
+# lint on a real history <= 0.25 x squawk's (the ecosystem issue's target; squawk checks files in parallel)
+RATIO_SQUAWK_LINT_REAL = 0.25
 
 TOOLS = ["migrate-safe", "squawk", "eugene"]
 
@@ -169,6 +171,11 @@ def main():
             if "ratio_" + t in summary["histories"][h]:
                 r = summary["histories"][h]["ratio_" + t]
                 print("  %s  %s: migrate-safe <= %.2fx %s: %.2fx" % (verdict(r <= limit), h, limit, t, r))
+                if command == "lint" and t == "squawk" and not h.startswith("synth-"):
+                    ok = r <= RATIO_SQUAWK_LINT_REAL
+                    verdicts.append(ok)
+                    print("  %s  %s: migrate-safe lint <= %.2fx squawk on a real history: %.2fx" % (
+                        verdict(ok), h, RATIO_SQUAWK_LINT_REAL, r))
             elif (h, t) in times or (h, t) in runs:
                 print("  n/a   %s: migrate-safe vs %s: %s" % (h, t, runs.get((h, t), {}).get("check", "no timing")))
         rss = summary["histories"][h].get("migrate-safe", {}).get("max_rss_kb")

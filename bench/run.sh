@@ -2,14 +2,15 @@
 # Benchmark: `migrate-safe rewrite <dir> --all --dry-run` (or `lint <dir> --all`) against squawk and
 # eugene, on the same files.
 #
-#   bench/run.sh                  documenso (if present) + synthetic 1k, 5k and 10k histories
+#   bench/run.sh                  documenso, rallly, inbox-zero (if present) + synthetic 1k, 5k, 10k
 #   bench/run.sh --command lint   time `migrate-safe lint <dir> --all --format json` instead
-#   bench/run.sh --quick          documenso + synthetic 1k only, fewer runs
+#   bench/run.sh --quick          the real histories + synthetic 1k only, fewer runs
 #   bench/run.sh --sizes "1000 2000"   other synthetic sizes
 #   bench/run.sh --no-install     do not install missing tools (benchmark what is there)
 #   bench/run.sh --skip-build     use target/release/migrate-safe as it is (no cargo build --release)
 #
-# Environment: DOCUMENSO_MIGRATIONS (default ../shared/corpus/documenso/migrations),
+# Environment: DOCUMENSO_MIGRATIONS (default ../shared/corpus/documenso/migrations; rallly and
+# inbox-zero are looked for beside documenso),
 # MIGRATE_SAFE_BIN (default target/release/migrate-safe, implies --skip-build),
 # BENCH_TIMER=loop (time with the script's own loop even when hyperfine is there).
 #
@@ -44,7 +45,7 @@ while [ $# -gt 0 ]; do
         --no-install) INSTALL=0 ;;
         --skip-build) BUILD=0 ;;
         --command) COMMAND="$2"; shift ;;
-        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -181,14 +182,20 @@ fi
 HISTORIES=()
 declare -A DIR FLAT COUNT
 
-if [ -f "$DOCUMENSO/migration_lock.toml" ]; then
-    DIR[documenso]=$(cd "$DOCUMENSO" && pwd)
-    FLAT[documenso]=$WORK/flat/documenso
-    COUNT[documenso]=$(python3 "$HERE/flatten.py" "${DIR[documenso]}" "${FLAT[documenso]}") || exit 1
-    HISTORIES+=(documenso)
-else
-    warn "documenso history not found at $DOCUMENSO (set DOCUMENSO_MIGRATIONS): skipping it"
-fi
+# The real histories: documenso, then rallly and inbox-zero beside it in the corpus.
+CORPUS=$(dirname "$(dirname "$DOCUMENSO")")
+for name in documenso rallly inbox-zero; do
+    src=$CORPUS/$name/migrations
+    [ "$name" = documenso ] && src=$DOCUMENSO
+    if [ -f "$src/migration_lock.toml" ]; then
+        DIR[$name]=$(cd "$src" && pwd)
+        FLAT[$name]=$WORK/flat/$name
+        COUNT[$name]=$(python3 "$HERE/flatten.py" "${DIR[$name]}" "${FLAT[$name]}") || exit 1
+        HISTORIES+=("$name")
+    else
+        warn "$name history not found at $src (set DOCUMENSO_MIGRATIONS; the others are looked for beside it): skipping it"
+    fi
+done
 
 SYNTH_SUM=$(cat "$HERE/synth.py" "$HERE/flatten.py" | sha256sum | cut -c1-16)
 for n in $SIZES; do

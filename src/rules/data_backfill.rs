@@ -42,16 +42,19 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
         change.keyword(),
         context.describe_existing(table)
     );
-    // An ALTER of the same table earlier in the same transaction still holds its ACCESS EXCLUSIVE.
-    let one_transaction = context.in_transaction_block
-        || context.file.models.contains(&ApplyModel::OneQuery)
-        || context.file.run(ApplyModel::PerStatement).is_one_query();
+    // An ALTER of the same table earlier in the same transaction still holds its ACCESS EXCLUSIVE. (The
+    // file's 7.4+ split is asked for only when there is one: it costs a parse.)
     let altered = context
         .earlier
         .iter()
         .rev()
         .find(|s| matches!(&s.fact, Fact::AlterTable { table: t, .. } if t == table));
-    if let (true, Some(alter)) = (one_transaction, altered) {
+    let one_transaction = || {
+        context.in_transaction_block
+            || context.file.models.contains(&ApplyModel::OneQuery)
+            || context.file.run(ApplyModel::PerStatement).is_one_query()
+    };
+    if let Some(alter) = altered.filter(|_| one_transaction()) {
         // Judged under both models, Prisma 7.4+ may split the file and release the lock in between.
         let splits = context.file.models.contains(&ApplyModel::PerStatement)
             && !context.file.run(ApplyModel::PerStatement).is_one_query();
