@@ -15,6 +15,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::source::prisma_project::CONFIG_FILES;
+
 /// The conventional name, used when the project declares nothing.
 pub const ENV: &str = "SHADOW_DATABASE_URL";
 
@@ -149,18 +151,12 @@ fn prisma_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// The nearest `prisma.config.*` from `start` up to the repository root.
+/// The nearest Prisma config file (the names discovery looks for, `.config/prisma.*` too) from
+/// `start` up to the repository root.
 fn prisma_config(start: &Path) -> Option<PathBuf> {
     let start = start.canonicalize().ok()?;
     for dir in start.ancestors() {
-        for name in [
-            "prisma.config.ts",
-            "prisma.config.mts",
-            "prisma.config.cts",
-            "prisma.config.js",
-            "prisma.config.mjs",
-            "prisma.config.cjs",
-        ] {
+        for name in CONFIG_FILES {
             let candidate = dir.join(name);
             if candidate.is_file() {
                 return Some(candidate);
@@ -441,6 +437,20 @@ export default defineConfig({
         assert_eq!(
             from_config("datasource: { url: env(\"DATABASE_URL\") }"),
             None
+        );
+    }
+
+    #[test]
+    fn the_config_file_is_found_under_every_name_discovery_knows() {
+        let temp = tempfile::tempdir().unwrap();
+        let migrations = temp.path().join("prisma/migrations");
+        std::fs::create_dir_all(&migrations).unwrap();
+        std::fs::create_dir_all(temp.path().join(".config")).unwrap();
+        let config = temp.path().join(".config/prisma.ts");
+        std::fs::write(&config, "export default {}\n").unwrap();
+        assert_eq!(
+            prisma_config(&migrations),
+            Some(config.canonicalize().unwrap())
         );
     }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// Prisma's config file names, in the order Prisma looks for them.
-const CONFIG_FILES: &[&str] = &[
+pub const CONFIG_FILES: &[&str] = &[
     "prisma.config.ts",
     "prisma.config.mts",
     "prisma.config.cts",
