@@ -36,6 +36,9 @@ pub fn check(context: &StatementContext, statements: usize) -> Option<Finding> {
                 unique: index.unique,
                 key_columns: index.columns.clone().filter(|_| !index.partial),
                 concurrently_at: index.concurrently_at,
+                // Already CONCURRENTLY: the original fails as a whole (25001), so there is no order
+                // of failure to keep.
+                failure_order: Vec::new(),
             },
         ),
         Fact::DropIndexes {

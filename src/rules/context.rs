@@ -99,43 +99,60 @@ impl StatementContext<'_> {
         })
     }
 
-    /// A statement of this migration that destroys or renames something (DROP TABLE / COLUMN / TYPE,
-    /// RENAME, TRUNCATE, an UPDATE or DELETE), as `(line, what)`. It stays in the edited migration, which
-    /// commits before the folders a fix adds: a later step of the fix that fails on existing data
-    /// (VALIDATE, a UNIQUE build) would then leave it committed, where Prisma would have rolled it back
-    /// with the whole file. Such fixes step aside instead (failure order).
-    pub fn destructive_in_migration(&self) -> Option<(usize, &'static str)> {
+    /// The statements of this migration that destroy or rename something (DROP TABLE / COLUMN / TYPE,
+    /// RENAME, TRUNCATE, an UPDATE or DELETE), as `(statement, line, what)`. Staying in the edited
+    /// migration, one commits before the folders a fix adds: a later step of the fix that fails on
+    /// existing data (VALIDATE, a UNIQUE build) would then leave it committed, where Prisma would have
+    /// rolled it back with the whole file. Such fixes step aside instead (failure order).
+    fn destructive_in_migration(&self) -> impl Iterator<Item = (usize, usize, &'static str)> + '_ {
         // Where the file is one transaction (Prisma <= 7.3, or 7.4+ falling back), the original would
         // have rolled back every statement; statement by statement, only those from this one on (the
         // earlier ones stay committed when this one fails in the original too).
         let one_transaction = self.file.models.contains(&ApplyModel::OneQuery)
             || self.file.run(ApplyModel::PerStatement).is_one_query();
-        let earlier = if one_transaction { self.earlier } else { &[] };
-        let mut all = earlier
+        let first = if one_transaction { 0 } else { self.index };
+        self.file.statements[first..]
             .iter()
-            .chain(std::iter::once(self.statement))
-            .chain(self.later);
-        all.find_map(|s| Some((s.line, destroys(s, || self.file.line_text(s.line))?)))
+            .enumerate()
+            .filter_map(move |(i, s)| {
+                let what = destroys(s, || self.file.line_text(s.line))?;
+                Some((first + i, s.line, what))
+            })
     }
 
-    /// The reason a fix whose later step can fail on data steps aside, when it must: a statement of
-    /// this migration that destroys something, or one in a folder an earlier rewrite of it wrote (those
-    /// run before any folder a fix adds now).
-    pub fn failure_order_conflict(&self, later_step: &str) -> Option<String> {
+    /// Why a fix whose later step can fail on data must step aside, for each statement that makes it
+    /// (`None`: one in a folder an earlier rewrite of this migration wrote, which runs before any folder
+    /// a fix adds now). The planner decides for a UNIQUE build: a statement it moves after the builds
+    /// no longer counts.
+    pub fn failure_order_blockers(&self, later_step: &str) -> Vec<(Option<usize>, String)> {
         let consequence = format!(
             "commits before {later_step} could fail on existing rows, which Prisma would have rolled back with the whole file"
         );
-        if let Some((line, what)) = self.destructive_in_migration() {
-            return Some(format!(
-                "left alone: the {what} at line {line} stays in this migration and {consequence}; put the {what} in a migration of its own after this one, then rewrite"
-            ));
+        let mut blockers: Vec<(Option<usize>, String)> = self
+            .destructive_in_migration()
+            .map(|(statement, line, what)| {
+                (Some(statement), format!(
+                    "left alone: the {what} at line {line} stays in this migration and {consequence}; put the {what} in a migration of its own after this one, then rewrite"
+                ))
+            })
+            .collect();
+        if let Some(earlier) = &self.file.rewritten_before {
+            let what = earlier.what;
+            blockers.push((None, format!(
+                "left alone: the {what} in {} (line {}), written by an earlier rewrite of this migration, {consequence}; put the {what} in a migration of its own after those folders, then rewrite",
+                earlier.folder, earlier.line
+            )));
         }
-        let earlier = self.file.rewritten_before.as_ref()?;
-        let what = earlier.what;
-        Some(format!(
-            "left alone: the {what} in {} (line {}), written by an earlier rewrite of this migration, {consequence}; put the {what} in a migration of its own after those folders, then rewrite",
-            earlier.folder, earlier.line
-        ))
+        blockers
+    }
+
+    /// The reason a fix whose later step can fail on data steps aside, when it must (the first of
+    /// [`Self::failure_order_blockers`]).
+    pub fn failure_order_conflict(&self, later_step: &str) -> Option<String> {
+        self.failure_order_blockers(later_step)
+            .into_iter()
+            .next()
+            .map(|(_, why)| why)
     }
 
     /// The statement's table and operations when it is an `ALTER TABLE` of a table that existed before

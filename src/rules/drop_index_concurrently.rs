@@ -11,7 +11,7 @@
 //! CREATE INDEX of the same name needs it gone; statements that other fixes move out of the migration do
 //! not count), the drop drops one index, and has no CASCADE.
 
-use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
+use super::{Action, Applicability, Finding, Rule, Severity, StatementContext, UnlessKept};
 use crate::source::classify::Fact;
 use crate::source::names::QualifiedName;
 
@@ -86,7 +86,11 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
                 "the statement at line {} also uses {table} or the index, so the drop stays where it is",
                 s.line
             );
-            (i, format!("{what}: left alone: {why}"))
+            UnlessKept {
+                statement: Some(i),
+                message: format!("{what}: left alone: {why}"),
+                help: HELP.to_string(),
+            }
         })
         .collect();
     Some(context.finding(

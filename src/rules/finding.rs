@@ -19,6 +19,12 @@ pub enum Action {
         key_columns: Option<Vec<String>>,
         #[serde(skip)]
         concurrently_at: usize,
+        /// For a UNIQUE build, the statements of the migration that destroy something (failure
+        /// order): should one stay in the migration, it would commit before the concurrent build could
+        /// fail on duplicates, and the build stays where it is. Moved after the builds (it follows a
+        /// moved index), it no longer does.
+        #[serde(skip)]
+        failure_order: Vec<UnlessKept>,
     },
     /// Drop it `CONCURRENTLY`, alone, in a migration of its own.
     DropIndexConcurrently {
@@ -26,11 +32,9 @@ pub enum Action {
         #[serde(skip)]
         concurrently_at: usize,
         /// Other statements that use the index's table or the index. While one of them stays in the
-        /// migration, the drop stays where it is: the table is locked anyway, or the order matters (the
-        /// planner decides: other fixes may move them all out).
-        /// Each with the finding's message should it stay.
+        /// migration, the drop stays where it is: the table is locked anyway, or the order matters.
         #[serde(skip)]
-        unless_kept: Vec<(usize, String)>,
+        unless_kept: Vec<UnlessKept>,
     },
     /// Build the constraint's unique index CONCURRENTLY in a migration of its own, then attach it with
     /// `ADD CONSTRAINT .. USING INDEX` (metadata only) in the folder after the builds.
@@ -39,6 +43,9 @@ pub enum Action {
         constraint: String,
         primary: bool,
         columns: Vec<String>,
+        /// As for a UNIQUE build: the destructive statements that, should one stay, keep it in place.
+        #[serde(skip)]
+        failure_order: Vec<UnlessKept>,
     },
     /// Cut it out, unchanged, into a migration of its own (a CONCURRENTLY statement sharing a file).
     MoveAlone {
@@ -92,6 +99,16 @@ pub enum Action {
     },
     /// Reported only: nothing to do, or nothing this tool can do safely.
     LeaveAlone,
+}
+
+/// A statement that, should it stay in the migration, makes a fix step aside, with the finding's
+/// message and help then. The planner decides: other fixes may move it out. `statement: None` is one
+/// that never moves (it is in a folder an earlier rewrite wrote).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnlessKept {
+    pub statement: Option<usize>,
+    pub message: String,
+    pub help: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -15,7 +15,7 @@
 //! So does a build whose table or columns a later statement of the migration drops, renames or retypes
 //! (moved after it, the build would not find them).
 
-use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
+use super::{Action, Applicability, Finding, Rule, Severity, StatementContext, UnlessKept};
 use crate::source::classify::Fact;
 
 pub const RULE: Rule = Rule {
@@ -73,22 +73,25 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
             index.table, later.line
         ));
     }
-    if index.unique
-        && let Some(why) = context.failure_order_conflict("the later concurrent UNIQUE build")
-    {
-        return Some(
-            context
-                .finding(
-                    &RULE,
-                    format!(
-                        "{what} blocks writes on {} for the whole build: {why}",
-                        context.describe_existing(&index.table)
-                    ),
-                    Action::LeaveAlone,
-                )
-                .with_help("build it with CREATE UNIQUE INDEX CONCURRENTLY, alone in a migration of its own"),
-        );
-    }
+    // A UNIQUE build can fail on duplicates after what the migration destroys has committed: it stays
+    // in place unless the planner moves each such statement after the builds.
+    let failure_order = if index.unique {
+        context
+            .failure_order_blockers("the later concurrent UNIQUE build")
+            .into_iter()
+            .map(|(statement, why)| UnlessKept {
+                statement,
+                message: format!(
+                    "{what} blocks writes on {} for the whole build: {why}",
+                    context.describe_existing(&index.table)
+                ),
+                help: "build it with CREATE UNIQUE INDEX CONCURRENTLY, alone in a migration of its own"
+                    .to_string(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Some(context.finding(
         &RULE,
         format!(
@@ -101,6 +104,7 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
             unique: index.unique,
             key_columns: index.columns.clone().filter(|_| !index.partial),
             concurrently_at: index.concurrently_at,
+            failure_order,
         },
     ))
 }

@@ -28,7 +28,7 @@ mod finding;
 mod registry;
 
 pub use context::{FileContext, RewrittenBefore, StatementContext, destroys};
-pub use finding::{Action, Finding};
+pub use finding::{Action, Finding, UnlessKept};
 pub use registry::{Applicability, RULES, Rule, Severity, documentation, explain, list, rule};
 
 use rustc_hash::FxHashSet as HashSet;

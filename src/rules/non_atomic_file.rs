@@ -37,6 +37,16 @@ pub struct Step {
     pub can_fail: Option<&'static str>,
 }
 
+/// A UNIQUE build's fix that the planner may still turn down for failure order: judged as staying,
+/// the cautious answer (it stays exactly when the migration keeps something destructive).
+fn failure_order_bound(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::BuildIndexConcurrently { failure_order, .. }
+            | Action::UniqueViaIndex { failure_order, .. } if !failure_order.is_empty()
+    )
+}
+
 /// `findings` are the other rules' findings on this statement: a step whose fix takes its scan out of
 /// the file (NOT VALID, a concurrent build in its own folder, a validated check) no longer fails here.
 pub fn step(context: &StatementContext, findings: &[Finding]) -> Step {
@@ -47,7 +57,7 @@ pub fn step(context: &StatementContext, findings: &[Finding]) -> Step {
             | (Action::SplitCheck { .. }, TableChange::AddCheck { .. })
             | (Action::NotNullViaCheck { .. }, TableChange::SetNotNull { .. })
             | (Action::UniqueViaIndex { .. }, TableChange::AddKey { .. }) => {
-                context.options.allows(rule_of(f))
+                context.options.allows(rule_of(f)) && !failure_order_bound(&f.action)
             }
             _ => false,
         })
@@ -55,6 +65,7 @@ pub fn step(context: &StatementContext, findings: &[Finding]) -> Step {
     let index_moved = findings.iter().any(|f| {
         matches!(f.action, Action::BuildIndexConcurrently { .. })
             && context.options.allows(rule_of(f))
+            && !failure_order_bound(&f.action)
     });
     // A statement a fix moves into a folder of its own is no longer here to stay applied.
     let moved = findings.iter().any(|f| {
@@ -64,6 +75,7 @@ pub fn step(context: &StatementContext, findings: &[Finding]) -> Step {
                 | Action::DropIndexConcurrently { .. }
                 | Action::MoveAlone { .. }
         ) && context.options.allows(rule_of(f))
+            && !failure_order_bound(&f.action)
     });
     let changes = !moved
         && match fact {

@@ -16,7 +16,7 @@
 //! KEY on nullable columns still makes PostgreSQL check them for NULLs when it is attached: make them NOT
 //! NULL first (see `not-null-via-check`).
 
-use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
+use super::{Action, Applicability, Finding, Rule, Severity, StatementContext, UnlessKept};
 use crate::source::classify::TableChange;
 use crate::source::names::quote;
 
@@ -69,14 +69,6 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                         .with_help(help),
                 );
             }
-            if let Some(why) = context.failure_order_conflict("the later concurrent UNIQUE build") {
-                return Some(
-                    context
-                        .finding(&RULE, format!("{message}: {why}"), Action::LeaveAlone)
-                        .at(change)
-                        .with_help(help),
-                );
-            }
             let movable = name.is_some()
                 && changes.len() == 1
                 && !context.in_transaction_block
@@ -91,6 +83,17 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                         .with_help(help),
                 );
             }
+            // Its build can fail on duplicates after what the migration destroys has committed: it
+            // stays in place unless the planner moves each such statement after the builds.
+            let failure_order = context
+                .failure_order_blockers("the later concurrent UNIQUE build")
+                .into_iter()
+                .map(|(statement, why)| UnlessKept {
+                    statement,
+                    message: format!("{message}: {why}"),
+                    help: help.clone(),
+                })
+                .collect();
             Some(
                 context
                     .finding(
@@ -101,6 +104,7 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                             constraint,
                             primary: *primary,
                             columns: key_columns.clone(),
+                            failure_order,
                         },
                     )
                     .at(change)

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::rules::{Action, Finding, drop_index_concurrently};
+use crate::rules::{Action, Finding};
 use crate::source::classify::{Fact, Statement, TableChange};
 use crate::source::names::QualifiedName;
 use crate::source::split::SplitFile;
@@ -117,14 +117,24 @@ pub(super) fn place(
         }
         let cut: HashSet<usize> = builds.iter().chain(dependents.keys()).copied().collect();
         // A drop moves only if every statement using its table or the index leaves the file too (one
-        // that stays locks the table anyway, or needs the order kept).
+        // that stays locks the table anyway, or needs the order kept). A UNIQUE build moves only if
+        // every statement of the migration that destroys something leaves it too: cut, it follows a
+        // moved index into the folder after all builds, so a failed build finds it not yet run.
         let mut kept = false;
         for finding in findings.iter_mut() {
-            if let Action::DropIndexConcurrently { unless_kept, .. } = &mut finding.action
-                && let Some((_, message)) = unless_kept.iter_mut().find(|(s, _)| !cut.contains(s))
-            {
-                finding.message = std::mem::take(message);
-                finding.help = Some(drop_index_concurrently::HELP.to_string());
+            let conditions = match &mut finding.action {
+                Action::DropIndexConcurrently { unless_kept, .. } => unless_kept,
+                Action::BuildIndexConcurrently { failure_order, .. }
+                | Action::UniqueViaIndex { failure_order, .. } => failure_order,
+                _ => continue,
+            };
+            let stays = conditions
+                .iter_mut()
+                .find(|k| k.statement.is_none_or(|s| !cut.contains(&s)))
+                .map(|k| (std::mem::take(&mut k.message), std::mem::take(&mut k.help)));
+            if let Some((message, help)) = stays {
+                finding.message = message;
+                finding.help = Some(help);
                 finding.action = Action::LeaveAlone;
                 kept = true;
             }

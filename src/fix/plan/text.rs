@@ -26,6 +26,7 @@ pub(super) fn unique_via_index_sql(action: &Action) -> Option<UniqueViaIndexSql>
         constraint,
         primary,
         columns,
+        ..
     } = action
     else {
         return None;
