@@ -252,12 +252,9 @@ fn rewritten_before(
     for folder in written_for.get(migration).into_iter().flatten() {
         let split = split_migration(folder)?;
         let statements = classify(&split, &folder.sql);
-        let line_text = |line: usize| {
-            crate::prisma::apply::excerpt(folder.sql.lines().nth(line - 1).unwrap_or(""))
-        };
         if let Some((line, what)) = statements
             .iter()
-            .find_map(|s| Some((s.line, destroys(s, || line_text(s.line))?)))
+            .find_map(|s| Some((s.line, destroys(s, &folder.sql)?)))
         {
             return Ok(Some(RewrittenBefore {
                 folder: folder.name.clone(),

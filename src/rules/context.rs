@@ -115,7 +115,7 @@ impl StatementContext<'_> {
             .iter()
             .enumerate()
             .filter_map(move |(i, s)| {
-                let what = destroys(s, || self.file.line_text(s.line))?;
+                let what = destroys(s, self.file.sql)?;
                 Some((first + i, s.line, what))
             })
     }
@@ -125,34 +125,41 @@ impl StatementContext<'_> {
     /// a fix adds now). The planner decides for a UNIQUE build: a statement it moves after the builds
     /// no longer counts.
     pub fn failure_order_blockers(&self, later_step: &str) -> Vec<(Option<usize>, String)> {
-        let consequence = format!(
-            "commits before {later_step} could fail on existing rows, which Prisma would have rolled back with the whole file"
-        );
-        let mut blockers: Vec<(Option<usize>, String)> = self
-            .destructive_in_migration()
-            .map(|(statement, line, what)| {
-                (Some(statement), format!(
-                    "left alone: the {what} at line {line} stays in this migration and {consequence}; put the {what} in a migration of its own after this one, then rewrite"
-                ))
-            })
-            .collect();
-        if let Some(earlier) = &self.file.rewritten_before {
-            let what = earlier.what;
-            blockers.push((None, format!(
-                "left alone: the {what} in {} (line {}), written by an earlier rewrite of this migration, {consequence}; put the {what} in a migration of its own after those folders, then rewrite",
-                earlier.folder, earlier.line
-            )));
-        }
-        blockers
+        self.failure_order_reasons(later_step).collect()
     }
 
     /// The reason a fix whose later step can fail on data steps aside, when it must (the first of
     /// [`Self::failure_order_blockers`]).
     pub fn failure_order_conflict(&self, later_step: &str) -> Option<String> {
-        self.failure_order_blockers(later_step)
-            .into_iter()
+        self.failure_order_reasons(later_step)
             .next()
             .map(|(_, why)| why)
+    }
+
+    /// [`Self::failure_order_blockers`], worded only as they are asked for.
+    fn failure_order_reasons<'s>(
+        &'s self,
+        later_step: &'s str,
+    ) -> impl Iterator<Item = (Option<usize>, String)> + 's {
+        let consequence = move || {
+            format!(
+                "commits before {later_step} could fail on existing rows, which Prisma would have rolled back with the whole file"
+            )
+        };
+        let in_file = self.destructive_in_migration().map(move |(statement, line, what)| {
+            (Some(statement), format!(
+                "left alone: the {what} at line {line} stays in this migration and {}; put the {what} in a migration of its own after this one, then rewrite",
+                consequence()
+            ))
+        });
+        let written_before = self.file.rewritten_before.iter().map(move |earlier| {
+            let what = earlier.what;
+            (None, format!(
+                "left alone: the {what} in {} (line {}), written by an earlier rewrite of this migration, {}; put the {what} in a migration of its own after those folders, then rewrite",
+                earlier.folder, earlier.line, consequence()
+            ))
+        });
+        in_file.chain(written_before)
     }
 
     /// The statement's table and operations when it is an `ALTER TABLE` of a table that existed before
@@ -172,10 +179,10 @@ impl StatementContext<'_> {
     }
 }
 
-/// What a statement destroys or renames (DROP TABLE / COLUMN / TYPE / SCHEMA, RENAME, TRUNCATE, an
-/// UPDATE or DELETE), by keyword; `line_text` is its first line, asked only for statements the reader
-/// does not model.
-pub fn destroys(statement: &Statement, line_text: impl FnOnce() -> String) -> Option<&'static str> {
+/// What a statement of the file `sql` destroys or renames (DROP TABLE / COLUMN / TYPE / SCHEMA, RENAME,
+/// TRUNCATE, an UPDATE or DELETE), by keyword; statements the reader does not model are judged by their
+/// first line.
+pub fn destroys(statement: &Statement, sql: &str) -> Option<&'static str> {
     match &statement.fact {
         Fact::DropTables { .. } => Some("DROP TABLE"),
         Fact::Truncate { .. } => Some("TRUNCATE"),
@@ -189,7 +196,7 @@ pub fn destroys(statement: &Statement, line_text: impl FnOnce() -> String) -> Op
             _ => None,
         }),
         Fact::Other | Fact::Unanalysed { .. } => {
-            let text = line_text().to_ascii_uppercase();
+            let text = line_excerpt(sql, statement.line).to_ascii_uppercase();
             // Rows added are not destroyed: an INSERT is not counted. Nor is the `DROP TYPE "X_old"`
             // that ends Prisma's enum recreation: the type was replaced, and a retry of the block after
             // a later failure recreates it the same way.
@@ -263,6 +270,11 @@ impl<'a> FileContext<'a> {
 
     /// The first line of code at `line` (1-based), shortened, for messages.
     pub fn line_text(&self, line: usize) -> String {
-        crate::prisma::apply::excerpt(self.sql.lines().nth(line.saturating_sub(1)).unwrap_or(""))
+        line_excerpt(self.sql, line)
     }
+}
+
+/// The first line of code at `line` (1-based) of `sql`, shortened.
+fn line_excerpt(sql: &str, line: usize) -> String {
+    crate::prisma::apply::excerpt(sql.lines().nth(line.saturating_sub(1)).unwrap_or(""))
 }

@@ -76,15 +76,13 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
     // A UNIQUE build can fail on duplicates after what the migration destroys has committed: it stays
     // in place unless the planner moves each such statement after the builds.
     let failure_order = if index.unique {
+        let existing = context.describe_existing(&index.table);
         context
             .failure_order_blockers("the later concurrent UNIQUE build")
             .into_iter()
             .map(|(statement, why)| UnlessKept {
                 statement,
-                message: format!(
-                    "{what} blocks writes on {} for the whole build: {why}",
-                    context.describe_existing(&index.table)
-                ),
+                message: format!("{what} blocks writes on {existing} for the whole build: {why}"),
                 help: "build it with CREATE UNIQUE INDEX CONCURRENTLY, alone in a migration of its own"
                     .to_string(),
             })
