@@ -57,20 +57,7 @@ fn the_remembered_split_is_sqlparsers_on_every_fixture() {
 
 #[test]
 fn the_remembered_split_is_sqlparsers_on_every_corpus_history() {
-    for name in ["documenso", "rallly", "inbox-zero"] {
-        let corpus = project_root().join(format!("../shared/corpus/{name}/migrations"));
-        if !corpus.is_dir() {
-            assert!(
-                std::env::var("CI").map_or(true, |v| v != "true"),
-                "CI=true but the corpus is missing at {}",
-                corpus.display()
-            );
-            eprintln!(
-                "SKIPPED: no corpus at {} (it comes with ../shared)",
-                corpus.display()
-            );
-            continue;
-        }
+    for (name, corpus, _) in corpora() {
         let mut files = Vec::new();
         sql_files(&corpus, &mut files);
         let read = check(&files);

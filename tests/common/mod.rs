@@ -169,3 +169,27 @@ pub fn migrations_dir(root: &Path, migrations: &[(&str, &str)]) -> PathBuf {
     }
     dir
 }
+
+/// The histories and how many migrations each holds.
+pub const CORPORA: &[(&str, usize)] = &[("documenso", 163), ("rallly", 145), ("inbox-zero", 240)];
+
+/// Each history's migrations directory, with its name and size; empty (after a message) without
+/// ../shared, a panic in CI.
+pub fn corpora() -> Vec<(&'static str, PathBuf, usize)> {
+    let mut found = Vec::new();
+    for &(name, migrations) in CORPORA {
+        let path = project_root().join(format!("../shared/corpus/{name}/migrations"));
+        if path.join("migration_lock.toml").is_file() {
+            found.push((name, path, migrations));
+            continue;
+        }
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but the corpus is missing at {}", path.display());
+        }
+        eprintln!(
+            "SKIPPED: no corpus at {} (it comes with ../shared)",
+            path.display()
+        );
+    }
+    found
+}
