@@ -204,3 +204,158 @@ fn a_backlog_rewrite_killed_at_random_moments_is_never_half_written() {
     );
     assert!(in_renames > 0, "no kill landed while the write renamed");
 }
+
+/// Two Prisma schemas side by side (`prisma/migrations`, `prisma/analytics`): a command on one never
+/// touches the other's interrupted rewrite, which the next command on its own directory finishes
+/// whole. (Recovery once removed every staging directory in the parent: the sibling's roll-forward then
+/// put the edited file in place without its new folders, and four index builds were lost.)
+#[test]
+fn a_command_on_one_directory_leaves_a_siblings_interrupted_rewrite_alone() {
+    let fixture = project_root().join(FIXTURE);
+    let expected = read_tree(&fixture.join("expected"));
+    for step in ["staged", "journal-written", "journal"] {
+        let temp = tempfile::tempdir().unwrap();
+        let prisma = temp.path().join("prisma");
+        let (main, analytics) = (prisma.join("migrations"), prisma.join("analytics"));
+        copy_tree(&fixture.join("migrations"), &main);
+        copy_tree(&fixture.join("migrations"), &analytics);
+        let killed = binary()
+            .args(["rewrite", analytics.to_str().unwrap()])
+            .env("MIGRATE_SAFE_FAULT_AT", step)
+            .output()
+            .unwrap();
+        assert_eq!(killed.status.code(), None, "{step}: {}", stderr(&killed));
+        let left_by_analytics = {
+            let mut names: Vec<String> = fs::read_dir(&prisma)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(".migrate-safe-"))
+                .collect();
+            names.sort();
+            names
+        };
+        assert!(!left_by_analytics.is_empty(), "{step}");
+        // The sibling's command sees nothing of it and removes nothing.
+        let other = run(&["lint", main.to_str().unwrap()]);
+        assert!(
+            matches!(other.status.code(), Some(0 | 1)),
+            "{}",
+            stderr(&other)
+        );
+        assert!(
+            !stderr(&other).contains("migrate-safe: "),
+            "{step}: {}",
+            stderr(&other)
+        );
+        let mut still: Vec<String> = fs::read_dir(&prisma)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".migrate-safe-"))
+            .collect();
+        still.sort();
+        assert_eq!(
+            still, left_by_analytics,
+            "{step}: the sibling's command touched them"
+        );
+        // Its own next command finishes it (or, before the journal, finds it never started).
+        let own = run(&["lint", analytics.to_str().unwrap()]);
+        let said = stderr(&own);
+        if step == "journal" {
+            assert!(
+                said.contains("finished an interrupted rewrite of"),
+                "{said}"
+            );
+            assert_eq!(read_tree(&analytics), expected, "{step}: {said}");
+        } else {
+            assert_eq!(
+                read_tree(&analytics),
+                read_tree(&fixture.join("migrations")),
+                "{step}"
+            );
+        }
+        let names: Vec<String> = fs::read_dir(&prisma)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{step}: left over: {names:?}");
+    }
+}
+
+/// A journal whose staged folders are gone is finished from the text the journal holds; an older
+/// journal without that text stops before touching anything and says what is missing.
+#[test]
+fn a_roll_forward_without_its_staged_folders_finishes_from_the_journal_or_changes_nothing() {
+    let fixture = project_root().join(FIXTURE);
+    let expected = read_tree(&fixture.join("expected"));
+    let original = read_tree(&fixture.join("migrations"));
+    for keep_text in [true, false] {
+        let (temp, dir) = copy_fixture(&fixture.join("migrations"));
+        let killed = binary()
+            .args(["rewrite", dir.to_str().unwrap()])
+            .env("MIGRATE_SAFE_FAULT_AT", "journal")
+            .output()
+            .unwrap();
+        assert_eq!(killed.status.code(), None, "{}", stderr(&killed));
+        let journal_path = temp.path().join(".migrate-safe-journal-migrations.json");
+        let mut journal: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&journal_path).unwrap()).unwrap();
+        let staging = PathBuf::from(journal["staging"].as_str().unwrap());
+        fs::remove_dir_all(&staging).unwrap();
+        if !keep_text {
+            journal.as_object_mut().unwrap().remove("folder_sql");
+            fs::write(&journal_path, journal.to_string()).unwrap();
+        }
+        let next = run(&["lint", dir.to_str().unwrap()]);
+        let said = stderr(&next);
+        if keep_text {
+            assert!(matches!(next.status.code(), Some(0 | 1)), "{said}");
+            assert_eq!(read_tree(&dir), expected, "{said}");
+            assert_eq!(leftovers(temp.path()), Vec::<String>::new());
+        } else {
+            assert_eq!(next.status.code(), Some(2), "{said}");
+            assert!(
+                said.contains("cannot be finished") && said.contains("nothing was changed"),
+                "{said}"
+            );
+            assert_eq!(read_tree(&dir), original, "half finished: {said}");
+            assert!(
+                journal_path.exists(),
+                "the journal must stay until a person decides"
+            );
+        }
+    }
+}
+
+/// A read-only command on one directory while a rewrite of its sibling writes: the rewrite is never
+/// disturbed (it used to fail in 19 of 20 trials).
+#[test]
+fn a_siblings_rewrite_is_not_disturbed_by_commands_running_beside_it() {
+    let fixture = project_root().join(FIXTURE);
+    let expected = read_tree(&fixture.join("expected"));
+    for _ in 0..10 {
+        let temp = tempfile::tempdir().unwrap();
+        let (main, analytics) = (
+            temp.path().join("migrations"),
+            temp.path().join("analytics"),
+        );
+        copy_tree(&fixture.join("migrations"), &main);
+        copy_tree(&fixture.join("migrations"), &analytics);
+        let writer = binary()
+            .args(["rewrite", analytics.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        for _ in 0..3 {
+            let other = run(&["lint", main.to_str().unwrap()]);
+            assert!(
+                matches!(other.status.code(), Some(0 | 1)),
+                "{}",
+                stderr(&other)
+            );
+        }
+        let done = writer.wait_with_output().unwrap();
+        assert_eq!(done.status.code(), Some(0), "{}", stderr(&done));
+        assert_eq!(read_tree(&analytics), expected);
+    }
+}

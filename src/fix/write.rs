@@ -13,6 +13,11 @@
 //! One writer at a time per directory: the writer holds an exclusive lock (`File::lock`, released by the
 //! kernel when the process dies) on the migrations directory itself; recovery takes the same lock, so it
 //! never touches a write still in progress. Nothing is left beside the directory after a write.
+//!
+//! Several migrations directories may share a parent (two Prisma schemas side by side): a staging
+//! directory's name says whose it is (`.migrate-safe-staging-<dir>.<random>`), and a recovery only ever
+//! touches its own directory's journal and staging, never a sibling's. A roll-forward that cannot
+//! produce every step of its journal changes nothing and says what is missing.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -39,6 +44,10 @@ struct Journal {
     staging: PathBuf,
     /// New folders, by name, each `<staging>/<name>` until moved in.
     folders: Vec<String>,
+    /// Each new folder's migration.sql, so that a roll-forward never depends on staging alone
+    /// (absent in journals written before it was kept).
+    #[serde(default)]
+    folder_sql: Vec<String>,
     edits: Vec<JournalEdit>,
 }
 
@@ -71,6 +80,18 @@ fn dir_name(migrations_dir: &Path) -> String {
         || "migrations".to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
+}
+
+/// The prefix of every staging directory; what follows is `<dir>.<random>` (or, before the owner was
+/// named, only `<random>`).
+const STAGING_PREFIX: &str = ".migrate-safe-staging-";
+
+/// Whose staging directory `name` is: `Some(dir)` for `.migrate-safe-staging-<dir>.<random>`,
+/// `None` for one that does not say (an older migrate-safe's `.migrate-safe-staging-<random>`).
+fn staging_owner(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix(STAGING_PREFIX)?;
+    // The random part has no dot; a directory name may.
+    rest.rsplit_once('.').map(|(owner, _)| owner)
 }
 
 fn journal_path(migrations_dir: &Path) -> PathBuf {
@@ -129,7 +150,7 @@ pub fn write_atomically(
     // a self-deleting temp dir) because after a crash the journal still needs it.
     let parent = parent_of(migrations_dir);
     let staging = tempfile::Builder::new()
-        .prefix(".migrate-safe-staging-")
+        .prefix(&format!("{STAGING_PREFIX}{}.", dir_name(migrations_dir)))
         .tempdir_in(parent)
         .map_err(|e| Error::io(parent, e))?
         .keep();
@@ -221,6 +242,7 @@ fn stage(staging: &Path, edits: &[FileChange], folders: &[NewFolder]) -> Result<
     Ok(Journal {
         staging: staging.to_path_buf(),
         folders: folders.iter().map(|f| f.name.clone()).collect(),
+        folder_sql: folders.iter().map(|f| f.sql.clone()).collect(),
         edits: journal_edits,
     })
 }
@@ -229,17 +251,8 @@ fn stage(staging: &Path, edits: &[FileChange], folders: &[NewFolder]) -> Result<
 /// directories no journal needs. Says what it did on stderr. Does nothing while another migrate-safe
 /// holds the directory's write lock.
 pub fn recover(migrations_dir: &Path) -> Result<()> {
-    let parent = parent_of(migrations_dir);
     let journal = journal_path(migrations_dir);
-    let has_staging = || {
-        fs::read_dir(parent).is_ok_and(|entries| {
-            entries.flatten().any(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with(".migrate-safe-staging-")
-            })
-        })
-    };
+    let has_staging = || !stale_staging(migrations_dir).is_empty();
     // The common case costs a few metadata reads and takes no lock.
     if !journal.exists() && !journal.with_extension("json.tmp").exists() && !has_staging() {
         return Ok(());
@@ -285,35 +298,122 @@ fn recover_locked(migrations_dir: &Path) -> Result<()> {
             unfinished_journal.display()
         );
     }
-    // Staging no journal needs any more: left by a run killed before its journal was written, or done.
-    for entry in fs::read_dir(parent)
-        .map_err(|e| Error::io(parent, e))?
-        .flatten()
-    {
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with(".migrate-safe-staging-") && entry.path().is_dir() {
-            let _ = fs::remove_dir_all(entry.path());
-            if used.as_deref() != Some(name.as_os_str()) {
-                eprintln!(
-                    "migrate-safe: removed {}, left by an interrupted rewrite (no journal refers to it: that write had not started, or had finished)",
-                    entry.path().display()
-                );
-            }
+    // Staging no journal needs any more: left by a run of ours killed before its journal was written,
+    // or done.
+    for path in stale_staging(migrations_dir) {
+        let _ = fs::remove_dir_all(&path);
+        if used.as_deref() != path.file_name() {
+            eprintln!(
+                "migrate-safe: removed {}, left by an interrupted rewrite (no journal refers to it: that write had not started, or had finished)",
+                path.display()
+            );
         }
     }
     Ok(())
 }
 
-/// Every step of the journal done: returns how many folders and files it had to move.
-fn roll_forward(migrations_dir: &Path, journal: &Journal) -> Result<(usize, usize)> {
-    let mut folders = 0;
-    for name in &journal.folders {
-        let target = migrations_dir.join(name);
-        let staged = journal.staging.join(name);
-        if !target.exists() && staged.exists() {
-            fs::rename(&staged, &target).map_err(|e| Error::io(&target, e))?;
-            folders += 1;
+/// The staging directories beside `migrations_dir` that its recovery may remove: those named for it,
+/// and those of an older migrate-safe that do not say whose they are, when no journal beside it
+/// refers to them. A sibling directory's staging is never among them.
+fn stale_staging(migrations_dir: &Path) -> Vec<PathBuf> {
+    let parent = parent_of(migrations_dir);
+    let own = dir_name(migrations_dir);
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut unnamed = Vec::new();
+    let mut stale = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !name.starts_with(STAGING_PREFIX) || !entry.path().is_dir() {
+            continue;
         }
+        match staging_owner(&name) {
+            Some(owner) if owner == own => stale.push(entry.path()),
+            Some(_) => {}
+            None => unnamed.push(entry.path()),
+        }
+    }
+    if !unnamed.is_empty() {
+        // An unreadable journal may refer to any of them: then none is removed.
+        if let Some(referenced) = journals_beside(parent) {
+            unnamed.retain(|path| !referenced.iter().any(|r| r.file_name() == path.file_name()));
+            stale.extend(unnamed);
+        }
+    }
+    stale
+}
+
+/// The staging directories the journals in `parent` refer to (every migrations directory's); `None`
+/// when a journal cannot be read.
+fn journals_beside(parent: &Path) -> Option<Vec<PathBuf>> {
+    let mut referenced = Vec::new();
+    for entry in fs::read_dir(parent).ok()?.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !name.starts_with(".migrate-safe-journal-") {
+            continue;
+        }
+        let text = fs::read_to_string(entry.path()).ok()?;
+        let journal: Journal = serde_json::from_str(&text).ok()?;
+        referenced.push(journal.staging);
+    }
+    Some(referenced)
+}
+
+/// Every step of the journal done: returns how many folders and files it had to move. Nothing is
+/// moved unless every step can be done: a new folder whose staged copy is gone is written from the
+/// journal's text; with neither (an older journal), the roll-forward stops before touching anything.
+fn roll_forward(migrations_dir: &Path, journal: &Journal) -> Result<(usize, usize)> {
+    let missing: Vec<&String> = journal
+        .folders
+        .iter()
+        .enumerate()
+        .filter(|(i, name)| {
+            !migrations_dir.join(name).exists()
+                && !journal.staging.join(name).join("migration.sql").is_file()
+                && journal.folder_sql.get(*i).is_none()
+        })
+        .map(|(_, name)| name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Config {
+            path: journal_path(migrations_dir),
+            message: format!(
+                "an interrupted rewrite of {} cannot be finished: the staged new folder{} {} {} gone from {} and the journal does not hold {}; nothing was changed. Restore the directory from version control (or re-run the rewrite there), then remove this journal",
+                migrations_dir.display(),
+                if missing.len() == 1 { "" } else { "s" },
+                missing
+                    .iter()
+                    .map(|n| format!("\"{n}\""))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if missing.len() == 1 { "is" } else { "are" },
+                journal.staging.display(),
+                if missing.len() == 1 {
+                    "its text"
+                } else {
+                    "their text"
+                },
+            ),
+        });
+    }
+    let mut folders = 0;
+    for (i, name) in journal.folders.iter().enumerate() {
+        let target = migrations_dir.join(name);
+        if target.exists() {
+            continue;
+        }
+        let staged = journal.staging.join(name);
+        if !staged.join("migration.sql").is_file() {
+            // The journal holds the text: nothing is lost whatever happened to staging.
+            fs::create_dir_all(&staged).map_err(|e| Error::io(&staged, e))?;
+            write_synced(&staged.join("migration.sql"), &journal.folder_sql[i])?;
+            sync_dir(&staged)?;
+        }
+        fs::rename(&staged, &target).map_err(|e| Error::io(&target, e))?;
+        folders += 1;
     }
     let mut edits = 0;
     for edit in &journal.edits {
