@@ -35,6 +35,15 @@ pub enum Error {
         offset: usize,
     },
 
+    #[error(
+        "{path}:{line}:{column}: a NUL byte (PostgreSQL rejects it in any query, so this file can never be applied); remove it"
+    )]
+    NulByte {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
+
     #[error("{path}: folder name is not valid UTF-8; rename it")]
     BadFolderName { path: PathBuf },
 

@@ -267,3 +267,87 @@ fn the_old_scratch_server_variable_is_named_with_its_new_name() {
         stderr(&output)
     );
 }
+
+/// Run `args` with a time limit: a hang (a FIFO read, an endless /dev/zero) fails the test instead of
+/// stalling the suite.
+fn run_bounded(args: &[&str]) -> std::process::Output {
+    let mut child = binary()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("{args:?} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A `migration.sql` that is a link to /dev/zero, a FIFO, or text with a NUL byte: every command
+/// refuses it at once with one error line naming the file (and, for the NUL, its line:column), exit 2 —
+/// no endless read, no hang, no "run deploy again" forever.
+#[test]
+fn hostile_migration_files_are_refused_by_every_command() {
+    let nowhere = "postgresql://nobody@127.0.0.1:1/db";
+    let commands: [&[&str]; 6] = [
+        &["lint"],
+        &["rewrite"],
+        &["check", "--scratch-url", nowhere],
+        &["status", "--database-url", nowhere],
+        &["deploy", "--dry-run", "--database-url", nowhere],
+        &["baseline", "--database-url", nowhere],
+    ];
+    type Make = fn(&Path);
+    let kinds: [(&str, Make, &str); 3] = [
+        (
+            "link to /dev/zero",
+            |file| std::os::unix::fs::symlink("/dev/zero", file).unwrap(),
+            "a character device, not a regular file",
+        ),
+        (
+            "FIFO",
+            |file| {
+                let status = std::process::Command::new("mkfifo")
+                    .arg(file)
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            },
+            "a FIFO (named pipe), not a regular file",
+        ),
+        (
+            "NUL byte",
+            |file| fs::write(file, "SELECT 1;\nSELECT '\0';\n").unwrap(),
+            "migration.sql:2:9: a NUL byte",
+        ),
+    ];
+    for (kind, make, said) in kinds {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = prisma_dir(temp.path());
+        let folder = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .max()
+            .unwrap();
+        let file = folder.join("migration.sql");
+        fs::remove_file(&file).unwrap();
+        make(&file);
+        for command in commands {
+            let mut args = vec![command[0], dir.to_str().unwrap()];
+            args.extend(&command[1..]);
+            let output = run_bounded(&args);
+            let err = stderr(&output);
+            assert_eq!(output.status.code(), Some(2), "{kind}, {args:?}: {err}");
+            assert!(err.starts_with("error: "), "{kind}, {args:?}: {err}");
+            assert_eq!(err.trim_end().lines().count(), 1, "{kind}, {args:?}: {err}");
+            assert!(err.contains(&file.display().to_string()), "{kind}: {err}");
+            assert!(err.contains(said), "{kind}, {args:?}: {err}");
+        }
+    }
+}

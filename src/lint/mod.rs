@@ -413,8 +413,7 @@ fn group_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
 /// A .sql file outside a migrations directory: linted alone, every table it does not create counts as
 /// existing.
 fn loose_file(path: &Path) -> Result<MigrationsDir> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let sql = crate::source::discover::decode(path, bytes)?;
+    let sql = crate::source::file::read_sql(path)?;
     Ok(MigrationsDir {
         path: path
             .parent()

@@ -38,7 +38,7 @@ pub fn find(migrations_dir: &Path) -> (Option<ShadowUrl>, Vec<String>) {
         .and_then(|d| d.parent().map(Path::to_path_buf));
     if let Some(schema_dir) = &schema_dir {
         for file in prisma_files(schema_dir) {
-            let Ok(text) = std::fs::read_to_string(&file) else {
+            let Some(text) = crate::source::file::read_optional_text(&file) else {
                 continue;
             };
             match from_schema(&text) {
@@ -78,7 +78,7 @@ pub fn find(migrations_dir: &Path) -> (Option<ShadowUrl>, Vec<String>) {
         }
     }
     if let Some(config) = prisma_config(migrations_dir) {
-        let text = std::fs::read_to_string(&config).unwrap_or_default();
+        let text = crate::source::file::read_optional_text(&config).unwrap_or_default();
         match from_config(&text) {
             Some(Value::Literal(url)) => {
                 return (
@@ -333,7 +333,7 @@ fn dotenv(file: &Path, name: &str) -> Option<String> {
     [dir.join(".env"), dir.parent()?.join(".env")]
         .iter()
         .find_map(|path| {
-            let text = std::fs::read_to_string(path).ok()?;
+            let text = crate::source::file::read_optional_text(path)?;
             text.lines().find_map(|line| {
                 let line = line.trim();
                 let line = line.strip_prefix("export ").unwrap_or(line);

@@ -261,7 +261,7 @@ fn project_ancestors(start: &Path) -> Vec<PathBuf> {
 }
 
 fn read_json(path: &Path) -> Option<serde_json::Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    serde_json::from_str(&crate::source::file::read_optional_text(path)?).ok()
 }
 
 #[cfg(test)]

@@ -81,22 +81,29 @@ impl StatementContext<'_> {
         columns: Option<&[String]>,
         constraint: Option<&str>,
     ) -> Option<&Statement> {
-        self.later.iter().find(|s| match &s.fact {
-            Fact::DropTables { tables } => tables.contains(table),
-            Fact::AlterTable { table: t, changes } if t == table => {
-                changes.iter().any(|c| match &c.kind {
-                    TableChange::RenameTo { .. } => true,
-                    TableChange::DropColumn { column: c }
-                    | TableChange::RenameColumn { from: c, .. }
-                    | TableChange::AlterColumnType { column: c, .. } => {
-                        columns.is_none_or(|columns| columns.contains(c))
-                    }
-                    TableChange::DropConstraint { name } => constraint == Some(name.as_str()),
-                    _ => false,
-                })
-            }
-            _ => false,
-        })
+        // Only the statements that can undo anything are looked at (a list made once per file): a file
+        // of 100k index builds would otherwise cost 100k² comparisons.
+        let undoers = self.file.undoers();
+        let from = undoers.partition_point(|&i| i <= self.index);
+        undoers[from..]
+            .iter()
+            .map(|&i| &self.file.statements[i])
+            .find(|s| match &s.fact {
+                Fact::DropTables { tables } => tables.contains(table),
+                Fact::AlterTable { table: t, changes } if t == table => {
+                    changes.iter().any(|c| match &c.kind {
+                        TableChange::RenameTo { .. } => true,
+                        TableChange::DropColumn { column: c }
+                        | TableChange::RenameColumn { from: c, .. }
+                        | TableChange::AlterColumnType { column: c, .. } => {
+                            columns.is_none_or(|columns| columns.contains(c))
+                        }
+                        TableChange::DropConstraint { name } => constraint == Some(name.as_str()),
+                        _ => false,
+                    })
+                }
+                _ => false,
+            })
     }
 
     /// The statements of this migration that destroy or rename something (DROP TABLE / COLUMN / TYPE,
@@ -111,13 +118,9 @@ impl StatementContext<'_> {
         let one_transaction = self.file.models.contains(&ApplyModel::OneQuery)
             || self.file.run(ApplyModel::PerStatement).is_one_query();
         let first = if one_transaction { 0 } else { self.index };
-        self.file.statements[first..]
-            .iter()
-            .enumerate()
-            .filter_map(move |(i, s)| {
-                let what = destroys(s, self.file.sql)?;
-                Some((first + i, s.line, what))
-            })
+        let destructive = self.file.destructive();
+        let from = destructive.partition_point(|d| d.0 < first);
+        destructive[from..].iter().copied()
     }
 
     /// Why a fix whose later step can fail on data must step aside, for each statement that makes it
@@ -231,6 +234,23 @@ pub struct FileContext<'a> {
     /// The file's tokens when the fast path read it: the 7.4+ split is then made from them.
     pub fast_tokens: Option<&'a [Tok]>,
     per_statement: OnceCell<FileRun>,
+    /// Indices of the statements that can undo what an earlier one made (see `undone_later`).
+    undoers: OnceCell<Vec<usize>>,
+    /// `(statement, line, what)` of each statement that destroys or renames something.
+    destructive: OnceCell<Vec<(usize, usize, &'static str)>>,
+    /// Which statements use each table and each index name (see `touching`).
+    uses: OnceCell<Uses>,
+    first_filler: OnceCell<Option<usize>>,
+}
+
+/// The statements of a file by what they use, for a drop that must know which statements depend on
+/// its index: made once per file, so each drop costs what it finds, not the file's length.
+#[derive(Default)]
+struct Uses {
+    tables: rustc_hash::FxHashMap<QualifiedName, Vec<usize>>,
+    indexes: rustc_hash::FxHashMap<QualifiedName, Vec<usize>>,
+    /// Statements whose effects are not known: they may use anything.
+    anything: Vec<usize>,
 }
 
 impl<'a> FileContext<'a> {
@@ -242,7 +262,91 @@ impl<'a> FileContext<'a> {
             rewritten_before: None,
             fast_tokens: None,
             per_statement: OnceCell::new(),
+            undoers: OnceCell::new(),
+            destructive: OnceCell::new(),
+            uses: OnceCell::new(),
+            first_filler: OnceCell::new(),
         }
+    }
+
+    /// The first statement that may fill a table with rows (a data change, or a statement the
+    /// reader does not model).
+    pub fn first_filler(&self) -> Option<usize> {
+        *self.first_filler.get_or_init(|| {
+            self.statements.iter().position(|s| {
+                matches!(
+                    s.fact,
+                    Fact::Other | Fact::Unanalysed { .. } | Fact::DataChange { .. }
+                )
+            })
+        })
+    }
+
+    /// The statements of the file (in order) that use `table` or the index `index` by name, or whose
+    /// effects are unknown.
+    pub fn touching(&self, table: &QualifiedName, index: &QualifiedName) -> Vec<usize> {
+        let uses = self.uses.get_or_init(|| {
+            let mut uses = Uses::default();
+            for (i, statement) in self.statements.iter().enumerate() {
+                match super::drop_index_concurrently::uses(&statement.fact) {
+                    Some((tables, indexes)) => {
+                        for table in tables {
+                            uses.tables.entry(table.clone()).or_default().push(i);
+                        }
+                        for index in indexes {
+                            uses.indexes.entry(index.clone()).or_default().push(i);
+                        }
+                    }
+                    None => uses.anything.push(i),
+                }
+            }
+            uses
+        });
+        let mut found: Vec<usize> = (uses.tables.get(table).into_iter().flatten())
+            .chain(uses.indexes.get(index).into_iter().flatten())
+            .chain(&uses.anything)
+            .copied()
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// The statements that drop or rename a table, or drop, rename or retype a column, or drop a
+    /// constraint, in file order.
+    fn undoers(&self) -> &[usize] {
+        self.undoers.get_or_init(|| {
+            self.statements
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| match &s.fact {
+                    Fact::DropTables { .. } => true,
+                    Fact::AlterTable { changes, .. } => changes.iter().any(|c| {
+                        matches!(
+                            c.kind,
+                            TableChange::RenameTo { .. }
+                                | TableChange::DropColumn { .. }
+                                | TableChange::RenameColumn { .. }
+                                | TableChange::AlterColumnType { .. }
+                                | TableChange::DropConstraint { .. }
+                        )
+                    }),
+                    _ => false,
+                })
+                .map(|(i, _)| i)
+                .collect()
+        })
+    }
+
+    /// Every statement of the file that destroys or renames something ([`destroys`]), in file order.
+    fn destructive(&self) -> &[(usize, usize, &'static str)] {
+        self.destructive.get_or_init(|| {
+            self.statements
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| Some((i, s.line, destroys(s, self.sql)?)))
+                .collect()
+        })
     }
 
     /// How `model` runs the file; the Prisma 7.4+ split is parsed once, and only when asked. A file

@@ -78,13 +78,15 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
     // out of the migration. Moved, they keep their order with the drop: index builds go to folders in
     // statement order, and what follows a build runs after all of them — and after the original, where
     // the drop would have stayed.
-    let unless_kept = (context.earlier.iter().enumerate())
-        .chain((context.later.iter().enumerate()).map(|(i, s)| (context.index + 1 + i, s)))
-        .filter(|(_, s)| touches(&s.fact, &table, index))
-        .map(|(i, s)| {
+    let unless_kept = context
+        .file
+        .touching(&table, index)
+        .into_iter()
+        .filter(|&i| i != context.index)
+        .map(|i| {
             let why = format!(
                 "the statement at line {} also uses {table} or the index, so the drop stays where it is",
-                s.line
+                context.file.statements[i].line
             );
             UnlessKept {
                 statement: Some(i),
@@ -107,17 +109,20 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
 /// The help of a drop left alone.
 pub const HELP: &str = "DROP INDEX CONCURRENTLY, alone in a migration of its own";
 
-fn touches(fact: &Fact, table: &QualifiedName, index: &QualifiedName) -> bool {
-    match fact {
-        Fact::AlterTable { table: t, .. } => t == table,
+/// What a statement uses that a drop of an index on a table depends on: the tables it uses, the
+/// index names it uses, or (`None`) anything (unknown effects: assume the worst).
+pub(super) fn uses(fact: &Fact) -> Option<(Vec<&QualifiedName>, Vec<&QualifiedName>)> {
+    Some(match fact {
+        Fact::AlterTable { table, .. } => (vec![table], vec![]),
         // Another index on the table does not need this one gone, unless it takes its name.
-        Fact::CreateIndex(created) => created.name.as_ref() == Some(index),
-        Fact::DropTables { tables } | Fact::Truncate { tables } => tables.contains(table),
-        Fact::RenameIndex { from, to } => from == index || to == index,
-        Fact::DropIndexes { .. } | Fact::Other | Fact::CreateEnum { .. } => false,
-        Fact::SetLockTimeout { .. } | Fact::Begin | Fact::Commit => false,
-        Fact::CreateTable { table: t, .. } | Fact::DataChange { table: t, .. } => t == table,
-        // Unknown effects: assume the worst.
-        Fact::Unanalysed { .. } | Fact::Maintenance(_) => true,
-    }
+        Fact::CreateIndex(created) => (vec![], created.name.iter().collect()),
+        Fact::DropTables { tables } | Fact::Truncate { tables } => {
+            (tables.iter().collect(), vec![])
+        }
+        Fact::RenameIndex { from, to } => (vec![], vec![from, to]),
+        Fact::DropIndexes { .. } | Fact::Other | Fact::CreateEnum { .. } => (vec![], vec![]),
+        Fact::SetLockTimeout { .. } | Fact::Begin | Fact::Commit => (vec![], vec![]),
+        Fact::CreateTable { table, .. } | Fact::DataChange { table, .. } => (vec![table], vec![]),
+        Fact::Unanalysed { .. } | Fact::Maintenance(_) => return None,
+    })
 }

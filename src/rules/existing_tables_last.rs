@@ -95,12 +95,10 @@ pub fn role(context: &StatementContext, own: &[Finding]) -> Role {
                 locks.push(table.clone());
             }
             // A new table has no rows, unless a statement the rule does not read filled it.
-            let filled = context.earlier.iter().any(|s| {
-                matches!(
-                    s.fact,
-                    Fact::Other | Fact::Unanalysed { .. } | Fact::DataChange { .. }
-                )
-            });
+            let filled = context
+                .file
+                .first_filler()
+                .is_some_and(|first| first < context.index);
             let mut can_fail = false;
             for change in changes {
                 match &change.kind {

@@ -228,8 +228,8 @@ fn looks_like_migrations_dir(path: &Path) -> Result<bool> {
 
 fn check_lock_file(dir: &Path) -> Result<()> {
     let path = dir.join("migration_lock.toml");
-    let text = match fs::read_to_string(&path) {
-        Ok(text) => text,
+    let text = match super::file::read_regular(&path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         // Prisma tolerates a missing lock file.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::io(path, e)),
@@ -297,7 +297,7 @@ fn read_folders(folders: &[(String, PathBuf)], dir: &Arc<Path>) -> Result<Vec<Mi
     let mut migrations = Vec::with_capacity(folders.len());
     for (name, folder) in folders {
         let sql_path = folder.join("migration.sql");
-        let bytes = match read_small_file(&sql_path) {
+        let bytes = match super::file::read_regular(&sql_path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::MissingMigrationSql {
@@ -324,43 +324,7 @@ fn read_folders(folders: &[(String, PathBuf)], dir: &Arc<Path>) -> Result<Vec<Mi
     Ok(migrations)
 }
 
-/// A file's text; invalid UTF-8 is an error naming the line and column.
+/// A file's text; invalid UTF-8 and NUL bytes are errors naming the line and column.
 pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String> {
-    String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
-        let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
-        Error::NotUtf8 {
-            path: path.to_path_buf(),
-            line: valid.matches('\n').count() + 1,
-            column: valid[line_start..].chars().count() + 1,
-            offset,
-        }
-    })
-}
-
-/// `fs::read` without its size and position queries: migration files are small, and on a long
-/// history two extra system calls per file show.
-fn read_small_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut file = fs::File::open(path)?;
-    let mut bytes = Vec::with_capacity(2048);
-    loop {
-        if bytes.len() == bytes.capacity() {
-            bytes.reserve(bytes.capacity());
-        }
-        let start = bytes.len();
-        bytes.resize(bytes.capacity(), 0);
-        match file.read(&mut bytes[start..]) {
-            Ok(0) => {
-                bytes.truncate(start);
-                break;
-            }
-            Ok(n) => bytes.truncate(start + n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => bytes.truncate(start),
-            Err(e) => return Err(e),
-        }
-    }
-    bytes.shrink_to_fit(); // the whole history stays in memory: no slack per file
-    Ok(bytes)
+    super::file::decode_sql(path, bytes)
 }

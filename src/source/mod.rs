@@ -1,6 +1,7 @@
 //! Reading migrations: discovery, lossless splitting, classification.
 pub mod classify;
 pub mod discover;
+pub mod file;
 pub mod lex;
 pub mod names;
 pub mod prisma_project;

@@ -6,7 +6,6 @@
 //! string literal counts (`path: "db/migrations"`). A value built at run time (`path.join(...)`,
 //! `env("X")`, a template with `${}`) is an error naming the file and line, asking for the directory.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -63,7 +62,7 @@ impl Found {
 pub fn configured(dir: &Path) -> Result<Option<(PathBuf, Found)>> {
     for name in CONFIG_FILES {
         let file = tidy(&dir.join(name));
-        let Ok(text) = fs::read_to_string(&file) else {
+        let Some(text) = super::file::read_optional_text(&file) else {
             continue;
         };
         let base = file.parent().unwrap_or(dir);
@@ -82,7 +81,7 @@ pub fn configured(dir: &Path) -> Result<Option<(PathBuf, Found)>> {
         break;
     }
     let file = tidy(&dir.join("package.json"));
-    let Ok(text) = fs::read_to_string(&file) else {
+    let Some(text) = super::file::read_optional_text(&file) else {
         return Ok(None);
     };
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Config {

@@ -2,7 +2,7 @@
 //! their own, and every later statement that needs one of them (by name, or a foreign key relying on a
 //! moved unique index), transitively.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::rules::{Action, Finding};
 use crate::source::classify::{Fact, Statement, TableChange};
@@ -181,8 +181,9 @@ pub(super) fn dependents(
     findings: &[Finding],
     builds: &[usize],
 ) -> BTreeMap<usize, BTreeSet<usize>> {
-    // Names of moved objects → the builds they need.
-    let mut names: Vec<(String, usize, BTreeSet<usize>)> = Vec::new(); // (name, defined at, needs)
+    // Names of moved objects → (defined at, the builds they need): looked up by each statement's words,
+    // so a file of many builds costs no more per statement than a short one.
+    let mut names: HashMap<String, Vec<(usize, BTreeSet<usize>)>> = HashMap::new();
     let mut unique_keys: Vec<(QualifiedName, BTreeSet<String>, usize)> = Vec::new();
     for finding in findings {
         let defined = match &finding.action {
@@ -204,7 +205,10 @@ pub(super) fn dependents(
             _ => None,
         };
         if let Some(name) = defined {
-            names.push((name, finding.statement, BTreeSet::from([finding.statement])));
+            names
+                .entry(name)
+                .or_default()
+                .push((finding.statement, BTreeSet::from([finding.statement])));
         }
         if let Action::BuildIndexConcurrently {
             index,
@@ -215,11 +219,10 @@ pub(super) fn dependents(
         } = &finding.action
         {
             if let Some(index) = index {
-                names.push((
-                    index.name.clone(),
-                    finding.statement,
-                    BTreeSet::from([finding.statement]),
-                ));
+                names
+                    .entry(index.name.clone())
+                    .or_default()
+                    .push((finding.statement, BTreeSet::from([finding.statement])));
             }
             if *unique {
                 let columns = key_columns.iter().flatten().cloned().collect();
@@ -229,8 +232,9 @@ pub(super) fn dependents(
     }
     let mut dependents: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     let first = builds.iter().min().copied().unwrap_or(usize::MAX);
+    let is_build: HashSet<usize> = builds.iter().copied().collect();
     for (i, statement) in statements.iter().enumerate().skip(first.saturating_add(1)) {
-        if builds.contains(&i) {
+        if is_build.contains(&i) {
             continue;
         }
         let piece = &split.pieces[statement.piece];
@@ -238,10 +242,12 @@ pub(super) fn dependents(
             .significant_tokens(text, piece)
             .filter_map(|t| t.ident())
             .collect();
-        let mut needs: BTreeSet<usize> = names
+        let mut needs: BTreeSet<usize> = words
             .iter()
-            .filter(|(name, at, _)| *at < i && words.contains(name))
-            .flat_map(|(_, _, needs)| needs.iter().copied())
+            .filter_map(|word| names.get(word))
+            .flatten()
+            .filter(|(at, _)| *at < i)
+            .flat_map(|(_, needs)| needs.iter().copied())
             .collect();
         // `INSERT .. ON CONFLICT` on a table needs its unique index to exist.
         if words.contains("conflict") {
@@ -267,7 +273,7 @@ pub(super) fn dependents(
             continue;
         }
         for defined in defined_names(&statement.fact) {
-            names.push((defined, i, needs.clone()));
+            names.entry(defined).or_default().push((i, needs.clone()));
         }
         dependents.insert(i, needs);
     }
