@@ -210,6 +210,9 @@ pub fn parse(text: &str) -> std::result::Result<Config, String> {
             ));
         }
     }
+    if let Some(url) = &config.scratch_url {
+        crate::secret::remember(url);
+    }
     if let Some(url) = &config.scratch_url
         && !url.starts_with("postgres://")
         && !url.starts_with("postgresql://")

@@ -20,6 +20,7 @@ pub mod progress;
 pub mod report;
 pub mod rewrite;
 pub mod rules;
+pub mod secret;
 pub mod source;
 pub mod status;
 

@@ -5,9 +5,11 @@ use clap::Parser;
 use migrate_safe::cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    // Every password given (argument or environment) is kept out of what is printed.
+    migrate_safe::secret::remember_from_environment(std::env::args().skip(1));
     let cli = Cli::parse();
     // Reports can be long (a whole history): one buffered writer, not a write per line.
-    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut out = migrate_safe::secret::ScrubWriter::new(BufWriter::new(std::io::stdout().lock()));
     let result = match cli.command {
         Command::Rewrite(args) => migrate_safe::rewrite::run(&args, &mut out),
         Command::Check(args) => migrate_safe::check::run(&args, &mut out),
@@ -23,7 +25,10 @@ fn main() -> ExitCode {
     match result {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!(
+                "error: {}",
+                migrate_safe::secret::scrub(&format!("{error:#}"))
+            );
             ExitCode::from(2)
         }
     }

@@ -484,3 +484,160 @@ fn a_database_prisma_never_deployed_to_is_named_as_such() {
         stdout(&status)
     );
 }
+
+/// A password in any form libpq accepts never reaches the output: every form × every command that
+/// takes a database × text and JSON, stdout and stderr, raw and percent-decoded. (It was printed in
+/// the `Database:` header, JSON's `"database"`, "the server at ..." and errors: 14 of 14 runs.)
+#[test]
+fn passwords_are_never_printed_in_any_form_command_or_format() {
+    let Some(server) = server_url() else { return };
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    copy_tree(
+        &project_root().join("migrations-fixtures/saas-baseline/migrations"),
+        &dir,
+    );
+    // Prisma's bookkeeping in the database, so that every command gets past its first query.
+    let first = run(&[
+        "deploy",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &database.url,
+    ]);
+    assert!(
+        matches!(first.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&first)
+    );
+    // Trust authentication: any password connects, so each form is seen on the paths that succeed.
+    let (raw, decoded) = ("Pw-7f3k%21x%409Q", "Pw-7f3k!x@9Q");
+    let rest = database.url.split_once("://").unwrap().1; // postgres@127.0.0.1:5432/<db>
+    let (user, host_db) = rest.split_once('@').unwrap();
+    type Env = Vec<(&'static str, String)>;
+    let forms: Vec<(&str, String, Env)> = vec![
+        (
+            "user info",
+            format!("postgresql://{user}:{raw}@{host_db}"),
+            vec![],
+        ),
+        (
+            "?password=",
+            format!("{}?password={raw}", database.url),
+            vec![],
+        ),
+        (
+            "&password=",
+            format!("{}?sslmode=disable&password={raw}", database.url),
+            vec![],
+        ),
+        (
+            "?sslpassword=",
+            format!("{}?sslpassword={raw}", database.url),
+            vec![],
+        ),
+        (
+            "key=value",
+            format!("host=127.0.0.1 user={user} password='{decoded}' dbname=x"),
+            vec![],
+        ),
+        (
+            "key=value unquoted",
+            format!("host=127.0.0.1 password={raw}"),
+            vec![],
+        ),
+        (
+            "PGPASSWORD",
+            database.url.clone(),
+            vec![("PGPASSWORD", decoded.to_string())],
+        ),
+        (
+            "DATABASE_URL",
+            String::new(),
+            vec![("DATABASE_URL", format!("{}?password={raw}", database.url))],
+        ),
+        (
+            "server down",
+            format!("postgresql://{user}:{raw}@127.0.0.1:1/db"),
+            vec![],
+        ),
+    ];
+    let d = dir.to_str().unwrap();
+    let mut runs = 0;
+    for (form, url, env) in &forms {
+        let with_url = |flag: &'static str| -> Vec<String> {
+            if url.is_empty() {
+                vec![]
+            } else {
+                vec![flag.to_string(), url.clone()]
+            }
+        };
+        let mut commands: Vec<Vec<String>> = Vec::new();
+        for format in ["text", "json"] {
+            let f = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            let mut status = f(&["status", d, "--format", format]);
+            status.extend(with_url("--database-url"));
+            commands.push(status);
+            let mut deploy = f(&["deploy", d, "--dry-run", "--format", format]);
+            deploy.extend(with_url("--database-url"));
+            commands.push(deploy);
+            let mut lint = f(&["lint", d, "--format", format]);
+            lint.extend(with_url("--database-url"));
+            commands.push(lint);
+            if !url.is_empty() {
+                let mut check = f(&["check", d, "--format", format]);
+                check.extend(with_url("--scratch-url"));
+                commands.push(check);
+            }
+        }
+        let mut baseline = vec![
+            "baseline".to_string(),
+            d.to_string(),
+            "--dry-run".to_string(),
+        ];
+        baseline.extend(with_url("--database-url"));
+        commands.push(baseline);
+        let mut rewrite = vec![
+            "rewrite".to_string(),
+            d.to_string(),
+            "--dry-run".to_string(),
+        ];
+        rewrite.extend(with_url("--database-url"));
+        commands.push(rewrite);
+        for args in commands {
+            let mut command = binary();
+            command.args(&args).env_remove("DATABASE_URL");
+            for (key, value) in env {
+                command.env(key, value);
+            }
+            let output = command.output().unwrap();
+            let all = format!("{}{}", stdout(&output), stderr(&output));
+            assert!(!all.contains("panicked"), "{form}: {args:?}: {all}");
+            for secret in [raw, decoded] {
+                assert!(
+                    !all.contains(secret),
+                    "{form}: {args:?} printed the password {secret:?}:\n{all}"
+                );
+            }
+            runs += 1;
+        }
+    }
+    assert!(runs >= 9 * 8, "{runs} runs");
+    // `scratch-url` in migrate-safe.toml (found above the migrations directory).
+    fs::write(
+        temp.path().join("migrate-safe.toml"),
+        format!("scratch-url = \"postgresql://{user}:{raw}@127.0.0.1:1/postgres\"\n"),
+    )
+    .unwrap();
+    for format in ["text", "json"] {
+        let output = run(&["check", d, "--format", format]);
+        let all = format!("{}{}", stdout(&output), stderr(&output));
+        assert_eq!(output.status.code(), Some(2), "{all}");
+        for secret in [raw, decoded] {
+            assert!(
+                !all.contains(secret),
+                "scratch-url in migrate-safe.toml printed {secret:?}:\n{all}"
+            );
+        }
+    }
+}

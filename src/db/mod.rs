@@ -51,18 +51,9 @@ pub fn describe(error: &postgres::Error) -> String {
     }
 }
 
-/// A URL with its password replaced, for messages.
+/// A connection string with every password replaced, for messages (see [`crate::secret`]).
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else {
-        return url.to_string();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
-    }
+    crate::secret::redact(url)
 }
 
 /// Connect with TLS as libpq would (`sslmode`, `sslrootcert`, `PGSSLMODE`, `PGSSLROOTCERT`: see

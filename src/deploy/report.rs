@@ -21,7 +21,7 @@ impl Sink<'_> {
             return;
         }
         if self.json {
-            eprintln!("{line}");
+            eprintln!("{}", crate::secret::scrub(&line));
         } else {
             let _ = writeln!(self.out, "{line}");
             let _ = self.out.flush();

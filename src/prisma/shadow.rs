@@ -30,6 +30,14 @@ pub struct ShadowUrl {
 /// The shadow database URL of the project around `migrations_dir`, and notes on what was found but
 /// not used.
 pub fn find(migrations_dir: &Path) -> (Option<ShadowUrl>, Vec<String>) {
+    let found = find_in_project(migrations_dir);
+    if let Some(shadow) = &found.0 {
+        crate::secret::remember(&shadow.url);
+    }
+    found
+}
+
+fn find_in_project(migrations_dir: &Path) -> (Option<ShadowUrl>, Vec<String>) {
     let mut notes = Vec::new();
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let schema_dir = migrations_dir
