@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod deploy;
 pub mod error;
+pub mod escape;
 pub mod fix;
 pub mod lint;
 pub mod model;

@@ -354,8 +354,9 @@ pub(crate) fn pending_targets(
             }
             Some(State::Failed) => {
                 return Err(Error::Usage(format!(
-                    "{name} failed in {} and is not resolved: run `prisma migrate resolve --rolled-back {name}` first (see `migrate-safe status`)",
-                    crate::db::redact(url)
+                    "{name} failed in {} and is not resolved: run `prisma migrate resolve --rolled-back {}` first (see `migrate-safe status`)",
+                    crate::db::redact(url),
+                    crate::escape::shell(name)
                 )));
             }
             _ => {}

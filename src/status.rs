@@ -137,7 +137,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
             // The recovery names the failed migration when there is one to name.
             if let [name] = failed.as_slice() {
                 for step in &mut hazard.recovery {
-                    *step = step.replace("<the failed migration>", &format!("\"{name}\""));
+                    *step = step.replace("<the failed migration>", &crate::escape::shell(name));
                 }
             }
             hazard
@@ -263,8 +263,8 @@ fn write_text(report: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
                     .map_or("the file is not in this directory", String::as_str);
                 writeln!(
                     out,
-                    "      Prisma refuses to deploy until it is resolved (P3009). {left} (a CONCURRENTLY index may be left INVALID, see below). Fix the cause, then:\n      prisma migrate resolve --rolled-back \"{}\" && prisma migrate deploy",
-                    migration.migration
+                    "      Prisma refuses to deploy until it is resolved (P3009). {left} (a CONCURRENTLY index may be left INVALID, see below). Fix the cause, then:\n      prisma migrate resolve --rolled-back {} && prisma migrate deploy",
+                    crate::escape::shell(&migration.migration)
                 )?;
             }
             State::Modified => writeln!(
@@ -285,7 +285,7 @@ fn write_text(report: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
             out,
             "Pending migrations that still block writes: {}. Run `migrate-safe rewrite {} --database-url ...` before deploying.",
             report.needs_rewrite.join(", "),
-            report.directory
+            crate::escape::shell(&report.directory)
         )?;
     }
     let count = |state: State| {

@@ -641,3 +641,63 @@ fn passwords_are_never_printed_in_any_form_command_or_format() {
         }
     }
 }
+
+/// A folder named with shell metacharacters: the `prisma migrate resolve` that status and deploy
+/// suggest, pasted into a shell, passes the name as one argument and runs nothing of it.
+#[test]
+fn suggested_commands_quote_folder_names_for_the_shell() {
+    let Some(server) = server_url() else { return };
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("migration_lock.toml"),
+        "provider = \"postgresql\"\n",
+    )
+    .unwrap();
+    let name = "20240401000000_x $(touch PWNED) ;touch PWNED2; it's \"q\"";
+    write(&dir, "1_init", "CREATE TABLE \"T\" (\"id\" INT);\n");
+    write(
+        &dir,
+        name,
+        "ALTER TABLE \"T\" ADD COLUMN \"c\" INT;\nSELECT 1/0;\n",
+    );
+    let deploy = run(&[
+        "deploy",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &database.url,
+    ]);
+    assert_eq!(deploy.status.code(), Some(1), "{}", stderr(&deploy));
+    let status = run(&[
+        "status",
+        dir.to_str().unwrap(),
+        "--database-url",
+        &database.url,
+    ]);
+    let said = format!("{}\n{}", stdout(&deploy), stdout(&status));
+    let commands: Vec<&str> = said
+        .lines()
+        .filter_map(|l| l.find("prisma migrate resolve").map(|at| &l[at..]))
+        .map(|l| l.split('`').next().unwrap().split(", then").next().unwrap())
+        .collect();
+    assert!(commands.len() >= 2, "{said}");
+    let sandbox = tempfile::tempdir().unwrap();
+    for command in commands {
+        // `prisma` stands in as a function printing its arguments one per line.
+        let pasted = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("prisma() {{ printf '%s\\n' \"$@\"; }}; {command}"))
+            .current_dir(sandbox.path())
+            .output()
+            .unwrap();
+        let args = String::from_utf8_lossy(&pasted.stdout).into_owned();
+        assert!(args.lines().any(|a| a == name), "{command}: {args}");
+        assert_eq!(
+            fs::read_dir(sandbox.path()).unwrap().count(),
+            0,
+            "{command} ran something"
+        );
+    }
+}

@@ -348,7 +348,8 @@ pub fn explain(hazard: Hazard) -> HazardReport {
                 kind: "not-valid-constraint",
                 object: format!("{table_name}.{}", crate::source::names::quote(&constraint)),
                 problem: format!(
-                    "constraint \"{constraint}\" on {table_name} is NOT VALID: new rows are checked, existing rows never were"
+                    "constraint {} on {table_name} is NOT VALID: new rows are checked, existing rows never were",
+                    crate::source::names::quote(&constraint)
                 ),
                 recovery: vec![format!(
                     "ALTER TABLE {table_name} VALIDATE CONSTRAINT {};  (if it fails, fix the violating rows first)",

@@ -107,7 +107,7 @@ fn write_one(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
                 writeln!(
                     out,
                     "  Left applied (each statement committed on its own; undo them before `prisma migrate resolve --rolled-back {}` and a retry):",
-                    failure.migration
+                    crate::escape::shell(&failure.migration)
                 )?;
                 for at in &failure.left_applied {
                     writeln!(out, "    {}:{}: {}", failure.file, at.line, at.excerpt)?;

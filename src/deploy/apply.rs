@@ -202,7 +202,8 @@ pub fn in_transaction(
             ))
         )];
         recovery.push(format!(
-            "or with Prisma: `prisma migrate resolve --rolled-back \"{name}\"`, then `prisma migrate deploy`"
+            "or with Prisma: `prisma migrate resolve --rolled-back {}`, then `prisma migrate deploy`",
+            crate::escape::shell(name)
         ));
         if !recorded {
             recovery.insert(
@@ -396,7 +397,8 @@ pub fn alone(
             "fix the cause ({message}), then run `migrate-safe deploy` again: it marks {name} rolled back and runs it again"
         )];
         recovery.push(format!(
-            "or with Prisma: `prisma migrate resolve --rolled-back \"{name}\"`, then `prisma migrate deploy`"
+            "or with Prisma: `prisma migrate resolve --rolled-back {}`, then `prisma migrate deploy`",
+            crate::escape::shell(name)
         ));
         return Ok(MigrationRun {
             migration: name.clone(),

@@ -112,10 +112,12 @@ pub fn failed(
                                     .unwrap_or("none")
                             ),
                             format!(
-                                "if nothing of it is applied (or you reverted it): `prisma migrate resolve --rolled-back \"{name}\"`, then deploy again"
+                                "if nothing of it is applied (or you reverted it): `prisma migrate resolve --rolled-back {}`, then deploy again",
+                                crate::escape::shell(name)
                             ),
                             format!(
-                                "if you completed it by hand: `prisma migrate resolve --applied \"{name}\"`"
+                                "if you completed it by hand: `prisma migrate resolve --applied {}`",
+                                crate::escape::shell(name)
                             ),
                         ],
                     });

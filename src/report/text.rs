@@ -216,7 +216,7 @@ fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         Mode::Check => writeln!(
             out,
             "Check failed: {migrations} need a rewrite ({folders}). Run `migrate-safe rewrite {}` to fix.",
-            report.dir.path.display()
+            crate::escape::shell(&report.dir.path.display().to_string())
         ),
     }
 }

@@ -44,10 +44,13 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
             .filter_map(|change| {
                 let message = match &change.kind {
                     TableChange::DropColumn { column } => format!(
-                        "DROP COLUMN \"{column}\" on {table}: the running application version still reads and writes it"
+                        "DROP COLUMN {} on {table}: the running application version still reads and writes it",
+                        crate::source::names::quote(column)
                     ),
                     TableChange::RenameColumn { from, to } => format!(
-                        "RENAME COLUMN \"{from}\" TO \"{to}\" on {table}: the running application version still uses the old name"
+                        "RENAME COLUMN {} TO {} on {table}: the running application version still uses the old name",
+                        crate::source::names::quote(from),
+                        crate::source::names::quote(to)
                     ),
                     TableChange::RenameTo { table: renamed } => format!(
                         "RENAME {table} TO {renamed}: the running application version still uses the old name"

@@ -60,7 +60,8 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                     .finding(
                         &RULE,
                         format!(
-                            "CHECK \"{constraint}\" scans {existing} under ACCESS EXCLUSIVE: add it NOT VALID, VALIDATE it later"
+                            "CHECK {} scans {existing} under ACCESS EXCLUSIVE: add it NOT VALID, VALIDATE it later",
+                            crate::source::names::quote(constraint)
                         ),
                         Action::SplitCheck {
                             table: table.clone(),

@@ -42,18 +42,19 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                 return None; // enum-recreation says it better
             }
             let old = context.model.column_type(table, column);
+            let column_q = crate::source::names::quote(column);
             let message = match (old, *using) {
                 (_, true) => format!(
-                    "\"{column}\" TYPE {data_type} USING ... rewrites {} under ACCESS EXCLUSIVE",
+                    "{column_q} TYPE {data_type} USING ... rewrites {} under ACCESS EXCLUSIVE",
                     context.describe_existing(table)
                 ),
                 (Some(old), false) if !rewrites(old, data_type) => return None,
                 (Some(old), false) => format!(
-                    "\"{column}\" {old} -> {data_type} is not binary-coercible: it rewrites {} under ACCESS EXCLUSIVE",
+                    "{column_q} {old} -> {data_type} is not binary-coercible: it rewrites {} under ACCESS EXCLUSIVE",
                     context.describe_existing(table)
                 ),
                 (None, false) => format!(
-                    "\"{column}\" TYPE {data_type}: its current type is unknown to migrate-safe, so this may rewrite {} under ACCESS EXCLUSIVE",
+                    "{column_q} TYPE {data_type}: its current type is unknown to migrate-safe, so this may rewrite {} under ACCESS EXCLUSIVE",
                     context.describe_existing(table)
                 ),
             };

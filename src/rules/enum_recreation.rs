@@ -50,7 +50,8 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                     .finding(
                         &RULE,
                         format!(
-                            "\"{column}\" moves to the recreated enum {data_type}: this rewrites {} under ACCESS EXCLUSIVE",
+                            "{} moves to the recreated enum {data_type}: this rewrites {} under ACCESS EXCLUSIVE",
+                            crate::source::names::quote(column),
                             context.describe_existing(table)
                         ),
                         Action::LeaveAlone,

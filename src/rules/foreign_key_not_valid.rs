@@ -35,7 +35,7 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
             continue;
         }
         let label = match &fk.name {
-            Some(name) => format!("FOREIGN KEY \"{name}\""),
+            Some(name) => format!("FOREIGN KEY {}", crate::source::names::quote(name)),
             None => "unnamed FOREIGN KEY".to_string(),
         };
         let new_table = context.is_new_table(table);

@@ -33,7 +33,8 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                 return None;
             };
             let message = format!(
-                "SET NOT NULL on \"{column}\" scans {} under ACCESS EXCLUSIVE",
+                "SET NOT NULL on {} scans {} under ACCESS EXCLUSIVE",
+                crate::source::names::quote(column),
                 context.describe_existing(table)
             );
             let constraint = constraint_name(&table.name, column);

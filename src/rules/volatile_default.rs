@@ -37,8 +37,8 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                     .finding(
                         &RULE,
                         format!(
-                            "ADD COLUMN \"{}\" rewrites {} under ACCESS EXCLUSIVE: {why}",
-                            column.column,
+                            "ADD COLUMN {} rewrites {} under ACCESS EXCLUSIVE: {why}",
+                            crate::source::names::quote(&column.column),
                             context.describe_existing(table)
                         ),
                         Action::LeaveAlone,

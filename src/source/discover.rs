@@ -56,7 +56,9 @@ impl Migration {
         if self.origin != Origin::Generated {
             return None;
         }
-        let quoted = self.sql.strip_prefix(GENERATED_MARKER)?.strip_prefix('"')?;
+        let header = self.sql.strip_prefix(GENERATED_MARKER)?;
+        let header = crate::escape::unescape_comment(header.lines().next().unwrap_or(""));
+        let quoted = header.strip_prefix('"')?;
         // The name ends at the first lone `"` (`""` is a quote inside it).
         let mut name = String::new();
         let mut chars = quoted.chars().peekable();
@@ -67,7 +69,6 @@ impl Migration {
                     name.push('"');
                 }
                 '"' => return Some(name),
-                '\n' => return None,
                 c => name.push(c),
             }
         }

@@ -214,9 +214,10 @@ pub fn plan_migration(
         .zip(purposes)
         .map(|(((_, body), name), purpose)| NewMigration {
             name: name.clone(),
+            // The header is a line comment: an identifier with a line break must not end it.
             sql: format!(
-                "{GENERATED_MARKER}{}: {purpose}{eol}{body}",
-                quote(&migration.name)
+                "{GENERATED_MARKER}{}{eol}{body}",
+                crate::escape::comment(&format!("{}: {purpose}", quote(&migration.name)))
             ),
         })
         .collect();

@@ -66,7 +66,8 @@ pub(super) fn split_moved_foreign_keys(
                 column: statements[dependent].column,
                 help: None,
                 message: format!(
-                    "FOREIGN KEY \"{name}\" on {table} must follow an index into a later migration, where {table} already exists: add it NOT VALID, VALIDATE it later"
+                    "FOREIGN KEY {} on {table} must follow an index into a later migration, where {table} already exists: add it NOT VALID, VALIDATE it later",
+                    crate::source::names::quote(name)
                 ),
                 action: Action::SplitForeignKey {
                     table: table.clone(),
