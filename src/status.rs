@@ -12,6 +12,7 @@ use crate::cli::{Format, StatusArgs};
 use crate::db::catalog::hazards;
 use crate::db::{connect, redact};
 use crate::error::{Error, Result};
+use crate::prisma::failed::{Diagnosis, diagnose};
 use crate::prisma::history::{MigrationStatus, State, read_history};
 use crate::prisma::{ApplyModel, FileRun};
 use crate::rules::RuleOptions;
@@ -35,6 +36,18 @@ pub struct StatusReport {
     pub prisma: crate::prisma::PrismaTarget,
     /// For each failed migration, what its failure left behind under that Prisma's apply model.
     pub failure_left: std::collections::BTreeMap<String, String>,
+    /// For each failed migration, what the database shows it left (the reading `deploy` acts on),
+    /// what `migrate-safe deploy` would do about it, and the same by hand with Prisma's CLI.
+    pub failed: std::collections::BTreeMap<String, FailedMigration>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FailedMigration {
+    pub diagnosis: Diagnosis,
+    /// What `migrate-safe deploy` does about it (`None`: it stops and asks a person).
+    pub deploy_would: Option<String>,
+    /// The same outcome with Prisma's CLI.
+    pub with_prisma: Vec<String>,
 }
 
 /// The URL of the database to read: `--database-url`, else Prisma's own `DATABASE_URL`.
@@ -71,20 +84,35 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
         apply_models: prisma.models.clone(),
         ..config.rule_options()
     };
+    // Read the way deploy reads it: what status says deploy would do is what deploy does.
+    let mut failed_report = std::collections::BTreeMap::new();
+    for m in migrations.iter().filter(|m| m.state == State::Failed) {
+        let Some(migration) = dir.get(&m.migration) else {
+            continue;
+        };
+        let diagnosis = diagnose(&mut client, migration, m.logs.as_deref())
+            .map_err(|e| Error::Database(crate::db::describe(&e)))?;
+        failed_report.insert(
+            m.migration.clone(),
+            FailedMigration {
+                deploy_would: diagnosis.deploy_action(),
+                with_prisma: diagnosis.prisma_steps(&m.migration),
+                diagnosis,
+            },
+        );
+    }
     let failure_left = migrations
         .iter()
         .filter(|m| m.state == State::Failed)
         .filter_map(|m| {
             let sql = &dir.get(&m.migration)?.sql;
-            // A failure `migrate-safe deploy` recorded says itself that nothing of it is applied.
-            let left = if m
-                .logs
-                .as_deref()
-                .is_some_and(|l| l.contains(crate::deploy::apply::NOTHING_APPLIED))
-            {
-                "migrate-safe deploy ran it in one transaction of its own and rolled it back (or dropped the INVALID index its build left): nothing of it is applied; fix the cause and run `migrate-safe deploy` again, which resolves the row itself".to_string()
-            } else {
-                failure_left(sql, &prisma.models)
+            let left = match failed_report.get(&m.migration).map(|f| &f.diagnosis) {
+                Some(Diagnosis::RolledBackByDeploy) => "migrate-safe deploy ran it in one transaction of its own and rolled it back (or dropped the INVALID index its build left): nothing of it is applied".to_string(),
+                Some(Diagnosis::NoIndex { index }) => format!("its concurrent build left no index {index}: nothing of it is applied"),
+                Some(Diagnosis::InvalidIndex { index }) => format!("its concurrent build left {index} INVALID (not used by queries, but it slows every write): drop it and nothing of it is applied"),
+                Some(Diagnosis::BuiltIndex { index }) => format!("its concurrent build finished: {index} is built and valid, only Prisma's row was never finished (the run was stopped after the build)"),
+                Some(Diagnosis::StillBuilding { index, pid }) => format!("its concurrent build of {index} is still running in session {pid} (the session of a run that was stopped)"),
+                _ => failure_left(sql, &prisma.models),
             };
             Some((m.migration.clone(), left))
         })
@@ -157,6 +185,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
         has_prisma_migrations: deployed,
         prisma,
         failure_left,
+        failed: failed_report,
     };
     let written = match args.format {
         Format::Json => serde_json::to_writer_pretty(&mut *out, &report)
@@ -245,6 +274,7 @@ fn write_text(report: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
         writeln!(out)?;
         match migration.state {
             State::Failed => {
+                let failed = report.failed.get(&migration.migration);
                 match migration.logs.as_deref().filter(|l| !l.trim().is_empty()) {
                     Some(logs) => {
                         writeln!(out, "      logs:")?;
@@ -252,20 +282,45 @@ fn write_text(report: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
                             writeln!(out, "        {}", line.trim_end())?;
                         }
                     }
+                    None if failed.is_some_and(|f| f.diagnosis != Diagnosis::Unknown) => writeln!(
+                        out,
+                        "      logs: none recorded (the run was stopped before it could record how the statement ended)"
+                    )?,
                     None => writeln!(
                         out,
-                        "      logs: none recorded (a failure inside the file's own BEGIN block: Prisma's bookkeeping then fails too)"
+                        "      logs: none recorded (the run was stopped before it could record the outcome, or a failure inside the file's own BEGIN block made Prisma's bookkeeping fail too)"
                     )?,
                 }
                 let left = report
                     .failure_left
                     .get(&migration.migration)
                     .map_or("the file is not in this directory", String::as_str);
-                writeln!(
-                    out,
-                    "      Prisma refuses to deploy until it is resolved (P3009). {left} (a CONCURRENTLY index may be left INVALID, see below). Fix the cause, then:\n      prisma migrate resolve --rolled-back {} && prisma migrate deploy",
-                    crate::escape::shell(&migration.migration)
-                )?;
+                match failed {
+                    Some(failed) if failed.deploy_would.is_some() => {
+                        writeln!(
+                            out,
+                            "      Prisma refuses to deploy until it is resolved (P3009). What the database shows: {left}.\n      `migrate-safe deploy` resolves it itself: {}.\n      With Prisma instead:",
+                            failed.deploy_would.as_deref().unwrap_or_default()
+                        )?;
+                        for step in &failed.with_prisma {
+                            writeln!(out, "        {step}")?;
+                        }
+                    }
+                    _ => {
+                        let invalid_below =
+                            report.hazards.iter().any(|h| h.kind == "invalid-index");
+                        writeln!(
+                            out,
+                            "      Prisma refuses to deploy until it is resolved (P3009). {left}{}. Fix the cause, then:\n      prisma migrate resolve --rolled-back {} && prisma migrate deploy",
+                            if invalid_below {
+                                " (an INVALID index is left, see below)"
+                            } else {
+                                ""
+                            },
+                            crate::escape::shell(&migration.migration)
+                        )?;
+                    }
+                }
             }
             State::Modified => writeln!(
                 out,

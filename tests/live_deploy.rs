@@ -637,12 +637,12 @@ fn a_failure_deploy_cannot_prove_harmless_stops_the_run_with_prismas_steps() {
         .collect();
     assert!(
         next.iter()
-            .any(|s| s.contains("prisma migrate resolve --rolled-back \"2_failed\"")),
+            .any(|s| s.contains("prisma migrate resolve --rolled-back 2_failed")),
         "{next:?}"
     );
     assert!(
         next.iter()
-            .any(|s| s.contains("prisma migrate resolve --applied \"2_failed\"")),
+            .any(|s| s.contains("prisma migrate resolve --applied 2_failed")),
         "{next:?}"
     );
     assert_eq!(
@@ -739,10 +739,57 @@ fn killed_mid_migration_leaves_nothing_half_applied_and_the_rerun_recovers() {
     waiting_deploy(&database.url);
     child.kill().unwrap();
     let _ = child.wait();
+    // While the orphaned build waits for the writer, status says so and points at no command.
+    let status_json = |dir: &Path| -> Value {
+        let output = binary()
+            .args([
+                "status",
+                dir.to_str().unwrap(),
+                "--database-url",
+                &database.url,
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        serde_json::from_str(&stdout(&output)).unwrap()
+    };
+    let building = status_json(&build);
+    assert_eq!(
+        building["failed"]["3_index"]["diagnosis"]["left"], "still_building",
+        "{building}"
+    );
     writer.join().unwrap();
     wait_until("the orphaned build to end", Duration::from_secs(20), || {
         one(&database.url, "SELECT count(*)::text FROM pg_stat_progress_create_index WHERE datname = current_database()").as_deref() == Some("0")
     });
+    // Status reads the killed build the way deploy does: built and valid, so `resolve --applied`
+    // (a `--rolled-back` would build again and fail: the index exists), never "rolled back as one
+    // transaction".
+    let status = status_json(&build);
+    let failed = &status["failed"]["3_index"];
+    assert_eq!(failed["diagnosis"]["left"], "built_index", "{status}");
+    assert_eq!(
+        failed["with_prisma"][0], "prisma migrate resolve --applied 3_index",
+        "{status}"
+    );
+    let text = stdout(&run(&[
+        "status",
+        build.to_str().unwrap(),
+        "--database-url",
+        &database.url,
+    ]));
+    assert!(
+        text.contains("prisma migrate resolve --applied 3_index"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`migrate-safe deploy` resolves it itself"),
+        "{text}"
+    );
+    assert!(!text.contains("rolled the file back"), "{text}");
+    assert!(!text.contains("--rolled-back"), "{text}");
+    assert!(!text.contains("BEGIN block"), "{text}");
     let unfinished = rows(&database.url);
     assert_eq!(
         (
@@ -759,6 +806,10 @@ fn killed_mid_migration_leaves_nothing_half_applied_and_the_rerun_recovers() {
         json["recovered"][0]["pending_again"], false,
         "{}",
         json["recovered"]
+    );
+    assert_eq!(
+        json["recovered"][0]["action"], failed["deploy_would"],
+        "status said what deploy did"
     );
     assert_eq!(json["outcome"], "nothing_pending");
     assert!(rows(&database.url).last().unwrap().1);

@@ -141,7 +141,7 @@ fn status_reports_every_state_and_hazard_with_recovery() {
     // One migration failed: the recovery names it instead of a placeholder.
     let resolve = json["hazards"][0]["recovery"][2].as_str().unwrap();
     assert!(
-        resolve.starts_with("prisma migrate resolve --rolled-back \"3_failed\""),
+        resolve.starts_with("prisma migrate resolve --rolled-back 3_failed"),
         "{resolve}"
     );
     assert!(
@@ -158,7 +158,7 @@ fn status_reports_every_state_and_hazard_with_recovery() {
         &database.url,
     ]));
     assert!(
-        text.contains("prisma migrate resolve --rolled-back \"3_failed\""),
+        text.contains("prisma migrate resolve --rolled-back 3_failed"),
         "{text}"
     );
     assert!(

@@ -18,10 +18,7 @@ use crate::prisma::apply::{
 };
 use crate::source::names::QualifiedName;
 
-/// Ends `logs` of a failed row when deploy knows nothing of the migration is applied (its transaction
-/// rolled back; the INVALID index of a failed build dropped): a later `deploy` may then mark it rolled
-/// back and run it again.
-pub const NOTHING_APPLIED: &str = "migrate-safe deploy: nothing of the migration is applied.";
+pub use crate::prisma::failed::{NOTHING_APPLIED, invalid_index};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AttemptReport {
@@ -254,19 +251,6 @@ fn attempt_line(migration: &str, report: &AttemptReport, settings: &Settings) ->
         )),
     }
     line
-}
-
-/// Whether index `name` exists and is INVALID.
-pub fn invalid_index(
-    client: &mut Client,
-    name: &QualifiedName,
-) -> Result<Option<bool>, postgres::Error> {
-    Ok(client
-        .query_opt(
-            "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)",
-            &[&name.to_string()],
-        )?
-        .map(|row| row.get(0)))
 }
 
 /// Run a statement that must be alone (outside any transaction), with Prisma's bookkeeping.

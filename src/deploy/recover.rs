@@ -1,16 +1,12 @@
 //! Failed migrations (Prisma's P3009) that deploy can resolve without a person, because it can prove
-//! that nothing of them stays applied — or that all of it does:
-//! - a failure deploy recorded itself after rolling its transaction back (its `logs` say so);
-//! - a lone `CREATE INDEX CONCURRENTLY`: its index is absent (nothing applied), INVALID (dropped
-//!   concurrently, then nothing applied) or valid (the build finished before the row was: applied).
-//!
-//! Any other failed migration stops the run with the steps to resolve it, as Prisma does.
+//! that nothing of them stays applied — or that all of it does: the reading is
+//! [`crate::prisma::failed::diagnose`], the one `status` shows. Any other failed migration stops the
+//! run with the steps to resolve it, as Prisma does.
 
 use postgres::Client;
 use serde::Serialize;
 
-use super::apply::{NOTHING_APPLIED, invalid_index};
-use super::plan::{Shape, plan};
+use crate::prisma::failed::{Diagnosis, diagnose};
 use crate::prisma::history::{MigrationStatus, State};
 use crate::source::discover::MigrationsDir;
 
@@ -37,11 +33,6 @@ impl From<postgres::Error> for Stop {
     }
 }
 
-enum Verdict {
-    RolledBack(String),
-    Applied(String),
-}
-
 pub fn failed(
     client: &mut Client,
     dir: &MigrationsDir,
@@ -61,80 +52,51 @@ pub fn failed(
         )?;
         let Some(row) = row else { continue };
         let (id, logs): (String, Option<String>) = (row.get(0), row.get(1));
-        let verdict = if logs.as_deref().is_some_and(|l| l.contains(NOTHING_APPLIED)) {
-            Verdict::RolledBack(
-                "deploy rolled it back itself (its logs say so): marked rolled back, to run again"
-                    .into(),
-            )
-        } else {
-            match plan(migration).map(|p| p.shape) {
-                Ok(Shape::Alone {
-                    builds_index: Some(index),
-                    ..
-                }) if let Some(pid) = still_building(client, &index)? => {
-                    return Err(Stop::Unresolved {
-                        migration: name.clone(),
-                        steps: vec![format!(
-                            "session {pid} is still building {index} (the session of a deploy that was killed goes on until the build ends): wait for it (pg_stat_progress_create_index), then deploy again"
-                        )],
-                    });
+        // The same reading `status` shows: what is said there is what is done here.
+        let diagnosis = diagnose(client, migration, logs.as_deref())?;
+        let action = diagnosis.deploy_action();
+        let pending_again = match &diagnosis {
+            Diagnosis::RolledBackByDeploy | Diagnosis::NoIndex { .. } => true,
+            Diagnosis::InvalidIndex { index } => {
+                if !dry_run {
+                    client.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))?;
                 }
-                Ok(Shape::Alone {
-                    builds_index: Some(index),
-                    ..
-                }) => match invalid_index(client, &index)? {
-                    None => Verdict::RolledBack(format!(
-                        "its build left no index {index}: marked rolled back, to build again"
-                    )),
-                    Some(true) => {
-                        let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {index}");
-                        if !dry_run {
-                            client.batch_execute(&drop)?;
-                        }
-                        Verdict::RolledBack(format!(
-                            "its build left {index} INVALID: dropped it ({drop}) and marked the migration rolled back, to build again"
-                        ))
-                    }
-                    Some(false) => Verdict::Applied(format!(
-                        "{index} is built and valid (the build finished, its row did not): marked applied"
-                    )),
-                },
-                _ => {
-                    return Err(Stop::Unresolved {
-                        migration: name.clone(),
-                        steps: vec![
-                            format!(
-                                "see what it left behind: `migrate-safe status` (its logs: {})",
-                                logs.as_deref()
-                                    .unwrap_or("none")
-                                    .lines()
-                                    .next()
-                                    .unwrap_or("none")
-                            ),
-                            format!(
-                                "if nothing of it is applied (or you reverted it): `prisma migrate resolve --rolled-back {}`, then deploy again",
-                                crate::escape::shell(name)
-                            ),
-                            format!(
-                                "if you completed it by hand: `prisma migrate resolve --applied {}`",
-                                crate::escape::shell(name)
-                            ),
-                        ],
-                    });
-                }
+                true
+            }
+            Diagnosis::BuiltIndex { .. } => false,
+            Diagnosis::StillBuilding { .. } => {
+                return Err(Stop::Unresolved {
+                    migration: name.clone(),
+                    steps: action.into_iter().collect(),
+                });
+            }
+            Diagnosis::Unknown => {
+                let mut steps = vec![format!(
+                    "see what it left behind: `migrate-safe status` (its logs: {})",
+                    logs.as_deref()
+                        .unwrap_or("none")
+                        .lines()
+                        .next()
+                        .unwrap_or("none")
+                )];
+                let quoted = crate::escape::shell(name);
+                steps.push(format!(
+                    "if nothing of it is applied (or you reverted it): `prisma migrate resolve --rolled-back {quoted}`, then deploy again"
+                ));
+                steps.push(format!(
+                    "if you completed it by hand: `prisma migrate resolve --applied {quoted}`"
+                ));
+                return Err(Stop::Unresolved {
+                    migration: name.clone(),
+                    steps,
+                });
             }
         };
-        let (action, pending_again, update) = match verdict {
-            Verdict::RolledBack(action) => (
-                action,
-                true,
-                r#"UPDATE "_prisma_migrations" SET "rolled_back_at" = now() WHERE "id" = $1"#,
-            ),
-            Verdict::Applied(action) => (
-                action,
-                false,
-                r#"UPDATE "_prisma_migrations" SET "finished_at" = now(), "applied_steps_count" = 1 WHERE "id" = $1"#,
-            ),
+        let action = action.unwrap_or_default();
+        let update = if pending_again {
+            r#"UPDATE "_prisma_migrations" SET "rolled_back_at" = now() WHERE "id" = $1"#
+        } else {
+            r#"UPDATE "_prisma_migrations" SET "finished_at" = now(), "applied_steps_count" = 1 WHERE "id" = $1"#
         };
         if !dry_run {
             client.execute(update, &[&id])?;
@@ -154,17 +116,4 @@ pub fn failed(
         });
     }
     Ok(recovered)
-}
-
-/// The session still building `index`, if one is (a killed client's backend runs on).
-fn still_building(
-    client: &mut Client,
-    index: &crate::source::names::QualifiedName,
-) -> Result<Option<i32>, postgres::Error> {
-    Ok(client
-        .query_opt(
-            "SELECT pid FROM pg_stat_progress_create_index WHERE index_relid = to_regclass($1)",
-            &[&index.to_string()],
-        )?
-        .map(|row| row.get(0)))
 }
