@@ -110,9 +110,15 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     out
 }
 
+/// A URL of any scheme (`postgresql://`, but also a `mysql://` given by mistake): `scheme://` before
+/// any space or `=`.
 fn is_url(conn: &str) -> bool {
-    let lower = conn.get(..13).unwrap_or(conn).to_ascii_lowercase();
-    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+    conn.find("://").is_some_and(|at| {
+        at > 0
+            && conn[..at]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
 }
 
 fn redact_url(url: &str) -> String {
@@ -389,6 +395,7 @@ mod tests {
             ),
             ("host=h PASSWORD=secret", "host=h PASSWORD=***"),
             ("not a url at all", "not a url at all"),
+            ("mysql://root:secret@h/db", "mysql://root:***@h/db"),
         ];
         for (given, expected) in cases {
             assert_eq!(redact(given), expected, "{given}");

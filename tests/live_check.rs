@@ -752,3 +752,65 @@ fn a_backfill_under_an_add_columns_lock_is_a_finding_measured_not_guessed() {
     );
     assert_eq!(scratch_databases(&server), Vec::<String>::new());
 }
+
+/// SIGKILL of a run mid-proof on a scratch URL: the `migrate_safe_*` databases it made are dropped by
+/// the next run on that server, and only those of runs that are gone.
+#[test]
+fn scratch_databases_of_a_killed_run_are_dropped_by_the_next_run() {
+    let Some(server) = server_url() else { return };
+    // Serial: another test's run on this server would reap the killed run's databases first.
+    let _serial = serial();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    copy_tree(
+        &project_root().join("migrations-fixtures/unique-then-relation/migrations"),
+        &dir,
+    );
+    let mut child = binary()
+        .args(["check", dir.to_str().unwrap(), "--scratch-url", &server])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mine = format!("pid={} ", child.id());
+    let mut admin = migrate_safe::db::connect(&server).unwrap();
+    let count = |admin: &mut postgres::Client| -> i64 {
+        admin
+            .query_one(
+                "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\\_safe\\_%' AND shobj_description(oid, 'pg_database') LIKE '%' || $1 || '%'",
+                &[&mine],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let started = std::time::Instant::now();
+    while count(&mut admin) == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none()
+                && started.elapsed() < std::time::Duration::from_secs(30),
+            "the run ended before it made a scratch database"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        count(&mut admin) > 0,
+        "the killed run left its scratch databases"
+    );
+    let next = binary()
+        .args(["check", dir.to_str().unwrap(), "--scratch-url", &server])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(next.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&next)
+    );
+    assert!(
+        stderr(&next).contains("scratch database(s) left by runs that were killed"),
+        "{}",
+        stderr(&next)
+    );
+    assert_eq!(count(&mut admin), 0, "{}", stderr(&next));
+}

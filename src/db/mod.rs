@@ -3,7 +3,9 @@
 pub mod catalog;
 pub mod cleanup;
 pub mod cluster_cache;
+pub mod owner;
 pub mod provision;
+pub mod reap;
 pub mod tls;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -135,6 +137,7 @@ impl ScratchDatabase {
     pub fn create(admin_url: &str, template: Option<&str>) -> Result<Self, DbError> {
         let name = format!("migrate_safe_{}", random_suffix());
         let mut admin = connect(admin_url)?;
+        reap_once(admin_url, &mut admin);
         let sql = match template {
             Some(template) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
             None => format!("CREATE DATABASE \"{name}\""),
@@ -146,9 +149,11 @@ impl ScratchDatabase {
             return Err(error.into());
         }
         // Nothing in a scratch database must survive a crash: commits need not wait for the WAL flush
-        // (applying statement by statement commits once per statement). Best effort.
+        // (applying statement by statement commits once per statement). Best effort. Its owner is
+        // stamped on it, so that a later run drops it if this one is killed.
         let _ = admin.batch_execute(&format!(
-            "ALTER DATABASE \"{name}\" SET synchronous_commit = off"
+            "ALTER DATABASE \"{name}\" SET synchronous_commit = off; COMMENT ON DATABASE \"{name}\" IS '{}'",
+            owner::Owner::me().stamp().replace('\'', "''")
         ));
         Ok(ScratchDatabase {
             url: url_for_database(admin_url, &name),
@@ -166,6 +171,26 @@ impl Drop for ScratchDatabase {
     fn drop(&mut self) {
         drop_database(&self.admin_url, &self.name);
         cleanup::unregister_database(&self.name);
+    }
+}
+
+/// Drop what killed runs left on the server of `admin_url`, once per server and process.
+fn reap_once(admin_url: &str, admin: &mut Client) {
+    static REAPED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let Ok(mut reaped) = REAPED.lock() else {
+        return;
+    };
+    if reaped.iter().any(|u| u == admin_url) {
+        return;
+    }
+    reaped.push(admin_url.to_string());
+    let dropped = reap::scratch_databases(admin);
+    if !dropped.is_empty() {
+        eprintln!(
+            "migrate-safe: dropped {} scratch database(s) left by runs that were killed: {}",
+            dropped.len(),
+            dropped.join(", ")
+        );
     }
 }
 

@@ -95,6 +95,15 @@ pub fn provision_from(wanted: &Wanted, pg_version: &str) -> Result<Server, Provi
     if std::env::var(OLD_URL_ENV).is_ok_and(|v| !v.is_empty()) && std::env::var(URL_ENV).is_err() {
         return Err(ProvisionError::OldVariable);
     }
+    // What killed runs left (their throwaway servers) goes first, whichever server is used now.
+    let reaped = super::reap::local_servers(&cluster_parents());
+    if !reaped.is_empty() {
+        eprintln!(
+            "migrate-safe: removed {} throwaway server(s) left by runs that were killed: {}",
+            reaped.len(),
+            reaped.join(", ")
+        );
+    }
     let from_env = std::env::var(URL_ENV).ok().filter(|v| !v.is_empty());
     if let Some(url) = wanted.url.map(str::to_string).or(from_env) {
         return from_url(&url);
@@ -426,6 +435,9 @@ struct LocalServer {
     bin: PathBuf,
     data: PathBuf,
     run_as: Option<String>,
+    /// The uid and gid of `run_as`: the postmaster is started as them directly (not through
+    /// runuser), so that it can be told to stop when this process dies.
+    ids: Option<(u32, u32)>,
     dir: PathBuf,
     /// The postmaster (or the runuser running it): its exit says the server has stopped.
     postmaster: Option<std::process::Child>,
@@ -646,6 +658,14 @@ fn start_local_server() -> Result<Server, String> {
 /// migrations peaks at about 70 MB).
 const SHM_MIN_FREE_KIB: u64 = 512 * 1024;
 
+/// Every place a throwaway cluster may have been put (this run's choice and the others'), for the
+/// reaper.
+fn cluster_parents() -> Vec<PathBuf> {
+    let mut parents = vec![PathBuf::from("/dev/shm"), std::env::temp_dir()];
+    parents.dedup();
+    parents
+}
+
 /// Where a throwaway cluster goes: `TMPDIR` when set; else `/dev/shm` when it is a tmpfs with 512 MiB
 /// free (creating a cluster's ~1000 files, and each database the proof creates, costs 5-15x less
 /// there than on a busy disk: inbox-zero's proof 1.0-1.3 s instead of 3.3-4.2 s); else the system's
@@ -694,9 +714,14 @@ impl LocalServer {
         run_as: Option<&str>,
     ) -> Result<Self, String> {
         let dir = tempfile::Builder::new()
-            .prefix("migrate-safe-pg-")
+            .prefix(super::reap::LOCAL_DIR_PREFIX)
             .tempdir_in(cluster_parent())
             .map_err(|e| format!("temporary directory: {e}"))?;
+        // Stamped at once: a run killed from here on leaves a directory the next run can tell is
+        // orphaned.
+        super::owner::Owner::me()
+            .write_to(dir.path())
+            .map_err(|e| format!("{}: {e}", dir.path().display()))?;
         if let Some((uid, gid)) = owner {
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
                 .map_err(|e| format!("chown: {e}"))?;
@@ -706,6 +731,7 @@ impl LocalServer {
             bin: bin.to_path_buf(),
             data: dir.join("data"),
             run_as: run_as.map(str::to_string),
+            ids: owner,
             dir,
             postmaster: None,
         })
@@ -723,7 +749,27 @@ impl LocalServer {
             .and_then(|log| Ok((log.try_clone()?, log)))
             .map_err(|e| format!("{}: {e}", log_path.display()))?;
         use std::os::unix::process::CommandExt;
-        let child = pg_command(&self.bin, "postgres", self.run_as.as_deref())
+        let mut command = Command::new(self.bin.join("postgres"));
+        if let Some((uid, gid)) = self.ids {
+            command.uid(uid).gid(gid);
+        }
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: between fork and exec only async-signal-safe calls (prctl, getppid, _exit).
+        unsafe {
+            command.pre_exec(move || {
+                // The server must not outlive this process (a SIGKILL, a crash): when it dies the
+                // kernel sends the postmaster SIGQUIT, PostgreSQL's immediate shutdown.
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGQUIT) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // Died before the signal was armed: nobody will send it.
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+        let child = command
             .arg("-D")
             .arg(&self.data)
             .args(["-p", &port.to_string(), "-k"])
