@@ -227,20 +227,35 @@ pub struct DeployArgs {
     #[arg(long, conflicts_with = "dry_run")]
     pub skip_preflight: bool,
 
-    /// How long a statement may wait for a lock before the attempt is rolled back and retried, e.g.
-    /// 500ms, 1s [default: 1s, or lock-timeout in [deploy] of migrate-safe.toml].
+    /// The longest one lock wait of an attempt may last before the attempt is rolled back and
+    /// retried: writers queue behind an attempt at most about this long. Attempts are made only when
+    /// no long transaction holds a conflicting lock [default: 50ms, or lock-timeout in [deploy] of
+    /// migrate-safe.toml].
     #[arg(long, value_name = "DURATION")]
     pub lock_timeout: Option<String>,
+
+    /// Refuse, before anything is applied, a migration the pre-flight estimates would hold a
+    /// write-blocking lock on an existing table longer than this (a scan, a rewrite, an index build
+    /// or a bulk UPDATE under the lock) [default: 1s, or max-lock-hold in [deploy]].
+    #[arg(long, value_name = "DURATION")]
+    pub max_lock_hold: Option<String>,
+
+    /// Apply a migration even when its write-blocking locks are estimated to be held longer than
+    /// --max-lock-hold.
+    #[arg(long)]
+    pub allow_long_locks: bool,
 
     /// statement_timeout for each migration's statements (off unless given or configured).
     #[arg(long, value_name = "DURATION")]
     pub statement_timeout: Option<String>,
 
-    /// Attempts per migration when its locks are not granted in time [default: 20].
+    /// Attempts per migration when its locks are not granted in time [default: 30]. Waiting for the
+    /// way to clear is not an attempt.
     #[arg(long, value_name = "N")]
     pub max_attempts: Option<u32>,
 
-    /// Give up retrying a migration after this long in all [default: 3min].
+    /// Give up on a migration after this long in all, waiting for the way to clear included: nothing
+    /// of it is applied, and the sessions in the way are named [default: 3min].
     #[arg(long, value_name = "DURATION")]
     pub deadline: Option<String>,
 

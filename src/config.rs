@@ -63,6 +63,7 @@ pub enum Deployer {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DeployConfig {
     pub lock_timeout: Option<String>,
+    pub max_lock_hold: Option<String>,
     pub statement_timeout: Option<String>,
     pub max_attempts: Option<u32>,
     pub deadline: Option<String>,
@@ -232,6 +233,7 @@ pub fn parse(text: &str) -> std::result::Result<Config, String> {
     let deploy = &config.deploy;
     for (key, value) in [
         ("deploy.lock-timeout", &deploy.lock_timeout),
+        ("deploy.max-lock-hold", &deploy.max_lock_hold),
         ("deploy.statement-timeout", &deploy.statement_timeout),
         ("deploy.deadline", &deploy.deadline),
     ] {

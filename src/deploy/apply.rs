@@ -1,6 +1,18 @@
-//! Running one pending migration: in one transaction of deploy's own with lock_timeout, rolled back
-//! and retried with backoff while its locks are not granted; or, for a CONCURRENTLY statement, alone
-//! with Prisma's bookkeeping around it and the INVALID index of a failed build dropped.
+//! Running one pending migration: in one transaction of deploy's own, or, for a CONCURRENTLY statement,
+//! alone with Prisma's bookkeeping around it and the INVALID index of a failed build dropped.
+//!
+//! A transaction never makes a writer fail and never makes one wait long:
+//! 1. it is attempted only when the way is clear ([`super::clear`]): while a long transaction holds
+//!    (or waits for) a lock that conflicts with one the migration needs, deploy waits without asking
+//!    for any lock, so writers go on;
+//! 2. an attempt takes every lock the migration needs on existing tables first ([`super::locks`]),
+//!    the first one waiting at most `--lock-timeout` (deploy holds nothing yet: no cycle is possible),
+//!    the next ones, and every statement after them, waiting at most until three quarters of the
+//!    server's `deadlock_timeout` after the first lock was asked for. A writer that waits for deploy
+//!    started waiting after that moment, so deploy's wait ends before the writer's deadlock check can
+//!    run: in a cycle deploy's transaction is the one rolled back, by its own lock_timeout, and the
+//!    writer goes on;
+//! 3. a rolled-back attempt is retried after a short pause, from step 1.
 
 use std::io::IsTerminal;
 use std::ops::Range;
@@ -9,8 +21,10 @@ use std::time::{Duration, Instant};
 use postgres::Client;
 use serde::Serialize;
 
+use super::clear::Looker;
+use super::locks::TableLock;
 use super::plan::Planned;
-use super::settings::{OLD_TRANSACTION_AGE, Settings, backoff, pg_duration};
+use super::settings::{CLEAR_POLL, OLD_TRANSACTION_AGE, Settings, backoff, pg_duration};
 use super::watch::{Blocker, Watch, old_transactions};
 use crate::db::describe;
 use crate::prisma::apply::{
@@ -23,6 +37,13 @@ pub use crate::prisma::failed::{NOTHING_APPLIED, invalid_index};
 #[derive(Debug, Clone, Serialize)]
 pub struct AttemptReport {
     pub attempt: u32,
+    /// `lock_timeout` (deploy's own wait ended) or `deadlock` (PostgreSQL picked deploy's transaction).
+    pub kind: &'static str,
+    /// The table whose up-front lock waited (`LOCK TABLE`), when it was one of them.
+    pub lock: Option<String>,
+    /// The longest the wait was allowed to last: --lock-timeout for the first lock, then what was
+    /// left of the budget under deadlock_timeout.
+    pub limit_ms: u64,
     /// The statement that waited.
     pub waited_at: Option<StatementAt>,
     pub message: String,
@@ -63,7 +84,35 @@ pub struct MigrationRun {
     pub migration: String,
     #[serde(flatten)]
     pub result: RunResult,
+    /// Attempts that collided with writers (a lock not granted in time), each rolled back.
     pub retries: Vec<AttemptReport>,
+    /// Attempts made (0 when the way never cleared).
+    pub attempts: u32,
+    /// Time spent waiting, without asking for any lock, for sessions in the way to end (for a
+    /// CONCURRENTLY build: for older transactions).
+    pub waited_for_clear_ms: f64,
+    /// How long the successful attempt held write-blocking locks on existing tables (from its first
+    /// lock to its commit).
+    pub write_locks_held_ms: f64,
+    /// The locks taken up front, in order.
+    pub locks: Vec<TableLock>,
+    /// The sessions that were in the way, each once.
+    pub in_the_way: Vec<Blocker>,
+}
+
+impl MigrationRun {
+    fn new(migration: &str, result: RunResult) -> Self {
+        MigrationRun {
+            migration: migration.to_string(),
+            result,
+            retries: Vec::new(),
+            attempts: 0,
+            waited_for_clear_ms: 0.0,
+            write_locks_held_ms: 0.0,
+            locks: Vec::new(),
+            in_the_way: Vec::new(),
+        }
+    }
 }
 
 /// The connection broke (or the server went away) mid-migration. For a transaction, the server rolled
@@ -99,85 +148,181 @@ fn is_lock_wait(error: &postgres::Error) -> bool {
         .is_some_and(|c| matches!(c.code(), "55P03" | "40P01"))
 }
 
-/// Run `planned` in one transaction, retried while its locks are not granted.
+/// Where an attempt was when it failed.
+enum Step {
+    Lock(usize),
+    Statement(Range<usize>),
+}
+
+/// How long deploy's waits may last after it first asks for a lock: three quarters of the server's
+/// deadlock_timeout, so they end before a writer that queued behind deploy reaches its deadlock check.
+pub fn lock_budget(deadlock_timeout: Duration) -> Duration {
+    deadlock_timeout.mul_f64(0.75)
+}
+
+/// A wait as `SET lock_timeout` takes it: at least a millisecond (0 would mean no limit at all).
+fn wait_setting(wait: Duration) -> String {
+    pg_duration(wait.max(Duration::from_millis(1)))
+}
+
+/// Run `planned` in one transaction once the way is clear, its locks taken up front; retried while
+/// they are not granted in time. See the module's documentation.
+#[allow(clippy::too_many_arguments)]
 pub fn in_transaction(
     client: &mut Client,
     planned: &Planned,
     statements: &[Range<usize>],
     settings: &Settings,
+    deadlock_timeout: Duration,
     watch: &Watch,
     events: Events<'_>,
 ) -> Result<MigrationRun, Broken> {
     let sql = &planned.sql;
     let lines = crate::source::line_starts(sql);
     let started = Instant::now();
-    let mut retries = Vec::new();
-    let mut attempt = 0;
+    let broken = |error: &postgres::Error| Broken {
+        migration: planned.migration.clone(),
+        message: describe(error),
+        left: "the server rolls back the open transaction: nothing of it is applied and nothing was recorded; run deploy again",
+    };
+    let plan = super::locks::plan(client, planned).map_err(|e| broken(&e))?;
+    let mut run = MigrationRun::new(&planned.migration, RunResult::LockNotGranted);
+    run.locks = plan.clone();
+    let blocks_writes = plan.iter().any(|l| l.mode.blocks_writes());
+    let budget = lock_budget(deadlock_timeout);
+    let mut looker = Looker::default();
     loop {
-        attempt += 1;
+        // 1. The way clear: no long transaction holds or waits for a conflicting lock.
+        let waiting_since = Instant::now();
+        loop {
+            let in_the_way = looker
+                .in_the_way(client, &plan, settings.lock_timeout)
+                .map_err(|e| broken(&e))?;
+            if in_the_way.is_empty() {
+                break;
+            }
+            for session in &in_the_way {
+                if !run.in_the_way.iter().any(|b| b.pid == session.session.pid) {
+                    events(format!(
+                        "  waiting for the way to clear, without queueing: pid {} {}",
+                        session.session.pid, session
+                    ));
+                    run.in_the_way.push(session.session.clone());
+                }
+            }
+            if started.elapsed() >= settings.deadline {
+                run.waited_for_clear_ms += waiting_since.elapsed().as_secs_f64() * 1000.0;
+                events(format!(
+                    "  giving up on {} (--deadline {}): the way did not clear",
+                    planned.migration,
+                    pg_duration(settings.deadline)
+                ));
+                return Ok(run);
+            }
+            std::thread::sleep(CLEAR_POLL);
+        }
+        run.waited_for_clear_ms += waiting_since.elapsed().as_secs_f64() * 1000.0;
+
+        // 2. One attempt: every lock up front, then the statements, each wait bounded.
+        run.attempts += 1;
+        let attempt = run.attempts;
         watch.reset();
-        let mut failed_at: Option<Range<usize>> = None;
-        let outcome = (|| -> Result<(), postgres::Error> {
+        let mut step: Option<Step> = None;
+        let mut locked_at: Option<Instant> = None;
+        let mut limit = settings.lock_timeout;
+        let outcome = (|| -> Result<Instant, postgres::Error> {
             let mut transaction = client.transaction()?;
-            transaction.batch_execute(&format!(
-                "SET LOCAL lock_timeout = '{}'",
-                pg_duration(settings.lock_timeout)
-            ))?;
             if let Some(timeout) = settings.statement_timeout {
                 transaction.batch_execute(&format!(
                     "SET LOCAL statement_timeout = '{}'",
                     pg_duration(timeout)
                 ))?;
             }
+            let asked = Instant::now();
+            let budget_end = asked + budget;
+            let left = || budget_end.saturating_duration_since(Instant::now());
+            for (i, lock) in plan.iter().enumerate() {
+                step = Some(Step::Lock(i));
+                let wait = if i == 0 {
+                    settings.lock_timeout
+                } else {
+                    settings.lock_timeout.min(left())
+                };
+                limit = wait;
+                transaction.batch_execute(&format!(
+                    "SET LOCAL lock_timeout = '{}'; LOCK TABLE {} IN {} MODE",
+                    wait_setting(wait),
+                    lock.table,
+                    lock.mode.sql()
+                ))?;
+                locked_at.get_or_insert_with(Instant::now);
+            }
+            step = None;
+            transaction.batch_execute(&format!(
+                "SET LOCAL lock_timeout = '{}'",
+                wait_setting(left())
+            ))?;
             let id = insert_started(&mut transaction, &planned.migration, sql)?;
             for range in statements {
-                failed_at = Some(range.clone());
+                step = Some(Step::Statement(range.clone()));
+                limit = left();
+                transaction.batch_execute(&format!(
+                    "SET LOCAL lock_timeout = '{}'",
+                    wait_setting(limit)
+                ))?;
                 transaction.batch_execute(&sql[range.clone()])?;
             }
-            failed_at = None;
+            step = None;
             record_finish(&mut transaction, &id)?;
-            transaction.commit()
+            transaction.commit()?;
+            Ok(Instant::now())
         })();
-        let at = failed_at.as_ref().map(|r| statement_at(sql, &lines, r));
+        let at = match &step {
+            Some(Step::Statement(range)) => Some(statement_at(sql, &lines, range)),
+            _ => None,
+        };
         let error = match outcome {
-            Ok(()) => {
-                return Ok(MigrationRun {
-                    migration: planned.migration.clone(),
-                    result: RunResult::Applied {
-                        attempts: attempt,
-                        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-                    },
-                    retries,
-                });
+            Ok(committed) => {
+                if blocks_writes && let Some(locked) = locked_at {
+                    run.write_locks_held_ms =
+                        committed.duration_since(locked).as_secs_f64() * 1000.0;
+                }
+                run.result = RunResult::Applied {
+                    attempts: attempt,
+                    elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+                };
+                return Ok(run);
             }
             Err(error) if connection_lost(&error) || client.is_closed() => {
-                return Err(Broken {
-                    migration: planned.migration.clone(),
-                    message: describe(&error),
-                    left: "the server rolls back the open transaction: nothing of it is applied and nothing was recorded; run deploy again",
-                });
+                return Err(broken(&error));
             }
             Err(error) => error,
         };
         if is_lock_wait(&error) {
-            let wait = backoff(attempt);
+            let wait = backoff(run.retries.len() as u32 + 1);
             let give_up =
                 attempt >= settings.max_attempts || started.elapsed() + wait > settings.deadline;
             let report = AttemptReport {
                 attempt,
+                kind: if error.code().is_some_and(|c| c.code() == "40P01") {
+                    "deadlock"
+                } else {
+                    "lock_timeout"
+                },
+                lock: match &step {
+                    Some(Step::Lock(i)) => Some(plan[*i].table.clone()),
+                    _ => None,
+                },
+                limit_ms: limit.max(Duration::from_millis(1)).as_millis() as u64,
                 waited_at: at.clone(),
                 message: describe(&error),
                 blockers: watch.blockers(),
                 retry_in_ms: (!give_up).then_some(wait.as_millis() as u64),
             };
             events(attempt_line(&planned.migration, &report, settings));
-            retries.push(report);
+            run.retries.push(report);
             if give_up {
-                return Ok(MigrationRun {
-                    migration: planned.migration.clone(),
-                    result: RunResult::LockNotGranted,
-                    retries,
-                });
+                return Ok(run);
             }
             std::thread::sleep(wait);
             continue;
@@ -208,39 +353,37 @@ pub fn in_transaction(
                 "the failure could not be recorded in _prisma_migrations: Prisma sees the migration as pending".into(),
             );
         }
-        return Ok(MigrationRun {
-            migration: planned.migration.clone(),
-            result: RunResult::Failed {
-                message,
-                sqlstate: error.code().map(|c| c.code().to_string()),
-                at,
-                half_applied: false,
-                dropped_invalid_index: None,
-                recovery,
-            },
-            retries,
-        });
+        run.result = RunResult::Failed {
+            message,
+            sqlstate: error.code().map(|c| c.code().to_string()),
+            at,
+            half_applied: false,
+            dropped_invalid_index: None,
+            recovery,
+        };
+        return Ok(run);
     }
 }
 
 fn attempt_line(migration: &str, report: &AttemptReport, settings: &Settings) -> String {
-    let mut line = format!(
-        "  attempt {}/{}: lock not granted within {}",
-        report.attempt,
-        settings.max_attempts,
-        pg_duration(settings.lock_timeout)
-    );
-    if let Some(at) = &report.waited_at {
-        line.push_str(&format!(" at line {} ({})", at.line, at.excerpt));
+    let mut line = format!("  attempt {}/{}: ", report.attempt, settings.max_attempts);
+    match (&report.lock, &report.waited_at) {
+        (Some(table), _) => line.push_str(&format!(
+            "lock on {table} not granted within {} ms",
+            report.limit_ms
+        )),
+        (None, Some(at)) => line.push_str(&format!(
+            "lock not granted within {} ms at line {} ({})",
+            report.limit_ms, at.line, at.excerpt
+        )),
+        (None, None) => line.push_str("lock not granted in time"),
     }
-    line.push_str("; rolled back, nothing applied");
-    match report.blockers.as_slice() {
-        [] => line.push_str("; the blocker ended before it could be seen"),
-        blockers => {
-            for b in blockers {
-                line.push_str(&format!("\n    held by {b}"));
-            }
-        }
+    if report.kind == "deadlock" {
+        line.push_str(" (a deadlock: PostgreSQL chose deploy's transaction)");
+    }
+    line.push_str("; rolled back, nothing applied, no writer failed");
+    for b in &report.blockers {
+        line.push_str(&format!("\n    held by {b}"));
     }
     match report.retry_in_ms {
         Some(ms) => line.push_str(&format!("\n    retrying {migration} in {ms} ms")),
@@ -282,11 +425,9 @@ pub fn alone(
             break;
         }
         if started.elapsed() >= settings.old_transaction_wait {
-            return Ok(MigrationRun {
-                migration: name.clone(),
-                result: RunResult::OldTransactions { transactions: old },
-                retries: Vec::new(),
-            });
+            let mut run = MigrationRun::new(name, RunResult::OldTransactions { transactions: old });
+            run.waited_for_clear_ms = started.elapsed().as_secs_f64() * 1000.0;
+            return Ok(run);
         }
         if !waited {
             let mut line = format!(
@@ -303,6 +444,7 @@ pub fn alone(
         }
         std::thread::sleep(Duration::from_millis(250));
     }
+    let waited_for_clear_ms = started.elapsed().as_secs_f64() * 1000.0;
     // The build's lock (SHARE UPDATE EXCLUSIVE) blocks no reads or writes, even while it queues; the
     // waits inside a concurrent build obey lock_timeout and would leave an INVALID index: no timeout.
     let mut setup = "SET lock_timeout = 0".to_string();
@@ -333,14 +475,16 @@ pub fn alone(
                 record_finish(client, &id).map_err(|e| {
                     broken(&e, "the statement completed; its _prisma_migrations row stays unfinished: the next deploy finds the index valid and records it applied")
                 })?;
-                return Ok(MigrationRun {
-                    migration: name.clone(),
-                    result: RunResult::Applied {
+                let mut run = MigrationRun::new(
+                    name,
+                    RunResult::Applied {
                         attempts: attempt,
                         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
                     },
-                    retries: Vec::new(),
-                });
+                );
+                run.attempts = attempt;
+                run.waited_for_clear_ms = waited_for_clear_ms;
+                return Ok(run);
             }
             Err(error) if connection_lost(&error) || client.is_closed() => {
                 return Err(broken(
@@ -384,9 +528,9 @@ pub fn alone(
             "or with Prisma: `prisma migrate resolve --rolled-back {}`, then `prisma migrate deploy`",
             crate::escape::shell(name)
         ));
-        return Ok(MigrationRun {
-            migration: name.clone(),
-            result: RunResult::Failed {
+        let mut run = MigrationRun::new(
+            name,
+            RunResult::Failed {
                 message,
                 sqlstate: error.code().map(|c| c.code().to_string()),
                 at: Some(statement_at(
@@ -398,8 +542,10 @@ pub fn alone(
                 dropped_invalid_index: dropped.clone(),
                 recovery,
             },
-            retries: Vec::new(),
-        });
+        );
+        run.attempts = attempt;
+        run.waited_for_clear_ms = waited_for_clear_ms;
+        return Ok(run);
     }
     unreachable!("the loop returns on its last attempt")
 }

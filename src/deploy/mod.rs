@@ -7,6 +7,9 @@
 //! land. Output as it goes ([`report`]).
 
 pub mod apply;
+pub mod clear;
+pub mod hold;
+pub mod locks;
 pub mod plan;
 pub mod preflight;
 pub mod recover;
@@ -46,6 +49,9 @@ pub struct DeployReport {
     pub database: String,
     pub dry_run: bool,
     pub settings: Settings,
+    /// The server's deadlock_timeout: deploy's lock waits end within three quarters of it after its
+    /// first lock request, so a writer never reaches the deadlock check while waiting for deploy.
+    pub deadlock_timeout_ms: u64,
     pub recovered: Vec<Recovered>,
     pub pending: Vec<Planned>,
     pub preflight: Option<Preflight>,
@@ -56,9 +62,14 @@ pub struct DeployReport {
     pub stopped: Option<String>,
     /// What to do next, when it stopped.
     pub next: Vec<String>,
+    /// The whole run, from connecting to the end.
+    pub elapsed_ms: f64,
+    #[serde(skip)]
+    started: Instant,
 }
 
 pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let run_started = Instant::now();
     let dir = discover(&args.dir)?;
     let url = crate::status::database_url(args.database_url.as_deref())?;
     crate::db::provision::check_url(&url).map_err(|e| Error::Database(e.to_string()))?;
@@ -87,6 +98,15 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
         .query_one("SELECT pg_backend_pid()", &[])
         .map_err(database_error)?
         .get(0);
+    // Read, never assumed: deploy's waits are bounded by it (see `apply`).
+    let deadlock_timeout_ms: i64 = client
+        .query_one(
+            "SELECT setting::int8 FROM pg_settings WHERE name = 'deadlock_timeout'",
+            &[],
+        )
+        .map_err(database_error)?
+        .get(0);
+    let deadlock_timeout = Duration::from_millis(deadlock_timeout_ms.max(1) as u64);
 
     let mut report = DeployReport {
         directory: dir.path.display().to_string(),
@@ -94,6 +114,7 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
         database,
         dry_run: args.dry_run,
         settings: settings.clone(),
+        deadlock_timeout_ms: deadlock_timeout.as_millis() as u64,
         recovered: Vec::new(),
         pending: Vec::new(),
         preflight: None,
@@ -101,6 +122,8 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
         outcome: "stopped",
         stopped: None,
         next: Vec::new(),
+        elapsed_ms: 0.0,
+        started: run_started,
     };
 
     if !args.dry_run {
@@ -185,6 +208,46 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
         let preflight = preflight::run(&mut client, &report.pending, settings.preflight_timeout)
             .map_err(database_error)?;
         sink.line(report::preflight_text(&preflight));
+        let too_long: Vec<&hold::HoldEstimate> = preflight
+            .holds
+            .iter()
+            .filter(|h| h.estimate_ms > settings.max_lock_hold.as_secs_f64() * 1000.0)
+            .collect();
+        if !too_long.is_empty() && !settings.allow_long_locks {
+            let what: Vec<String> = too_long
+                .iter()
+                .map(|h| {
+                    let biggest = h
+                        .work
+                        .iter()
+                        .max_by(|a, b| a.estimate_ms.total_cmp(&b.estimate_ms));
+                    format!(
+                        "{} would hold {} for about {:.1} s{}",
+                        h.migration,
+                        h.locks.join(", "),
+                        h.estimate_ms / 1000.0,
+                        biggest.map_or(String::new(), |w| format!(
+                            " (line {} {} {}, ~{} rows)",
+                            w.line,
+                            w.kind.describe(),
+                            w.table,
+                            w.rows
+                        ))
+                    )
+                })
+                .collect();
+            report.stopped = Some(format!(
+                "writes would wait too long: {} (--max-lock-hold {})",
+                what.join("; "),
+                settings::pg_duration(settings.max_lock_hold)
+            ));
+            report.next = vec![
+                "nothing was applied; `migrate-safe rewrite` moves index builds and validations out of the lock (see `migrate-safe lint` for what it cannot fix)".into(),
+                "or accept the stall: --allow-long-locks (or a larger --max-lock-hold)".into(),
+            ];
+            report.preflight = Some(preflight);
+            return finish(report, &mut sink);
+        }
         let failures: Vec<String> = preflight
             .predicted_failures()
             .map(|c| format!("{} line {}: {}", c.migration, c.line, c.what))
@@ -212,7 +275,8 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
     watcher
         .batch_execute("SET application_name = 'migrate-safe deploy (watch)'")
         .map_err(database_error)?;
-    let watch = watch::Watch::start(watcher, pid, Duration::from_millis(50));
+    // Often: an attempt's lock wait lasts tens of milliseconds, and its blockers are seen only then.
+    let watch = watch::Watch::start(watcher, pid, Duration::from_millis(10));
     let total = report.pending.len();
     for (n, planned) in report.pending.iter().enumerate() {
         let started = Instant::now();
@@ -231,6 +295,7 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
                 planned,
                 statements,
                 &settings,
+                deadlock_timeout,
                 &watch,
                 &mut |line| sink.line(line),
             ),
@@ -271,15 +336,31 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
         match result {
             RunResult::Applied { .. } => {}
             RunResult::LockNotGranted => {
-                report.stopped = Some(format!(
-                    "{}: its locks were not granted within {} attempt(s) of {} each; rolled back, nothing of it is applied",
-                    planned.migration,
-                    report.runs.last().map_or(0, |r| r.retries.len()),
-                    settings::pg_duration(settings.lock_timeout)
-                ));
+                let last = report.runs.last();
+                let attempts = last.map_or(0, |r| r.attempts);
+                let in_the_way: Vec<String> = last
+                    .map(|r| r.in_the_way.iter().map(ToString::to_string).collect())
+                    .unwrap_or_default();
+                let collided = last.map_or(0, |r| r.retries.len());
+                report.stopped = Some(if attempts == 0 {
+                    format!(
+                        "{}: the way did not clear within --deadline {} (in the way: {}); deploy asked for no lock while it waited, and nothing of it is applied",
+                        planned.migration,
+                        settings::pg_duration(settings.deadline),
+                        in_the_way.join("; ")
+                    )
+                } else {
+                    format!(
+                        "{}: its locks were not granted: {collided} attempt(s) collided, each rolled back after at most {} (--max-attempts {}, --deadline {}); nothing of it is applied",
+                        planned.migration,
+                        settings::pg_duration(settings.lock_timeout),
+                        settings.max_attempts,
+                        settings::pg_duration(settings.deadline)
+                    )
+                });
                 report.next = vec![
                     "end or wait out the sessions named above (a long transaction on the table), then run deploy again".into(),
-                    "or allow longer waits: --deadline / --max-attempts (writers never wait longer than --lock-timeout per attempt)".into(),
+                    "or allow longer: --deadline / --max-attempts (writers never wait longer than --lock-timeout per attempt; while a long transaction is in the way, deploy asks for no lock at all)".into(),
                 ];
                 break;
             }
@@ -364,7 +445,8 @@ fn advisory_lock(
     }
 }
 
-fn finish(report: DeployReport, sink: &mut report::Sink<'_>) -> Result<Outcome> {
+fn finish(mut report: DeployReport, sink: &mut report::Sink<'_>) -> Result<Outcome> {
+    report.elapsed_ms = report.started.elapsed().as_secs_f64() * 1000.0;
     let write = |e: std::io::Error| Error::Io {
         path: "<stdout>".into(),
         source: e,

@@ -115,6 +115,13 @@ pub struct Planned {
     /// Named foreign keys and checks the file adds (validated or not), for a later VALIDATE.
     #[serde(skip)]
     pub adds: Vec<(QualifiedName, String, Requirement)>,
+    /// The foreign keys the file adds, as (referencing, referenced) tables: the order deploy takes
+    /// their locks in.
+    #[serde(skip)]
+    pub references: Vec<(QualifiedName, QualifiedName)>,
+    /// The work its statements do in proportion to a table's rows (for the hold estimate).
+    #[serde(skip)]
+    pub work: Vec<super::hold::Work>,
 }
 
 /// A migration deploy will not run, and why; nothing is applied when one is found.
@@ -244,6 +251,11 @@ pub fn plan(migration: &Migration) -> Result<Planned, Refusal> {
         needs,
         changes_rows_of,
         adds,
+        references: super::locks::added_references(&statements),
+        work: super::hold::work_of(
+            &statements,
+            &statements.iter().map(range_of).collect::<Vec<_>>(),
+        ),
     })
 }
 

@@ -70,6 +70,9 @@ pub struct Preflight {
     pub checks: Vec<DataCheck>,
     /// Sessions holding locks on the tables the migrations lock, in transactions open for over 1 s.
     pub lock_holders: Vec<Blocker>,
+    /// For each migration that takes a write-blocking lock on an existing table: how long it is
+    /// estimated to hold it.
+    pub holds: Vec<super::hold::HoldEstimate>,
     pub elapsed_ms: f64,
 }
 
@@ -141,10 +144,12 @@ pub fn run(
     oids.sort_unstable();
     oids.dedup();
     let lock_holders = holders(client, &oids)?;
+    let holds = super::hold::estimate(client, planned)?;
     Ok(Preflight {
         migrations,
         checks,
         lock_holders,
+        holds,
         elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
 }

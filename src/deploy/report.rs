@@ -173,6 +173,35 @@ pub fn preflight_text(preflight: &Preflight) -> String {
             "\n  ({no_rows} check(s) on tables or columns the pending migrations create: no rows yet)"
         );
     }
+    for hold in &preflight.holds {
+        let _ = write!(
+            text,
+            "\n  {} holds {} {}",
+            hold.migration,
+            hold.locks.join(", "),
+            if hold.work.is_empty() {
+                "for milliseconds (metadata changes only)".to_string()
+            } else {
+                format!("for about {} ms", hold.estimate_ms.ceil())
+            }
+        );
+        for work in &hold.work {
+            let _ = write!(
+                text,
+                "\n    line {}: {} {} (~{} rows{}): ~{} ms",
+                work.line,
+                work.kind.describe(),
+                work.table,
+                work.rows.max(0),
+                work.rows_changed
+                    .map_or(String::new(), |n| format!(", ~{} changed", n.max(0))),
+                work.estimate_ms.ceil()
+            );
+        }
+        if let Some(unknown) = &hold.unknown {
+            let _ = write!(text, "\n    ({unknown})");
+        }
+    }
     for holder in &preflight.lock_holders {
         let _ = write!(
             text,
@@ -234,6 +263,28 @@ pub fn summary_text(report: &DeployReport) -> String {
         .filter(|r| matches!(r.result, RunResult::Applied { .. }))
         .count();
     let mut text = String::new();
+    if !report.runs.is_empty() {
+        let _ = writeln!(
+            text,
+            "Summary: {:.1} s in all (deadlock_timeout {} ms: deploy's lock waits end well before it)",
+            report.elapsed_ms / 1000.0,
+            report.deadlock_timeout_ms
+        );
+        for run in &report.runs {
+            let _ = writeln!(text, "  {}: {}", run.migration, run_summary(run));
+        }
+        let collisions: usize = report.runs.iter().map(|r| r.retries.len()).sum();
+        let _ = writeln!(
+            text,
+            "  collisions with writers: {collisions}{}",
+            if collisions == 0 {
+                String::new()
+            } else {
+                " (each was deploy's own attempt rolled back; no writer's transaction failed)"
+                    .into()
+            }
+        );
+    }
     match report.outcome {
         "applied" => {
             let _ = writeln!(text, "Deployed: {applied} migration(s) applied.");
@@ -261,4 +312,66 @@ pub fn summary_text(report: &DeployReport) -> String {
         }
     }
     text
+}
+
+/// One migration's run in a line: result, attempts, waits, how long writes were blocked.
+fn run_summary(run: &MigrationRun) -> String {
+    let result = match &run.result {
+        RunResult::Applied { .. } => "applied",
+        RunResult::LockNotGranted => "not applied (locks not granted)",
+        RunResult::OldTransactions { .. } => "not applied (old transactions)",
+        RunResult::Failed { .. } => "FAILED",
+    };
+    let mut parts = vec![result.to_string()];
+    parts.push(format!(
+        "{} attempt{}",
+        run.attempts,
+        if run.attempts == 1 { "" } else { "s" }
+    ));
+    if run.waited_for_clear_ms >= 100.0 || !run.in_the_way.is_empty() {
+        let pids: Vec<String> = run
+            .in_the_way
+            .iter()
+            .map(|b| {
+                if b.application_name.is_empty() {
+                    format!("pid {}", b.pid)
+                } else {
+                    format!("pid {} ({})", b.pid, b.application_name)
+                }
+            })
+            .collect();
+        parts.push(format!(
+            "waited {:.1} s {}{}",
+            run.waited_for_clear_ms / 1000.0,
+            if run.locks.is_empty() && run.in_the_way.is_empty() {
+                "for older transactions"
+            } else {
+                "for the way to clear"
+            },
+            if pids.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", pids.join(", "))
+            }
+        ));
+    }
+    let blocking: Vec<String> = run
+        .locks
+        .iter()
+        .filter(|l| l.mode.blocks_writes())
+        .map(|l| format!("{} on {}", l.mode.sql(), l.table))
+        .collect();
+    if blocking.is_empty() {
+        parts.push("no write-blocking lock".into());
+    } else {
+        parts.push(format!(
+            "write-blocking locks held {:.0} ms ({})",
+            run.write_locks_held_ms,
+            blocking.join(", ")
+        ));
+    }
+    if !run.retries.is_empty() {
+        parts.push(format!("{} collision(s)", run.retries.len()));
+    }
+    parts.join(", ")
 }

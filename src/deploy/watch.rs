@@ -47,12 +47,18 @@ pub const SESSION_COLUMNS: &str = "a.pid, coalesce(a.application_name, ''), coal
 impl Blocker {
     /// From a row that starts with [`SESSION_COLUMNS`].
     pub fn from_row(row: &postgres::Row) -> Self {
+        Self::from_row_at(row, 0)
+    }
+
+    /// From a row whose [`SESSION_COLUMNS`] start at column `at`. Columns a role may not see of
+    /// another role's session (without pg_read_all_stats) are empty.
+    pub fn from_row_at(row: &postgres::Row, at: usize) -> Self {
         Blocker {
-            pid: row.get(0),
-            application_name: row.get(1),
-            state: row.get(2),
-            transaction_age_s: row.get(3),
-            query: row.get(4),
+            pid: row.get(at),
+            application_name: row.get(at + 1),
+            state: row.get(at + 2),
+            transaction_age_s: row.get(at + 3),
+            query: row.get(at + 4),
         }
     }
 }

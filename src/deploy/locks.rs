@@ -1,0 +1,319 @@
+//! The table locks a migration needs, taken by deploy at the start of its transaction, strongest mode
+//! per table, in the order writers take them.
+//!
+//! Why up front: a lock taken halfway through a migration is taken while others are already held,
+//! which is how a deploy and a writer end up waiting for each other. Taken together at the start,
+//! each of deploy's lock waits is bounded so that it ends before any writer that waits for deploy can
+//! reach PostgreSQL's deadlock check (see `apply`): in a cycle deploy gives way, never a writer.
+//!
+//! Order: a writer's `INSERT INTO child` locks `child`, then its foreign-key check locks `parent` — the
+//! referencing table before the referenced one. Deploy takes them the same way: every table before the
+//! tables it references (foreign keys the database has between them, and those the migration adds),
+//! otherwise in the order the file first locks them. Where the order cannot be known (a writer's
+//! transaction that takes tables in another order, statements migrate-safe does not read: DO blocks,
+//! functions, `REFERENCES` inside CREATE TABLE), the bounded waits still make deploy the one that loses.
+
+use postgres::Client;
+use serde::Serialize;
+
+use super::plan::{LockTarget, Planned};
+use crate::source::names::QualifiedName;
+
+/// PostgreSQL's table lock modes, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LockMode {
+    AccessShare,
+    RowShare,
+    RowExclusive,
+    ShareUpdateExclusive,
+    Share,
+    ShareRowExclusive,
+    Exclusive,
+    AccessExclusive,
+}
+
+impl LockMode {
+    const ALL: [LockMode; 8] = [
+        LockMode::AccessShare,
+        LockMode::RowShare,
+        LockMode::RowExclusive,
+        LockMode::ShareUpdateExclusive,
+        LockMode::Share,
+        LockMode::ShareRowExclusive,
+        LockMode::Exclusive,
+        LockMode::AccessExclusive,
+    ];
+
+    /// As `LOCK TABLE .. IN <mode> MODE` writes it (and the planner's texts).
+    pub fn sql(self) -> &'static str {
+        match self {
+            LockMode::AccessShare => "ACCESS SHARE",
+            LockMode::RowShare => "ROW SHARE",
+            LockMode::RowExclusive => "ROW EXCLUSIVE",
+            LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            LockMode::Share => "SHARE",
+            LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockMode::Exclusive => "EXCLUSIVE",
+            LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    /// From `ACCESS EXCLUSIVE` (the planner) or `AccessExclusiveLock` (`pg_locks.mode`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let squeezed: String = text
+            .trim_end_matches("Lock")
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        Self::ALL
+            .into_iter()
+            .find(|m| m.sql().replace(' ', "") == squeezed)
+    }
+
+    /// PostgreSQL's conflict table ("Conflicting Lock Modes" in the documentation).
+    pub fn conflicts_with(self, other: LockMode) -> bool {
+        use LockMode::*;
+        let (a, b) = if self <= other {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        match a {
+            AccessShare => b == AccessExclusive,
+            RowShare => b >= Exclusive,
+            RowExclusive => b >= Share,
+            ShareUpdateExclusive => b >= ShareUpdateExclusive,
+            Share => b == RowExclusive || b == ShareUpdateExclusive || b >= ShareRowExclusive,
+            ShareRowExclusive => b >= RowExclusive,
+            Exclusive => b >= RowShare,
+            AccessExclusive => true,
+        }
+    }
+
+    /// Whether holding it stops writers (INSERT, UPDATE, DELETE take ROW EXCLUSIVE).
+    pub fn blocks_writes(self) -> bool {
+        self.conflicts_with(LockMode::RowExclusive)
+    }
+}
+
+/// One table deploy locks up front.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableLock {
+    pub table: String,
+    #[serde(skip)]
+    pub oid: u32,
+    pub mode: LockMode,
+    /// The lines of the statements that need it.
+    pub lines: Vec<usize>,
+}
+
+/// The existing tables `planned` locks, strongest mode each, in the order deploy takes them. Tables
+/// the migration creates are not there yet: nobody else can hold them.
+pub fn plan(client: &mut Client, planned: &Planned) -> Result<Vec<TableLock>, postgres::Error> {
+    let mut locks: Vec<TableLock> = Vec::new();
+    for taken in &planned.locks {
+        let Some(mode) = LockMode::parse(taken.mode) else {
+            continue;
+        };
+        let Some((oid, table)) = resolve(client, &taken.target)? else {
+            continue;
+        };
+        match locks.iter_mut().find(|l| l.oid == oid) {
+            Some(lock) => {
+                lock.mode = lock.mode.max(mode);
+                lock.lines.push(taken.line);
+            }
+            None => locks.push(TableLock {
+                table,
+                oid,
+                mode,
+                lines: vec![taken.line],
+            }),
+        }
+    }
+    if locks.len() < 2 {
+        return Ok(locks);
+    }
+    // Who references whom among them: the database's foreign keys and the migration's.
+    let oids: Vec<u32> = locks.iter().map(|l| l.oid).collect();
+    let mut references: Vec<(u32, u32)> = client
+        .query(
+            "SELECT DISTINCT conrelid::oid, confrelid::oid FROM pg_constraint
+             WHERE contype = 'f' AND conrelid = ANY($1) AND confrelid = ANY($1) AND conrelid <> confrelid",
+            &[&oids],
+        )?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    for (child, parent) in &planned.references {
+        let child = resolve(client, &LockTarget::Table(child.clone()))?;
+        let parent = resolve(client, &LockTarget::Table(parent.clone()))?;
+        if let (Some((c, _)), Some((p, _))) = (child, parent)
+            && c != p
+        {
+            references.push((c, p));
+        }
+    }
+    Ok(children_first(locks, &references))
+}
+
+/// `locks` reordered so that every table comes before the tables it references; a cycle is broken
+/// at the table the file locks first. Otherwise the file's order is kept.
+fn children_first(mut locks: Vec<TableLock>, references: &[(u32, u32)]) -> Vec<TableLock> {
+    let mut ordered = Vec::with_capacity(locks.len());
+    while !locks.is_empty() {
+        // The first (in file order) that no remaining table references.
+        let next = (0..locks.len())
+            .find(|&i| {
+                !references.iter().any(|&(child, parent)| {
+                    parent == locks[i].oid
+                        && child != parent
+                        && locks.iter().any(|l| l.oid == child)
+                })
+            })
+            .unwrap_or(0);
+        ordered.push(locks.remove(next));
+    }
+    ordered
+}
+
+/// The table a lock is on: its oid and name as PostgreSQL shows it; `None` when it does not exist.
+fn resolve(
+    client: &mut Client,
+    target: &LockTarget,
+) -> Result<Option<(u32, String)>, postgres::Error> {
+    let row = match target {
+        LockTarget::Table(table) => client.query_opt(
+            "SELECT c.oid, format('%I.%I', n.nspname, c.relname) FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')",
+            &[&table.to_string()],
+        )?,
+        LockTarget::TableOfIndex(index) => client.query_opt(
+            "SELECT c.oid, format('%I.%I', n.nspname, c.relname) FROM pg_index i
+             JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE i.indexrelid = to_regclass($1)",
+            &[&index.to_string()],
+        )?,
+    };
+    Ok(row.map(|r| (r.get(0), r.get(1))))
+}
+
+/// The foreign keys a migration adds, as (referencing, referenced) tables.
+pub fn added_references(
+    statements: &[crate::source::classify::Statement],
+) -> Vec<(QualifiedName, QualifiedName)> {
+    use crate::source::classify::{Fact, TableChange};
+    let mut out = Vec::new();
+    for statement in statements {
+        if let Fact::AlterTable { table, changes } = &statement.fact {
+            for change in changes {
+                if let TableChange::AddForeignKey(fk) = &change.kind {
+                    out.push((table.clone(), fk.referenced_table.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_conflict_table_is_postgresqls() {
+        use LockMode::*;
+        // Rows of the documentation's table: the modes each one conflicts with.
+        let expected: [(LockMode, &[LockMode]); 8] = [
+            (AccessShare, &[AccessExclusive]),
+            (RowShare, &[Exclusive, AccessExclusive]),
+            (
+                RowExclusive,
+                &[Share, ShareRowExclusive, Exclusive, AccessExclusive],
+            ),
+            (
+                ShareUpdateExclusive,
+                &[
+                    ShareUpdateExclusive,
+                    Share,
+                    ShareRowExclusive,
+                    Exclusive,
+                    AccessExclusive,
+                ],
+            ),
+            (
+                Share,
+                &[
+                    RowExclusive,
+                    ShareUpdateExclusive,
+                    ShareRowExclusive,
+                    Exclusive,
+                    AccessExclusive,
+                ],
+            ),
+            (
+                ShareRowExclusive,
+                &[
+                    RowExclusive,
+                    ShareUpdateExclusive,
+                    Share,
+                    ShareRowExclusive,
+                    Exclusive,
+                    AccessExclusive,
+                ],
+            ),
+            (
+                Exclusive,
+                &[
+                    RowShare,
+                    RowExclusive,
+                    ShareUpdateExclusive,
+                    Share,
+                    ShareRowExclusive,
+                    Exclusive,
+                    AccessExclusive,
+                ],
+            ),
+            (AccessExclusive, &LockMode::ALL),
+        ];
+        for (mode, conflicts) in expected {
+            for other in LockMode::ALL {
+                assert_eq!(
+                    mode.conflicts_with(other),
+                    conflicts.contains(&other),
+                    "{mode:?} vs {other:?}"
+                );
+            }
+        }
+        assert!(!RowShare.blocks_writes() && Share.blocks_writes());
+        assert_eq!(
+            LockMode::parse("AccessExclusiveLock"),
+            Some(AccessExclusive)
+        );
+        assert_eq!(
+            LockMode::parse("SHARE ROW EXCLUSIVE"),
+            Some(ShareRowExclusive)
+        );
+        assert_eq!(LockMode::parse("ShareLock"), Some(Share));
+    }
+
+    #[test]
+    fn children_come_before_the_tables_they_reference() {
+        let lock = |oid: u32| TableLock {
+            table: format!("t{oid}"),
+            oid,
+            mode: LockMode::AccessExclusive,
+            lines: vec![],
+        };
+        // The file locks User (1) first, then Post (2) which references it, and Comment (3) -> Post.
+        let ordered = children_first(vec![lock(1), lock(2), lock(3)], &[(2, 1), (3, 2)]);
+        let oids: Vec<u32> = ordered.iter().map(|l| l.oid).collect();
+        assert_eq!(oids, [3, 2, 1]);
+        // A cycle keeps the file's order where it must break it.
+        let ordered = children_first(vec![lock(1), lock(2)], &[(1, 2), (2, 1)]);
+        assert_eq!(ordered.iter().map(|l| l.oid).collect::<Vec<_>>(), [1, 2]);
+    }
+}
