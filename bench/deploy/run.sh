@@ -5,7 +5,7 @@
 # on the same 2M-row table. See bench/deploy/README.md.
 #
 #   bench/deploy/run.sh                  2,000,000 rows, 20 s blocker, 4 writers at 200 writes/s
-#   bench/deploy/run.sh --rows 200000 --blocker 5
+#   bench/deploy/run.sh --rows 200000 --blocker 5 --lock-timeout 100ms
 #
 # Environment: PGHOST (default 127.0.0.1), PGPORT (5432), PGUSER (postgres); MIGRATE_SAFE_BIN (default
 # target/release/migrate-safe, built if missing). Output: a table on stdout; logs in bench/.work/deploy/.
@@ -20,7 +20,7 @@ ROWS=2000000
 BLOCKER_S=20
 RATE=200
 CLIENTS=4
-LOCK_TIMEOUT=1s
+LOCK_TIMEOUT=50ms
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) ROWS=$2; shift 2 ;;

@@ -204,8 +204,7 @@ pub fn in_transaction(
             for session in &in_the_way {
                 if !run.in_the_way.iter().any(|b| b.pid == session.session.pid) {
                     events(format!(
-                        "  waiting for the way to clear, without queueing: pid {} {}",
-                        session.session.pid, session
+                        "  waiting for the way to clear, without queueing: {session}"
                     ));
                     run.in_the_way.push(session.session.clone());
                 }

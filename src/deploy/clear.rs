@@ -27,13 +27,19 @@ pub struct InTheWay {
 
 impl std::fmt::Display for InTheWay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pid N (app)`, what it holds, then the rest of the session: state, age, query.
+        let session = self.session.to_string();
+        let (who, rest) = match session.split_once(", ") {
+            Some((who, rest)) => (who.to_string(), rest.to_string()),
+            None => (session, String::new()),
+        };
         write!(
             f,
-            "{} {} on {}: {}",
+            "{who} {} {} on {}{}{rest}",
             if self.granted { "holds" } else { "waits for" },
             self.mode.sql(),
             self.table,
-            self.session
+            if rest.is_empty() { "" } else { ", " }
         )
     }
 }
