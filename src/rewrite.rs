@@ -66,6 +66,7 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
                     .as_deref()
                     .filter(|_| !args.all)
                     .map(crate::db::redact),
+                deployed_by_migrate_safe: false,
             };
             &mut text_sink
         }

@@ -348,6 +348,7 @@ fn hostile_migration_files_are_refused_by_every_command() {
             assert_eq!(err.trim_end().lines().count(), 1, "{kind}, {args:?}: {err}");
             assert!(err.contains(&file.display().to_string()), "{kind}: {err}");
             assert!(err.contains(said), "{kind}, {args:?}: {err}");
+            assert_no_debug_dump(&err, kind);
         }
     }
 }

@@ -509,3 +509,52 @@ fn a_run_killed_mid_proof_takes_its_local_server_along_and_the_next_run_reaps_th
         "nothing left behind"
     );
 }
+
+/// The recommended path end to end: rewrite for Prisma 7.10.1, then `deployed-by = "migrate-safe"`.
+/// The second rewrite (which now judges every file as one transaction and reorders it) is proven
+/// against the whole rewritten sequence — the folders the first one wrote included — and a third
+/// changes nothing; no message is a Rust Debug dump. (It used to fail its proof with `left behind:
+/// NotValidConstraint { .. }`, write nothing, and leave `status` pointing at it.)
+#[test]
+fn a_second_rewrite_under_deployed_by_migrate_safe_is_proven_and_a_third_changes_nothing() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("prisma/migrations");
+    copy_tree(
+        &project_root().join("migrations-fixtures/saas-baseline/migrations"),
+        &dir,
+    );
+    let d = dir.to_str().unwrap();
+    let first = run(
+        isolated().env("MIGRATE_SAFE_SCRATCH_URL", &server),
+        &["rewrite", d, "--prisma-version", "7.10.1"],
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    std::fs::write(
+        dir.join("migrate-safe.toml"),
+        "deployed-by = \"migrate-safe\"\n",
+    )
+    .unwrap();
+    let second = run(
+        isolated().env("MIGRATE_SAFE_SCRATCH_URL", &server),
+        &["rewrite", d],
+    );
+    let said = format!("{}{}", stdout(&second), stderr(&second));
+    assert_eq!(second.status.code(), Some(0), "{said}");
+    common::assert_no_debug_dump(&said, "second rewrite");
+    assert!(said.contains("as migrate-safe deploy applies it"), "{said}");
+    assert!(!said.contains("NOT PROVEN"), "{said}");
+    let third = run(
+        isolated().env("MIGRATE_SAFE_SCRATCH_URL", &server),
+        &["rewrite", d],
+    );
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    assert!(
+        stdout(&third).contains("Nothing to rewrite"),
+        "{}",
+        stdout(&third)
+    );
+    let lint = run(&mut isolated(), &["lint", d]);
+    common::assert_no_debug_dump(&stdout(&lint), "lint");
+    assert_eq!(lint.status.code(), Some(0), "{}", stdout(&lint));
+}

@@ -60,6 +60,14 @@ pub fn verify(
             .iter()
             .position(|m| m.name == plan.migration)
             .expect("planned migration exists");
+        // Folders an earlier rewrite wrote for this migration (its VALIDATE, its builds) run after it on
+        // both sides: without them the original is not what will be deployed, and a second rewrite of
+        // rewritten output could not be proven.
+        let followers: Vec<(&str, &str)> = dir.migrations[target + 1..]
+            .iter()
+            .filter(|m| m.written_for().as_deref() == Some(plan.migration.as_str()))
+            .map(|m| (m.name.as_str(), m.sql.as_str()))
+            .collect();
         let mut client = template.connect().map_err(db)?;
         apply_history(&mut client, &dir.migrations[next..target], history_model).map_err(|e| {
             Error::ProofUnavailable(format!(
@@ -71,8 +79,8 @@ pub fn verify(
         let last = i + 1 == plans.len();
         // The original, inside a transaction rolled back after its catalog is read: no clone needed,
         // and one catalog for every model (a plain file builds the same under each).
-        let original = if plain(&plan.original_sql) {
-            original_in_transaction(&mut client, plan)?
+        let original = if plain(&plan.original_sql) && followers.iter().all(|f| plain(f.1)) {
+            original_in_transaction(&mut client, plan, &followers)?
         } else {
             None
         };
@@ -97,8 +105,10 @@ pub fn verify(
                         .iter()
                         .zip(&targets)
                         .map(|(&model, database)| {
-                            let before = &before;
-                            scope.spawn(move || rewritten_side(plan, database, model, before))
+                            let (before, followers) = (&before, &followers);
+                            scope.spawn(move || {
+                                rewritten_side(plan, followers, database, model, before)
+                            })
                         })
                         .collect();
                     handles
@@ -112,7 +122,7 @@ pub fn verify(
             }
             None => {
                 for &model in models {
-                    results.push(verify_one(plan, server, &template, model)?);
+                    results.push(verify_one(plan, &followers, server, &template, model)?);
                 }
             }
         }
@@ -127,9 +137,13 @@ pub fn verify(
 fn original_in_transaction(
     client: &mut postgres::Client,
     plan: &MigrationPlan,
+    followers: &[(&str, &str)],
 ) -> Result<Option<crate::db::catalog::Catalog>> {
     client.batch_execute("BEGIN").map_err(db)?;
-    let before = match client.batch_execute(&plan.original_sql) {
+    let applied = std::iter::once(plan.original_sql.as_str())
+        .chain(followers.iter().map(|f| f.1))
+        .try_for_each(|sql| client.batch_execute(sql));
+    let before = match applied {
         Ok(()) => Some(snapshot(client).map_err(db)?),
         Err(_) => None,
     };
@@ -141,26 +155,36 @@ fn original_in_transaction(
 /// for the run's last proof the template itself), compared with the original's catalog `before`.
 fn rewritten_side(
     plan: &MigrationPlan,
+    followers: &[(&str, &str)],
     database: &ScratchDatabase,
     model: ApplyModel,
     before: &crate::db::catalog::Catalog,
 ) -> Result<Verification> {
     let mut client = database.connect().map_err(db)?;
-    let failure = apply_rewritten(&mut client, plan, model);
+    let failure = apply_rewritten(&mut client, plan, followers, model);
     compare(plan, model, failure, before, &mut client)
 }
 
-/// The rewritten sequence: the edited original, then each new folder; the first failure.
+/// The rewritten sequence: the edited original, then the folders an earlier rewrite wrote for it and
+/// each new folder, in name order (Prisma's); the first failure.
 fn apply_rewritten(
     client: &mut postgres::Client,
     plan: &MigrationPlan,
+    followers: &[(&str, &str)],
     model: ApplyModel,
 ) -> Option<String> {
-    let sequence = std::iter::once((plan.migration.as_str(), plan.rewritten_sql.as_str())).chain(
-        plan.new_migrations
-            .iter()
-            .map(|m| (m.name.as_str(), m.sql.as_str())),
-    );
+    let mut after: Vec<(&str, &str)> = followers
+        .iter()
+        .copied()
+        .chain(
+            plan.new_migrations
+                .iter()
+                .map(|m| (m.name.as_str(), m.sql.as_str())),
+        )
+        .collect();
+    after.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let sequence =
+        std::iter::once((plan.migration.as_str(), plan.rewritten_sql.as_str())).chain(after);
     for (name, sql) in sequence {
         if let Err(e) = apply_migration(client, name, sql, model) {
             return Some(e.to_string());
@@ -181,7 +205,7 @@ fn compare(
         let hazards = hazards(rewritten)
             .map_err(db)?
             .into_iter()
-            .map(|h| format!("{h:?}"))
+            .map(|h| h.to_string())
             .collect();
         (diff(before, &after), hazards)
     } else {
@@ -199,6 +223,7 @@ fn compare(
 /// Original and rewrite of one plan, each on a clone of `template`, applied under `model`.
 fn verify_one(
     plan: &MigrationPlan,
+    followers: &[(&str, &str)],
     server: &Server,
     template: &ScratchDatabase,
     model: ApplyModel,
@@ -207,15 +232,12 @@ fn verify_one(
     let rewritten = ScratchDatabase::create(&server.admin_url, Some(&template.name)).map_err(db)?;
     let mut original_client = original.connect().map_err(db)?;
     let mut rewritten_client = rewritten.connect().map_err(db)?;
-    let original_failure = apply_migration(
-        &mut original_client,
-        &plan.migration,
-        &plan.original_sql,
-        model,
-    )
-    .err()
-    .map(|e| format!("the original failed: {e}"));
-    let failure = original_failure.or_else(|| apply_rewritten(&mut rewritten_client, plan, model));
+    let original_failure = std::iter::once((plan.migration.as_str(), plan.original_sql.as_str()))
+        .chain(followers.iter().copied())
+        .find_map(|(name, sql)| apply_migration(&mut original_client, name, sql, model).err())
+        .map(|e| format!("the original failed: {e}"));
+    let failure =
+        original_failure.or_else(|| apply_rewritten(&mut rewritten_client, plan, followers, model));
     let before = if failure.is_none() {
         snapshot(&mut original_client).map_err(db)?
     } else {

@@ -241,6 +241,34 @@ pub enum Hazard {
     },
 }
 
+impl std::fmt::Display for Hazard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::source::names::QualifiedName;
+        match self {
+            Hazard::InvalidIndex {
+                schema,
+                index,
+                table,
+            } => write!(
+                f,
+                "INVALID index {} on {} (a concurrent build that failed)",
+                QualifiedName::new(schema.clone(), index.clone()),
+                QualifiedName::new(schema.clone(), table.clone())
+            ),
+            Hazard::NotValidConstraint {
+                schema,
+                table,
+                constraint,
+            } => write!(
+                f,
+                "constraint {} on {} is NOT VALID (never validated)",
+                crate::source::names::quote(constraint),
+                QualifiedName::new(schema.clone(), table.clone())
+            ),
+        }
+    }
+}
+
 pub fn hazards(client: &mut Client) -> Result<Vec<Hazard>, DbError> {
     let mut found = Vec::new();
     for row in client.query(

@@ -29,6 +29,17 @@ impl ApplyModel {
         }
     }
 
+    /// [`Self::label`], or for the one-transaction model under `deployed-by = "migrate-safe"` what it
+    /// stands for there.
+    pub fn label_under(self, deployed_by_migrate_safe: bool) -> &'static str {
+        match self {
+            ApplyModel::OneQuery if deployed_by_migrate_safe => {
+                "in one transaction, as migrate-safe deploy applies it"
+            }
+            model => model.label(),
+        }
+    }
+
     /// How this model runs `sql`.
     pub fn run(self, sql: &str) -> FileRun {
         match self {

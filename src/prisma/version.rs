@@ -152,13 +152,13 @@ impl PrismaTarget {
     ) -> Result<Self, String> {
         if let Some(version) = flag {
             return exact(version, VersionSource::Flag).ok_or_else(|| {
-                format!("--prisma-version: expected a version like 7.10.1, got {version:?}")
+                format!("--prisma-version: expected a version like 7.10.1, got \"{version}\"")
             });
         }
         if let Some((version, path)) = config {
             return exact(version, VersionSource::Config(path.to_path_buf())).ok_or_else(|| {
                 format!(
-                    "{}: prisma-version: expected a version like 7.10.1, got {version:?}",
+                    "{}: prisma-version: expected a version like 7.10.1, got \"{version}\"",
                     path.display()
                 )
             });

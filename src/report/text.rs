@@ -17,6 +17,8 @@ pub struct TextSink<'a> {
     pub mode: Mode,
     /// The deployed database the targets came from (redacted), when one was given.
     pub database: Option<String>,
+    /// `deployed-by = "migrate-safe"`: models are named as migrate-safe deploy applies files.
+    pub deployed_by_migrate_safe: bool,
 }
 
 impl Sink for TextSink<'_> {
@@ -28,6 +30,7 @@ impl Sink for TextSink<'_> {
         targets: usize,
     ) -> io::Result<()> {
         self.mode = mode;
+        self.deployed_by_migrate_safe = prisma.deployed_by.is_some();
         let out = &mut *self.out;
         match dir.origin() {
             Some(origin) => writeln!(
@@ -83,7 +86,7 @@ impl Sink for TextSink<'_> {
                         out,
                         "  {}: original and rewritten sequence build the same schema; no INVALID index, no NOT VALID constraint left (applied {})",
                         result.migration,
-                        result.model.label()
+                        result.model.label_under(self.deployed_by_migrate_safe)
                     )?;
                     continue;
                 }
@@ -91,7 +94,7 @@ impl Sink for TextSink<'_> {
                     out,
                     "  {}: NOT PROVEN (applied {})",
                     result.migration,
-                    result.model.label()
+                    result.model.label_under(self.deployed_by_migrate_safe)
                 )?;
                 if let Some(failure) = &result.failure {
                     writeln!(out, "    {failure}")?;

@@ -74,6 +74,9 @@ pub fn check(context: &StatementContext, statements: usize) -> Option<Finding> {
         .models
         .iter()
         .filter_map(|&model| match (model, context.file.run(model)) {
+            (ApplyModel::OneQuery, _) if context.options.deployed_by_migrate_safe => Some(format!(
+                "migrate-safe deploy runs this file ({statements} statements) in one transaction"
+            )),
             (ApplyModel::OneQuery, _) => Some(format!(
                 "Prisma <= 7.3 runs this file ({statements} statements) as one query"
             )),

@@ -102,7 +102,7 @@ pub fn check(file: &FileContext, locking: Vec<usize>, options: &RuleOptions) -> 
         column: statement.column,
         message,
         help: Some(format!(
-            "SET lock_timeout = '{}'; as the first statement and RESET lock_timeout; as the last (retry the deploy if it times out)",
+            "deploy with `migrate-safe deploy` and say so with deployed-by = \"migrate-safe\" in migrate-safe.toml (its waits are bounded and retried, and never queue behind a long transaction); or, with `prisma migrate deploy`, SET lock_timeout = '{}'; as the first statement and RESET lock_timeout; as the last (retry the deploy if it times out)",
             options.lock_timeout
         )),
         action,

@@ -193,3 +193,34 @@ pub fn corpora() -> Vec<(&'static str, PathBuf, usize)> {
     }
     found
 }
+
+/// Panic if `text` (output meant for people) holds a Rust `Debug` dump: `Name { field: ..`, `Some(..)`,
+/// `Ok(..)`, `Err(..)`.
+pub fn assert_no_debug_dump(text: &str, context: &str) {
+    for marker in ["Some(", "Ok(", "Err(", "None)"] {
+        assert!(
+            !text.contains(marker),
+            "{context}: a Debug dump ({marker}) in:\n{text}"
+        );
+    }
+    let bytes = text.as_bytes();
+    for (at, _) in text.match_indices(" { ") {
+        // `Name { field: ` — an upper-case identifier before, `word: ` after.
+        let before = &text[..at];
+        let name: String = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let after = &text[at + 3..];
+        let field: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let dump = name.chars().last().is_some_and(|c| c.is_ascii_uppercase())
+            && !field.is_empty()
+            && after[field.len()..].starts_with(": ");
+        assert!(!dump, "{context}: a Debug dump at byte {at} in:\n{text}");
+        let _ = bytes;
+    }
+}
