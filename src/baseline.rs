@@ -51,7 +51,7 @@ pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> Result<Outcome> {
         ));
     }
     let dir = migrations_dir(&args.dir)?;
-    let url = crate::status::database_url(args.database_url.as_deref())?;
+    let url = crate::db::database_url(args.database_url.as_deref(), &dir)?;
     check_url(&url).map_err(db)?;
     let mut client = connect(&url).map_err(db)?;
     let recorded = recorded_rows(&mut client, None)?;

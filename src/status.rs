@@ -50,19 +50,9 @@ pub struct FailedMigration {
     pub with_prisma: Vec<String>,
 }
 
-/// The URL of the database to read: `--database-url`, else Prisma's own `DATABASE_URL`.
-pub fn database_url(given: Option<&str>) -> Result<String> {
-    given
-        .map(str::to_string)
-        .or_else(|| std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty()))
-        .ok_or_else(|| {
-            Error::Usage("no database: pass --database-url URL (or set DATABASE_URL)".into())
-        })
-}
-
 pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
     let dir = discover(&args.dir)?;
-    let url = database_url(args.database_url.as_deref())?;
+    let url = crate::db::database_url(args.database_url.as_deref(), &dir.path)?;
     crate::db::provision::check_url(&url).map_err(|e| Error::Database(e.to_string()))?;
     let mut client = connect(&url).map_err(|e| Error::Database(e.to_string()))?;
     let deployed = crate::prisma::history::has_history(&mut client)

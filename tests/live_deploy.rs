@@ -483,6 +483,20 @@ fn a_failed_concurrent_build_has_its_invalid_index_dropped_and_the_rerun_recover
     assert_eq!(run["result"], "failed", "{run}");
     assert_eq!(run["sqlstate"], "23505");
     assert_eq!(run["dropped_invalid_index"], "\"User_email_key\"");
+    // PostgreSQL's DETAIL names the key; the dropped INVALID index is said once.
+    assert!(
+        run["message"]
+            .as_str()
+            .unwrap()
+            .contains("DETAIL: Key (email)=(u1) is duplicated"),
+        "{run}"
+    );
+    assert_eq!(
+        stderr(&output).matches("INVALID").count(),
+        1,
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(run["half_applied"], false);
     assert_eq!(
         one(
@@ -503,6 +517,22 @@ fn a_failed_concurrent_build_has_its_invalid_index_dropped_and_the_rerun_recover
     assert!(
         logs.contains("could not create unique index") && logs.contains("dropped"),
         "{logs}"
+    );
+
+    // Now the pre-flight predicts it, and gives the read-only query that lists the duplicated keys.
+    let dry = deploy(&dir, &database.url, &["--dry-run"]);
+    let check = &report(&dry)["preflight"]["checks"][0];
+    assert_eq!(check["result"], "fails", "{check}");
+    let list = check["list"].as_str().unwrap();
+    assert!(
+        list.starts_with("SELECT \"email\", count(*) FROM") && list.contains("HAVING count(*) > 1"),
+        "{list}"
+    );
+    let duplicates = connect(&database.url).unwrap().query(list, &[]).unwrap();
+    assert_eq!(
+        duplicates.len(),
+        1,
+        "the query lists the one duplicated key"
     );
 
     // Fix the data; the rerun resolves the failed row itself and builds again.

@@ -701,3 +701,57 @@ fn suggested_commands_quote_folder_names_for_the_shell() {
         );
     }
 }
+
+/// `DATABASE_URL` in a `.env` file where Prisma reads it (the project root above prisma/) is used when
+/// the environment has none, and said; without one the error says where it may be set.
+#[test]
+fn database_url_from_a_dotenv_file_is_used_as_prisma_uses_it() {
+    let Some(server) = server_url() else { return };
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("prisma/migrations");
+    copy_tree(
+        &project_root().join("migrations-fixtures/saas-baseline/migrations"),
+        &dir,
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let status = || {
+        binary()
+            .args(["status", dir.to_str().unwrap()])
+            .env_remove("DATABASE_URL")
+            .current_dir(elsewhere.path())
+            .output()
+            .unwrap()
+    };
+    let missing = status();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("a .env file beside the project"),
+        "{}",
+        stderr(&missing)
+    );
+    fs::write(
+        temp.path().join(".env"),
+        format!("# local\nDATABASE_URL=\"{}\"\n", database.url),
+    )
+    .unwrap();
+    let found = status();
+    assert!(
+        matches!(found.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&found)
+    );
+    assert!(
+        stderr(&found).contains(&format!(
+            "DATABASE_URL from {}",
+            temp.path().join(".env").display()
+        )),
+        "{}",
+        stderr(&found)
+    );
+    assert!(
+        stdout(&found).contains(&format!("Database: {}", database.url)),
+        "{}",
+        stdout(&found)
+    );
+}

@@ -29,12 +29,22 @@ impl From<postgres::Error> for DbError {
 /// An error's message with its SQLSTATE, the way psql shows it.
 pub fn describe(error: &postgres::Error) -> String {
     match error.as_db_error() {
-        Some(db) => format!(
-            "{}: {} (SQLSTATE {})",
-            db.severity(),
-            db.message(),
-            db.code().code()
-        ),
+        // A duplicate key's DETAIL names the key (`Key (slug)=(hello-world) is duplicated.`): what a
+        // person needs to fix the rows. Other DETAILs may carry whole rows: left out of messages.
+        Some(db) => match db.detail().filter(|_| db.code().code() == "23505") {
+            Some(detail) => format!(
+                "{}: {} (SQLSTATE {}); DETAIL: {detail}",
+                db.severity(),
+                db.message(),
+                db.code().code()
+            ),
+            None => format!(
+                "{}: {} (SQLSTATE {})",
+                db.severity(),
+                db.message(),
+                db.code().code()
+            ),
+        },
         // The client's own message ("error connecting to server") hides the cause (refused, unknown
         // host, timed out, TLS): its source chain says it.
         None => {
@@ -50,6 +60,34 @@ pub fn describe(error: &postgres::Error) -> String {
             }
             message
         }
+    }
+}
+
+/// The URL of the application's database: `--database-url`, else `DATABASE_URL` from the environment,
+/// else from a `.env` file where Prisma would read it (said on stderr).
+pub fn database_url(
+    given: Option<&str>,
+    migrations_dir: &std::path::Path,
+) -> crate::error::Result<String> {
+    if let Some(url) = given
+        .map(str::to_string)
+        .or_else(|| std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty()))
+    {
+        return Ok(url);
+    }
+    let places = crate::prisma::dotenv::places(migrations_dir);
+    match crate::prisma::dotenv::find("DATABASE_URL", &places) {
+        Some((url, file)) => {
+            crate::secret::remember(&url);
+            eprintln!(
+                "migrate-safe: DATABASE_URL from {} (as Prisma reads it)",
+                file.display()
+            );
+            Ok(url)
+        }
+        None => Err(crate::error::Error::Usage(
+            "no database: pass --database-url URL, or set DATABASE_URL (in the environment or a .env file beside the project, as Prisma reads it)".into(),
+        )),
     }
 }
 

@@ -71,7 +71,7 @@ pub struct DeployReport {
 pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
     let run_started = Instant::now();
     let dir = discover(&args.dir)?;
-    let url = crate::status::database_url(args.database_url.as_deref())?;
+    let url = crate::db::database_url(args.database_url.as_deref(), &dir.path)?;
     crate::db::provision::check_url(&url).map_err(|e| Error::Database(e.to_string()))?;
     let config = crate::config::Loaded::find(args.config.as_deref(), &dir.path)?;
     let settings = Settings::resolve(args, &config)?;

@@ -32,6 +32,8 @@ pub enum CheckResult {
     /// The statement would fail on the data as it is now.
     Fails {
         detail: String,
+        /// A read-only query that lists the offending rows or keys, to run by hand.
+        list: String,
     },
     /// Violations now, but an earlier pending statement changes these rows first.
     NotPredictive {
@@ -124,7 +126,7 @@ pub fn run(
                 Ok(requirement) => evaluate(client, &requirement, timeout)?,
                 Err(why) => CheckResult::NotChecked { why },
             };
-            if let CheckResult::Fails { detail } = &result
+            if let CheckResult::Fails { detail, .. } = &result
                 && let Some(because) = changed_before(&rows_changed, &needed.requirement)
             {
                 result = CheckResult::NotPredictive {
@@ -358,6 +360,24 @@ fn evaluate(
             .join(" AND ")
     };
     type Explain = fn(&[i64]) -> Option<String>;
+    let mut list_query = match requirement {
+        Requirement::Unique { columns, .. } => format!(
+            "SELECT {}, count(*) FROM {table} t WHERE {} GROUP BY {} HAVING count(*) > 1 ORDER BY count(*) DESC LIMIT 100",
+            list(columns),
+            not_null("t", columns),
+            list(columns)
+        ),
+        Requirement::NotNull { column, .. } => {
+            format!(
+                "SELECT * FROM {table} WHERE {} IS NULL LIMIT 100",
+                quote(column)
+            )
+        }
+        Requirement::Check { expression, .. } => {
+            format!("SELECT * FROM {table} WHERE NOT ({expression}) LIMIT 100")
+        }
+        _ => String::new(),
+    };
     let (query, explain): (String, Explain) = match requirement {
         Requirement::Unique {
             columns, primary, ..
@@ -421,6 +441,10 @@ fn evaluate(
             } else {
                 "true".into()
             };
+            list_query = format!(
+                "SELECT * FROM {table} t WHERE {} AND {orphan} LIMIT 100",
+                not_null("t", columns)
+            );
             (
                 format!(
                     "SELECT count(*)::int8 FROM {table} t WHERE {} AND {orphan}",
@@ -449,7 +473,10 @@ fn evaluate(
         Ok(row) => {
             let counts: Vec<i64> = (0..row.len()).map(|i| row.get(i)).collect();
             match explain(&counts) {
-                Some(detail) => CheckResult::Fails { detail },
+                Some(detail) => CheckResult::Fails {
+                    detail,
+                    list: list_query.clone(),
+                },
                 None => CheckResult::Passes,
             }
         }

@@ -146,7 +146,11 @@ pub fn preflight_text(preflight: &Preflight) -> String {
         {
             let (verdict, detail) = match &c.result {
                 CheckResult::Passes => ("ok", String::new()),
-                CheckResult::Fails { detail } => ("WOULD FAIL", format!(": {detail}")),
+                CheckResult::Fails { detail, list } if !list.is_empty() => (
+                    "WOULD FAIL",
+                    format!(": {detail}; list them (read-only): {list}"),
+                ),
+                CheckResult::Fails { detail, .. } => ("WOULD FAIL", format!(": {detail}")),
                 CheckResult::NotPredictive { detail, because } => {
                     ("note", format!(": {detail} now, but {because}"))
                 }
@@ -243,9 +247,8 @@ pub fn run_text(run: &MigrationRun, elapsed: Duration) -> String {
             if let Some(at) = at {
                 let _ = write!(text, "\n    at line {}: {}", at.line, at.excerpt);
             }
-            if let Some(index) = dropped_invalid_index {
-                let _ = write!(text, "\n    the INVALID index {index} it left was dropped");
-            }
+            // That the INVALID index it left was dropped was said when it was (once is enough).
+            let _ = dropped_invalid_index;
             text.push_str(if *half_applied {
                 "\n    part of it may stay applied: see `migrate-safe status`"
             } else {

@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod bookkeeping;
+pub mod dotenv;
 pub mod failed;
 pub mod history;
 pub mod model;

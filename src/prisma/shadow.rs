@@ -340,25 +340,7 @@ fn dotenv(file: &Path, name: &str) -> Option<String> {
     let dir = file.parent()?;
     [dir.join(".env"), dir.parent()?.join(".env")]
         .iter()
-        .find_map(|path| {
-            let text = crate::source::file::read_optional_text(path)?;
-            text.lines().find_map(|line| {
-                let line = line.trim();
-                let line = line.strip_prefix("export ").unwrap_or(line);
-                let (key, value) = line.split_once('=')?;
-                if key.trim() != name {
-                    return None;
-                }
-                let value = value.trim();
-                let value = match value.chars().next() {
-                    Some(q @ ('"' | '\'')) if value.len() >= 2 && value.ends_with(q) => {
-                        &value[1..value.len() - 1]
-                    }
-                    _ => value.split(" #").next().unwrap_or(value).trim(),
-                };
-                (!value.is_empty()).then(|| value.to_string())
-            })
-        })
+        .find_map(|path| super::dotenv::value_in(path, name))
 }
 
 #[cfg(test)]
