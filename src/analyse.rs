@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::fix::plan::{MigrationPlan, plan_migration};
 use crate::model::SchemaModel;
 use crate::prisma::order::FolderOrder;
+use crate::rules::suppress::Suppressions;
 use crate::rules::{RewrittenBefore, RuleOptions, check_migration, destroys};
 use crate::source::classify::{Statement, classify};
 use crate::source::discover::{Migration, MigrationsDir, Origin};
@@ -190,7 +191,16 @@ pub fn analyse_each(
                     rewritten_before(&written_for, &migration.name)?,
                     split.fast.then_some(split.tokens.as_slice()),
                 );
-                let plan = plan_migration(
+                // What `-- migrate-safe-ignore:` accepts is neither fixed nor reported, as in lint.
+                let (findings, suppressed) = if Suppressions::any_in(&migration.sql) {
+                    let suppressions = Suppressions::read(&migration.sql, &split, &statements);
+                    findings
+                        .into_iter()
+                        .partition(|f| !suppressions.silences(f.statement, f.rule))
+                } else {
+                    (findings, Vec::new())
+                };
+                let mut plan = plan_migration(
                     migration,
                     &split,
                     &statements,
@@ -198,6 +208,7 @@ pub fn analyse_each(
                     &order,
                     options.folder_naming,
                 )?;
+                plan.suppressed = suppressed;
                 let source = Source {
                     migration,
                     split: &split,

@@ -211,3 +211,51 @@ fn the_workflow_ends_with_a_passing_lint_once_the_lock_timeout_fix_is_chosen() {
         }
     }
 }
+
+/// `-- migrate-safe-ignore: <rule> <reason>` above a statement is obeyed by `rewrite` as by `lint`: the
+/// accepted finding is neither fixed nor reported as a hazard, and the report says it was accepted.
+#[test]
+fn rewrite_honours_migrate_safe_ignore_as_lint_does() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("migrations");
+    copy_tree(
+        &project_root().join("migrations-fixtures/saas-baseline/migrations"),
+        &dir,
+    );
+    let file = dir.join("20240301120000_teams_and_billing/migration.sql");
+    let sql = std::fs::read_to_string(&file).unwrap();
+    let statement = "CREATE INDEX \"Document_teamId_updatedAt_idx\"";
+    assert!(sql.contains(statement));
+    std::fs::write(
+        &file,
+        sql.replace(
+            statement,
+            &format!("-- migrate-safe-ignore: index-concurrently the table is tiny in production\n{statement}"),
+        ),
+    )
+    .unwrap();
+    let output = run(&["rewrite", dir.to_str().unwrap(), "--no-verify"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = stdout(&output);
+    assert!(
+        report.contains("1 finding(s) accepted with -- migrate-safe-ignore"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("Document_teamId_updatedAt_idx\" blocks writes"),
+        "{report}"
+    );
+    let rewritten = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        rewritten.contains(statement),
+        "the accepted build stays where it is"
+    );
+    assert!(
+        !std::fs::read_dir(&dir).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("document_teamid_updatedat")),
+        "no folder was written for it"
+    );
+}

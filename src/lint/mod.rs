@@ -8,7 +8,7 @@ pub mod github;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
-pub mod suppress;
+use crate::rules::suppress;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -255,13 +255,22 @@ fn collect(
         .collect();
     // Suppression comments are checked even in a migration without findings (cheaply: only when the
     // text has one).
+    // What the analysis set aside for `-- migrate-safe-ignore:` counts as suppressed where selected.
+    report.suppressed += plan
+        .suppressed
+        .iter()
+        .filter(|f| {
+            f.severity
+                .is_some_and(|default| selection.severity(f.rule, default).is_some())
+        })
+        .count();
     if hazards.is_empty() && !migration.sql.contains(suppress::DIRECTIVE) {
         return;
     }
     let (split, statements) = (source.split, source.statements);
     let suppressions = suppress::Suppressions::read(&migration.sql, split, statements);
     let lines = Lines::new(&migration.sql);
-    let mut diagnostics = suppressions.problems(migration, &lines);
+    let mut diagnostics = suppression_problems(&suppressions, migration, &lines);
     for (outcome, default) in hazards {
         let finding = &outcome.finding;
         let Some(severity) = selection.severity(finding.rule, default) else {
@@ -422,4 +431,30 @@ fn loose_file(path: &Path) -> Result<MigrationsDir> {
         found_by: None,
         migrations: vec![Migration::loose(path, sql)],
     })
+}
+
+/// Directives that were not obeyed, as warnings.
+fn suppression_problems(
+    suppressions: &suppress::Suppressions,
+    migration: &Migration,
+    lines: &Lines,
+) -> Vec<Diagnostic> {
+    suppressions
+        .problems
+        .iter()
+        .map(|(line, column, message)| Diagnostic {
+            rule: "suppression",
+            severity: Severity::Warning,
+            migration: migration.name.clone(),
+            file: migration.sql_path(),
+            line: *line,
+            column: *column,
+            end_line: *line,
+            end_column: *column,
+            message: message.clone(),
+            help: Some(format!("-- {} <rule-id> <reason>", suppress::DIRECTIVE)),
+            fix: None,
+            code: lines.code(*line, *line),
+        })
+        .collect()
 }

@@ -126,6 +126,13 @@ fn write_plan(plan: &MigrationPlan, out: &mut dyn Write) -> io::Result<()> {
         (false, true) => "nothing to rewrite (hazards without an automatic fix below)",
     };
     writeln!(out, "{}: {status}", plan.migration)?;
+    if !plan.suppressed.is_empty() {
+        writeln!(
+            out,
+            "  {} finding(s) accepted with -- migrate-safe-ignore: left as they are",
+            plan.suppressed.len()
+        )?;
+    }
     for outcome in plan.outcomes.iter().filter(|o| o.resolution.is_some()) {
         writeln!(
             out,

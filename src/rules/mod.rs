@@ -26,6 +26,7 @@ pub mod volatile_default;
 mod context;
 mod finding;
 mod registry;
+pub mod suppress;
 
 pub use context::{FileContext, RewrittenBefore, StatementContext, destroys};
 pub use finding::{Action, Finding, UnlessKept};

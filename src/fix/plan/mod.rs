@@ -69,6 +69,9 @@ pub struct MigrationPlan {
     pub new_migrations: Vec<NewMigration>,
     pub outcomes: Vec<Outcome>,
     pub unanalysed: Vec<Unanalysed>,
+    /// Findings accepted with `-- migrate-safe-ignore:` (neither fixed nor reported).
+    #[serde(skip)]
+    pub suppressed: Vec<crate::rules::Finding>,
 }
 
 impl MigrationPlan {
@@ -370,5 +373,6 @@ pub fn plan_migration(
         new_migrations,
         outcomes,
         unanalysed,
+        suppressed: Vec::new(),
     })
 }

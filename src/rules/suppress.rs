@@ -4,10 +4,8 @@
 
 use std::collections::HashMap;
 
-use super::Diagnostic;
-use crate::rules::{self, Severity};
+use crate::rules;
 use crate::source::classify::Statement;
-use crate::source::discover::Migration;
 use crate::source::split::SplitFile;
 
 pub const DIRECTIVE: &str = "migrate-safe-ignore:";
@@ -16,7 +14,7 @@ pub struct Suppressions {
     /// Statement index → rule ids silenced there.
     silenced: HashMap<usize, Vec<String>>,
     /// (line, column, message) of directives that were not obeyed.
-    problems: Vec<(usize, usize, String)>,
+    pub problems: Vec<(usize, usize, String)>,
 }
 
 impl Suppressions {
@@ -71,30 +69,14 @@ impl Suppressions {
         Suppressions { silenced, problems }
     }
 
+    /// Whether `text` has any directive at all (most files have none: nothing to read).
+    pub fn any_in(text: &str) -> bool {
+        text.contains(DIRECTIVE)
+    }
+
     pub fn silences(&self, statement: usize, rule: &str) -> bool {
         self.silenced
             .get(&statement)
             .is_some_and(|ids| ids.iter().any(|id| id == rule))
-    }
-
-    /// Directives that were not obeyed, as warnings.
-    pub(super) fn problems(&self, migration: &Migration, lines: &super::Lines) -> Vec<Diagnostic> {
-        self.problems
-            .iter()
-            .map(|(line, column, message)| Diagnostic {
-                rule: "suppression",
-                severity: Severity::Warning,
-                migration: migration.name.clone(),
-                file: migration.sql_path(),
-                line: *line,
-                column: *column,
-                end_line: *line,
-                end_column: *column,
-                message: message.clone(),
-                help: Some(format!("-- {DIRECTIVE} <rule-id> <reason>")),
-                fix: None,
-                code: lines.code(*line, *line),
-            })
-            .collect()
     }
 }
