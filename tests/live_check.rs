@@ -814,3 +814,52 @@ fn scratch_databases_of_a_killed_run_are_dropped_by_the_next_run() {
     );
     assert_eq!(count(&mut admin), 0, "{}", stderr(&next));
 }
+
+/// `check --rows N` times a lone CONCURRENTLY build on the seeded table (it cannot be traced inside a
+/// transaction: its time is the apply's), under the one-query model as under 7.4+'s.
+#[test]
+fn concurrent_builds_are_timed_on_the_seeded_tables() {
+    let Some(server) = server_url() else { return };
+    let _serial = serial();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            (
+                "1_init",
+                "CREATE TABLE \"Post\" (\"id\" INTEGER NOT NULL, \"title\" TEXT NOT NULL, CONSTRAINT \"Post_pkey\" PRIMARY KEY (\"id\"));\n",
+            ),
+            (
+                "2_index",
+                "CREATE INDEX CONCURRENTLY \"Post_title_idx\" ON \"Post\"(\"title\");\n",
+            ),
+        ],
+    );
+    for version in ["6.19.3", "7.10.1"] {
+        let output = check(
+            &dir,
+            &server,
+            &[
+                "--rows",
+                "20000",
+                "--format",
+                "json",
+                "--prisma-version",
+                version,
+            ],
+        );
+        let report = only_report(&output);
+        let build = &report["locks"][0]["statements"][0];
+        assert!(
+            build["duration_ms"].as_f64().is_some_and(|ms| ms > 0.0),
+            "{version}: {report:#}"
+        );
+        let text = stdout(&check(
+            &dir,
+            &server,
+            &["--rows", "20000", "--prisma-version", version],
+        ));
+        assert!(!text.contains("not measured"), "{version}: {text}");
+    }
+    assert_eq!(scratch_databases(&server), Vec::<String>::new());
+}

@@ -163,6 +163,10 @@ pub fn check(
         progress.inc(1);
         if targets.contains(&migration.name) {
             if rows > 0 {
+                progress.set_message(format!(
+                    "{}: seeding {rows} rows into each existing table",
+                    migration.name
+                ));
                 for note in seed::seed(&mut client, rows).map_err(db_error)? {
                     if !notes.contains(&note) {
                         notes.push(note);
@@ -187,6 +191,7 @@ pub fn check(
                     per_statement: true,
                     statements: traced,
                 });
+                progress.set_message(migration.name.clone());
                 if let Some(failed) = failed {
                     failure = Some(ApplyFailure {
                         migration: migration.name.clone(),
@@ -203,6 +208,7 @@ pub fn check(
                 continue;
             }
             // A statement that fails here fails in the Prisma-way apply below too, which reports it.
+            progress.set_message(migration.name.clone());
             let (statements, _) = trace_migration(&mut client, migration)?;
             locks.push(MigrationLocks {
                 migration: migration.name.clone(),
@@ -211,7 +217,19 @@ pub fn check(
                 statements,
             });
         }
-        if let Err(error) = apply_migration(&mut client, &migration.name, &migration.sql, model) {
+        let started = std::time::Instant::now();
+        let applied_now = apply_migration(&mut client, &migration.name, &migration.sql, model);
+        // A lone CONCURRENTLY statement cannot be traced in a transaction: its time is the apply's.
+        if applied_now.is_ok()
+            && targets.contains(&migration.name)
+            && let Some(traced) = locks.last_mut().filter(|l| l.migration == migration.name)
+            && let [only] = traced.statements.as_mut_slice()
+            && only.known
+            && only.duration_ms.is_none()
+        {
+            only.duration_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        if let Err(error) = applied_now {
             let statement = match &error.failed_statement {
                 Some(at) => Some(TraceFailure {
                     line: at.line,
