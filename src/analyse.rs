@@ -224,6 +224,7 @@ pub fn analyse_each(
         }
         Ok(used)
     };
+    let targets = &targets;
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<_>>(1);
         let (returns, returned) = std::sync::mpsc::channel::<Vec<Read>>();
@@ -232,7 +233,7 @@ pub fn analyse_each(
                 while let Ok(used) = returned.try_recv() {
                     drop(used);
                 }
-                let reads = read_batch(batch);
+                let reads = read_batch(batch, targets);
                 let failed = reads.last().is_some_and(|r| r.is_err());
                 if sender.send(reads).is_err() || failed {
                     break; // an error ends the reading, and so does the planner stopping
@@ -244,7 +245,7 @@ pub fn analyse_each(
             }
         });
         // A failed split is an error here, which ends the scope and with it the reader.
-        drop(plan_batch(read_batch(head))?);
+        drop(plan_batch(read_batch(head, targets))?);
         for batch in receiver {
             let used = plan_batch(batch)?;
             let _ = returns.send(used);
@@ -281,11 +282,20 @@ fn rewritten_before(
 type Read = (SplitFile, Vec<Statement>);
 
 /// Split and classify each file of a batch, stopping at the first that fails.
-fn read_batch(batch: &[Migration]) -> Vec<Result<Read>> {
+fn read_batch(batch: &[Migration], targets: &HashSet<&str>) -> Vec<Result<Read>> {
     let mut reads = Vec::with_capacity(batch.len());
     for migration in batch {
         let read = split_migration(migration).map(|split| {
             let statements = classify(&split, &migration.sql);
+            // PostgreSQL's grammar verdicts, while the other thread plans: its `invalid-sql` check
+            // then finds them remembered.
+            if targets.contains(migration.name.as_str()) {
+                for statement in &statements {
+                    let text = &migration.sql[statement.bytes.clone()];
+                    let _ = crate::source::grammar::gate()
+                        .check(text, crate::source::grammar::shape(text).as_deref());
+                }
+            }
             (split, statements)
         });
         let failed = read.is_err();

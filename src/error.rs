@@ -50,7 +50,7 @@ pub enum Error {
     #[error("{path}: {message}")]
     LockFile { path: PathBuf, message: String },
 
-    #[error("{path}:{line}:{column}: cannot tokenize SQL: {message}")]
+    #[error("{path}:{line}:{column}: {message}")]
     Sql {
         path: PathBuf,
         line: usize,

@@ -92,7 +92,24 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     // The header waits for the first plan, so input errors found while planning it print nothing.
     let mut started = false;
     let mut plans = Vec::new();
-    analyse_each(&dir, &target_names, &options, |plan, _| {
+    analyse_each(&dir, &target_names, &options, |plan, source| {
+        // A statement PostgreSQL's grammar rejects: the file can never be applied; refuse it whole,
+        // before anything is printed or written.
+        if let Some(invalid) = plan
+            .outcomes
+            .iter()
+            .find(|o| o.finding.rule == crate::rules::invalid_sql::RULE.id)
+        {
+            return Err(Error::Sql {
+                path: source.migration.sql_path(),
+                line: invalid.finding.line,
+                column: invalid.finding.column,
+                message: format!(
+                    "{}; nothing was rewritten: correct the statement",
+                    invalid.finding.message
+                ),
+            });
+        }
         if !std::mem::replace(&mut started, true) {
             stdout(sink.begin(&dir, &prisma, mode, target_names.len()))?;
         }

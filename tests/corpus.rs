@@ -268,3 +268,73 @@ fn lint_findings_are_pinned(
         );
     }
 }
+
+/// The grammar gate against PostgreSQL itself: every statement of the three real histories (all of
+/// which PostgreSQL applied) passes, and typos, truncations, swapped and dropped words of them are
+/// rejected exactly when the server rejects them. The server is asked without running anything:
+/// `SELECT 1/0; <statement>` is parsed whole before its first statement fails, so the answer is a
+/// syntax error (42601) or the division by zero (22012).
+#[test]
+fn the_grammar_gate_agrees_with_postgresql_on_the_corpora_and_their_mutants() {
+    use migrate_safe::source::discover::discover;
+    use migrate_safe::source::grammar;
+    let Some(server) = server_url() else { return };
+    let mut client = migrate_safe::db::connect(&server).unwrap();
+    let server_rejects = |client: &mut postgres::Client, statement: &str| -> bool {
+        match client.batch_execute(&format!("SELECT 1/0; {statement}")) {
+            Err(e) => e.code().map(|c| c.code()) != Some("22012"),
+            Ok(()) => panic!("the division by zero did not fail"),
+        }
+    };
+    let (mut statements, mut mutants, mut rejected) = (0, 0, 0);
+    for (name, dir, _) in corpora() {
+        let dir = discover(&dir).unwrap();
+        for migration in &dir.migrations {
+            let (_, parsed) = migrate_safe::source::read_statements(migration).unwrap();
+            for (i, statement) in parsed.iter().enumerate() {
+                let text = &migration.sql[statement.bytes.clone()];
+                statements += 1;
+                assert_eq!(
+                    grammar::check(text),
+                    Ok(()),
+                    "{name}/{}: PostgreSQL applied this: {text}",
+                    migration.name
+                );
+                // Mutants of every fifth statement (BEGIN/COMMIT and one-word statements left out).
+                let words: Vec<&str> = text.split_whitespace().collect();
+                if i % 5 != 0 || words.len() < 3 {
+                    continue;
+                }
+                let mut typo = words.clone();
+                let first = typo[0].to_string();
+                let typo_word: String =
+                    first.chars().take(1).chain(first.chars().skip(2)).collect();
+                typo[0] = &typo_word;
+                let mut swapped = words.clone();
+                swapped.swap(1, 2);
+                let mut dropped = words.clone();
+                dropped.remove(words.len() / 2);
+                for mutant in [
+                    typo.join(" "),
+                    words[..words.len() / 2].join(" "),
+                    swapped.join(" "),
+                    dropped.join(" "),
+                ] {
+                    mutants += 1;
+                    let server = server_rejects(&mut client, &mutant);
+                    rejected += usize::from(server);
+                    assert_eq!(
+                        grammar::check(&mutant).is_err(),
+                        server,
+                        "{name}/{}: the server {} this and the gate does not: {mutant}",
+                        migration.name,
+                        if server { "rejects" } else { "accepts" }
+                    );
+                }
+            }
+        }
+    }
+    eprintln!(
+        "grammar gate: {statements} corpus statements accepted, {mutants} mutants judged as the server judged them ({rejected} rejected)"
+    );
+}

@@ -365,6 +365,7 @@ const COVERED: &[(&str, &str, Option<&str>)] = &[
     ("enum-recreation", "warning", None),
     ("blocking-maintenance", "error", None),
     ("unanalysed", "note", None),
+    ("invalid-sql", "error", None),
 ];
 
 #[test]
@@ -1652,6 +1653,45 @@ fn unanalysed() {
         rule,
         "UPDATE \"User\" SET \"name\" = 'x' WHERE \"name\" IS NULL;\n",
     );
+}
+
+#[test]
+fn invalid_sql() {
+    let rule = "invalid-sql";
+    // A typo after an ADD COLUMN: an error at the default --fail-on (it used to be a note and exit 0),
+    // at PostgreSQL's own position, and no `unanalysed` note beside it.
+    let change = "-- AlterTable\nALTER TABLE \"Post\" ADD COLUMN \"subtitle\" TEXT;\n\n-- CreateIndex\nCREAT INDEX \"Post_subtitle_idx\" ON \"Post\"(\"subtitle\");\n";
+    let scenario = Scenario::new(change);
+    let lint = scenario.lint(&["--select", rule]);
+    lint.assert(1, &[hazard(rule, "error", 5, 1)]);
+    let all = scenario.lint(&[]);
+    assert!(
+        !all.json.to_string().contains("\"unanalysed\""),
+        "{}",
+        all.json
+    );
+    // A statement cut short is caught where PostgreSQL stops.
+    let cut = Scenario::new("ALTER TABLE \"Post\" ADD COLUMN \"a\" TEXT;\nALTER TABLE \"Post\";\n");
+    cut.lint(&["--select", rule])
+        .assert(1, &[hazard(rule, "error", 2, 19)]);
+    // rewrite refuses the file, naming file:line:column and PostgreSQL's message; nothing is written.
+    let before = scenario.files();
+    let output = binary().arg("rewrite").arg(&scenario.dir).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("migration.sql:5:1: PostgreSQL rejects this statement: syntax error at or near \"CREAT\""),
+        "{err}"
+    );
+    assert_eq!(scenario.files(), before, "nothing written");
+    // Statements PostgreSQL accepts, which sqlparser cannot read, are not errors.
+    for valid in [
+        "ALTER INDEX IF EXISTS \"Post_pkey\" RENAME TO \"Post_pk\";\n",
+        "DO $$ BEGIN UPDATE \"User\" SET \"name\" = 'x' WHERE \"name\" IS NULL; END $$;\n",
+        "DROP INDEX CONCURRENTLY IF EXISTS \"x\";\n",
+    ] {
+        assert_not_reported(rule, valid);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -141,6 +141,23 @@ pub fn plan(migration: &Migration) -> Result<Planned, Refusal> {
     };
     let file = split(sql).map_err(|e| refuse(e.line, format!("cannot tokenize: {}", e.message)))?;
     let statements = classify(&file, sql);
+    // PostgreSQL's grammar first: a statement it rejects can never be applied, and under Prisma 7.4+
+    // everything before it would stay committed.
+    for statement in &statements {
+        let text = &sql[statement.bytes.clone()];
+        let gate = crate::source::grammar::gate();
+        if let Err(rejected) = gate.check(text, crate::source::grammar::shape(text).as_deref()) {
+            let (line, column) =
+                crate::rules::invalid_sql::position(sql, statement.bytes.start + rejected.offset);
+            return Err(refuse(
+                line,
+                format!(
+                    "PostgreSQL rejects this statement: {} (column {column}); it can never be applied: correct it",
+                    rejected.message
+                ),
+            ));
+        }
+    }
     let lines = crate::source::line_starts(sql);
     let range_of = |s: &Statement| -> Range<usize> {
         file.pieces[s.piece].statement.clone().unwrap_or_default()

@@ -16,6 +16,7 @@ pub mod enum_recreation;
 pub mod existing_tables_last;
 pub mod foreign_key_not_valid;
 pub mod index_concurrently;
+pub mod invalid_sql;
 pub mod lock_timeout;
 pub mod non_atomic_file;
 pub mod not_null_via_check;
@@ -144,7 +145,12 @@ pub fn check_migration(
         findings.extend(breaking_change::check(&context));
         findings.extend(data_backfill::check(&context));
         findings.extend(blocking_maintenance::check(&context));
-        findings.extend(unanalysed::check(&context));
+        // A statement PostgreSQL rejects is that, not merely a statement migrate-safe cannot read.
+        let invalid = invalid_sql::check(&context);
+        if invalid.is_none() {
+            findings.extend(unanalysed::check(&context));
+        }
+        findings.extend(invalid);
         steps.push(non_atomic_file::step(&context, &findings[first_finding..]));
         roles.push(existing_tables_last::role(
             &context,

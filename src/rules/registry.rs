@@ -5,8 +5,9 @@ use serde::Serialize;
 use super::{
     blocking_maintenance, breaking_change, check_not_valid, column_type_rewrite,
     concurrently_alone, concurrently_if_not_exists, data_backfill, drop_index_concurrently,
-    enum_recreation, existing_tables_last, foreign_key_not_valid, index_concurrently, lock_timeout,
-    non_atomic_file, not_null_via_check, unanalysed, unique_using_index, volatile_default,
+    enum_recreation, existing_tables_last, foreign_key_not_valid, index_concurrently, invalid_sql,
+    lock_timeout, non_atomic_file, not_null_via_check, unanalysed, unique_using_index,
+    volatile_default,
 };
 
 /// How bad a finding is. A finding without a severity only explains what `rewrite` left alone.
@@ -84,6 +85,7 @@ pub const RULES: &[Rule] = &[
     enum_recreation::RULE,
     blocking_maintenance::RULE,
     unanalysed::RULE,
+    invalid_sql::RULE,
 ];
 
 /// `migrate-safe rules`: the table of rules.
@@ -141,6 +143,7 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("blocking_maintenance.rs"),
     ),
     (unanalysed::RULE.id, include_str!("unanalysed.rs")),
+    (invalid_sql::RULE.id, include_str!("invalid_sql.rs")),
 ];
 
 /// A rule's documentation: its source file's `//!` comment, as Markdown.

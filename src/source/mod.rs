@@ -2,6 +2,7 @@
 pub mod classify;
 pub mod discover;
 pub mod file;
+pub mod grammar;
 pub mod lex;
 pub mod names;
 pub mod prisma_project;
@@ -31,6 +32,6 @@ pub fn split_migration(migration: &discover::Migration) -> Result<split::SplitFi
         path: migration.sql_path(),
         line: e.line,
         column: e.column,
-        message: e.message,
+        message: format!("cannot tokenize SQL: {}", e.message),
     })
 }

@@ -225,6 +225,8 @@ pub struct CreateIndex {
 pub struct Statement {
     /// Index into [`SplitFile::pieces`].
     pub piece: usize,
+    /// The statement's bytes in the file (without its `;`).
+    pub bytes: std::ops::Range<usize>,
     pub line: usize,
     /// Column (in characters) of the statement's first token.
     pub column: usize,
@@ -242,6 +244,7 @@ pub fn classify(split: &SplitFile, text: &str) -> Vec<Statement> {
             let tokens: Vec<Lexeme<'_>> = split.significant_tokens(text, piece).collect();
             Statement {
                 piece: index,
+                bytes: piece.statement.clone().unwrap_or_default(),
                 line: tokens.first().map_or(0, |t| t.line()),
                 column: tokens.first().map_or(0, |t| t.column()),
                 fact: classify_statement(text, split, piece, &tokens),

@@ -1,0 +1,55 @@
+//! `invalid-sql`: a statement PostgreSQL's grammar rejects.
+//!
+//! **What**: a statement PostgreSQL's own parser (PostgreSQL 18's grammar, vendored as libpg_query)
+//! does not accept: a typo (`CREAT INDEX`), a statement cut short, a missing comma.
+//!
+//! **Why**: it can never be applied. Under Prisma 7.4+ the statements before it are committed first,
+//! so the migration is left half-applied and failed (P3009); under Prisma <= 7.3 the whole file fails.
+//!
+//! **Fix**: none: correct the statement. `rewrite` and `deploy` refuse a file that holds one, naming
+//! the line, column and PostgreSQL's message.
+
+use super::{Action, Finding, Rule, Severity, StatementContext};
+use crate::source::grammar;
+
+pub const RULE: Rule = Rule {
+    id: "invalid-sql",
+    severity: Severity::Error,
+    summary: "a statement PostgreSQL's grammar rejects: it can never be applied",
+    fix: None,
+};
+
+pub fn check(context: &StatementContext) -> Option<Finding> {
+    let text = context.file.sql.get(context.statement.bytes.clone())?;
+    let rejected = grammar::gate()
+        .check(text, grammar::shape(text).as_deref())
+        .err()?;
+    let (line, column) = position(
+        context.file.sql,
+        context.statement.bytes.start + rejected.offset,
+    );
+    let mut finding = context
+        .finding(
+            &RULE,
+            format!(
+                "PostgreSQL rejects this statement: {} (line {line}, column {column})",
+                rejected.message
+            ),
+            Action::LeaveAlone,
+        )
+        .with_help("correct the statement: it can never be applied as it is");
+    finding.line = line;
+    finding.column = column;
+    Some(finding)
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn position(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}

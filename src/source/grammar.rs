@@ -1,0 +1,195 @@
+//! PostgreSQL's grammar as the gate: does PostgreSQL's own parser (libpg_query's extract of
+//! PostgreSQL 18, vendored and compiled by build.rs) accept a statement? A statement it rejects can
+//! never be applied; one it accepts is valid SQL whether or not migrate-safe's readers model it.
+//!
+//! Checked per statement, and each distinct statement *shape* once (names, strings and numbers
+//! blanked: `CREATE INDEX "a" ON "t"("c")` and `CREATE INDEX "b" ON "u"("d")` are one shape), so a
+//! long history of Prisma's repetitive DDL costs a few parses. Blanking never changes the verdict:
+//! a quoted name stays a quoted name, a string a string, a number a number.
+
+use std::collections::HashMap;
+use std::ffi::{CString, c_char, c_int};
+use std::sync::Mutex;
+
+unsafe extern "C" {
+    /// `vendor/libpg_query/shim/grammar_check.c`: 0 when accepted; else 1 with the message and the
+    /// 1-based character position PostgreSQL reports.
+    fn migrate_safe_grammar_check(
+        input: *const c_char,
+        message: *mut c_char,
+        message_len: c_int,
+        cursorpos: *mut c_int,
+    ) -> c_int;
+}
+
+/// What PostgreSQL's parser said of a statement it rejects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// Byte offset in the statement where the parser stopped (its start when unknown).
+    pub offset: usize,
+    /// PostgreSQL's message, e.g. `syntax error at or near "CREAT"`.
+    pub message: String,
+}
+
+/// Parse `statement` with PostgreSQL's grammar.
+pub fn check(statement: &str) -> Result<(), Rejected> {
+    let Ok(input) = CString::new(statement) else {
+        return Err(Rejected {
+            offset: statement.find('\0').unwrap_or(0),
+            message: "a NUL byte".into(),
+        });
+    };
+    let mut message = vec![0u8; 512];
+    let mut cursor: c_int = 0;
+    // SAFETY: `input` is NUL-terminated and outlives the call; `message` has the length given; the
+    // C side writes at most that many bytes, NUL-terminated, and keeps no pointer after returning.
+    let rejected = unsafe {
+        migrate_safe_grammar_check(
+            input.as_ptr(),
+            message.as_mut_ptr().cast(),
+            message.len() as c_int,
+            &mut cursor,
+        )
+    };
+    if rejected == 0 {
+        return Ok(());
+    }
+    let end = message
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(message.len());
+    let offset = usize::try_from(cursor)
+        .ok()
+        .filter(|&c| c > 0)
+        .and_then(|c| statement.char_indices().nth(c - 1).map(|(i, _)| i))
+        .unwrap_or(if cursor > 0 { statement.len() } else { 0 });
+    Err(Rejected {
+        offset,
+        message: String::from_utf8_lossy(&message[..end]).into_owned(),
+    })
+}
+
+/// The process's gate: shapes accepted once are not parsed again.
+pub fn gate() -> &'static Gate {
+    static GATE: std::sync::OnceLock<Gate> = std::sync::OnceLock::new();
+    GATE.get_or_init(Gate::default)
+}
+
+/// `statement` with its quoted names and plain strings blanked (`"q"`, `'s'`): statements of one
+/// shape get one verdict. `None` where blanking could change it (comments, escape or dollar-quoted
+/// strings, backslashes, an empty quoted name, an unterminated quote): such a statement is always
+/// parsed.
+pub fn shape(statement: &str) -> Option<String> {
+    if statement.contains("--")
+        || statement.contains("/*")
+        || statement.contains('$')
+        || statement.contains('\\')
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(statement.len());
+    let mut chars = statement.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' => {
+                // E'..', U&'..', B'..', X'..' and U&".." change how the quoted text is read.
+                if out.ends_with(|p: char| p.is_ascii_alphanumeric() || p == '&') {
+                    return None;
+                }
+                let mut inner = 0;
+                loop {
+                    match chars.next() {
+                        Some(q) if q == c && chars.peek() == Some(&c) => {
+                            chars.next();
+                            inner += 2;
+                        }
+                        Some(q) if q == c => break,
+                        Some(_) => inner += 1,
+                        None => return None,
+                    }
+                }
+                if inner == 0 {
+                    return None;
+                }
+                out.push_str(if c == '"' { "\"q\"" } else { "'s'" });
+            }
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// [`check`] remembered by shape, for a run over many statements.
+#[derive(Default)]
+pub struct Gate {
+    /// Shapes (or, without one, whole texts) accepted.
+    accepted: Mutex<HashMap<String, ()>>,
+    /// Whole texts rejected, with the verdict.
+    rejected: Mutex<HashMap<String, Rejected>>,
+}
+
+impl Gate {
+    /// [`check`] of `statement`; `shape` is its text with names, strings and numbers blanked (`None`:
+    /// no shape, always parsed). A shape once accepted is not parsed again; a rejection always is (its
+    /// message names the statement's own text).
+    pub fn check(&self, statement: &str, shape: Option<&str>) -> Result<(), Rejected> {
+        let key = shape.unwrap_or(statement);
+        if self
+            .accepted
+            .lock()
+            .is_ok_and(|seen| seen.contains_key(key))
+        {
+            return Ok(());
+        }
+        if let Some(rejected) = self
+            .rejected
+            .lock()
+            .ok()
+            .and_then(|seen| seen.get(statement).cloned())
+        {
+            return Err(rejected);
+        }
+        match check(statement) {
+            Ok(()) => {
+                if let Ok(mut seen) = self.accepted.lock() {
+                    seen.insert(key.to_string(), ());
+                }
+                Ok(())
+            }
+            Err(rejected) => {
+                if let Ok(mut seen) = self.rejected.lock() {
+                    seen.insert(statement.to_string(), rejected.clone());
+                }
+                Err(rejected)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgresqls_grammar_accepts_prismas_sql_and_rejects_typos_with_their_place() {
+        for ok in [
+            "CREATE INDEX \"Post_title_idx\" ON \"Post\"(\"title\")",
+            "ALTER TABLE \"Post\" ADD CONSTRAINT \"f\" FOREIGN KEY (\"a\") REFERENCES \"User\"(\"id\") ON DELETE SET NULL ON UPDATE CASCADE",
+            "DROP INDEX CONCURRENTLY \"x\"",
+            "DO $$ BEGIN UPDATE \"t\" SET a = 1; END $$",
+            "ALTER INDEX IF EXISTS \"a\" RENAME TO \"b\"",
+        ] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
+        let rejected = check("CREAT INDEX \"i\" ON \"t\"(\"c\")").unwrap_err();
+        assert_eq!(rejected.message, "syntax error at or near \"CREAT\"");
+        assert_eq!(rejected.offset, 0);
+        let rejected = check("ALTER TABLE \"t\" ADD COLUMM \"c\" INT").unwrap_err();
+        assert_eq!(
+            rejected.message, "syntax error at or near \"INT\"",
+            "as PostgreSQL: COLUMM is read as the column name"
+        );
+        assert!(rejected.offset > 10, "{rejected:?}");
+        assert!(check("ALTER TABLE \"t\"").is_err(), "cut short");
+    }
+}
