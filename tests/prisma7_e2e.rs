@@ -1214,7 +1214,7 @@ fn prisma7_sees_a_migrate_safe_deploy_as_its_own() {
             failing,
             "CREATE UNIQUE INDEX CONCURRENTLY \"Dup_v_key\" ON \"Dup\"(\"v\");\n",
         );
-        deploy(&["--skip-preflight"]).expect(1, &["FAILED", "it left was dropped"]);
+        deploy(&["--skip-preflight"]).expect(1, &["FAILED", "INVALID: dropped it"]);
         project
             .prisma(&database.url, &["migrate", "status"])
             .expect(1, &["Following migration have failed", failing]);

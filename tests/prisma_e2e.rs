@@ -878,7 +878,7 @@ fn prisma_sees_a_migrate_safe_deploy_as_its_own() {
         1,
         &[
             "FAILED",
-            "the INVALID index \"Dup_v_key\" it left was dropped",
+            "the failed build left \"Dup_v_key\" INVALID: dropped it",
         ],
     );
     project
