@@ -293,7 +293,7 @@ fn read_batch(batch: &[Migration], targets: &HashSet<&str>) -> Vec<Result<Read>>
                 for statement in &statements {
                     let text = &migration.sql[statement.bytes.clone()];
                     let _ = crate::source::grammar::gate()
-                        .check(text, crate::source::grammar::shape(text).as_deref());
+                        .check(text, crate::source::grammar::shape(text));
                 }
             }
             (split, statements)

@@ -25,6 +25,8 @@ const SECRET_KEYS: [&str; 2] = ["password", "sslpassword"];
 const MIN_SCRUBBED_LEN: usize = 3;
 
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// Whether any secret was remembered: output passes through untouched (no line buffering) until one is.
+static ANY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// `conn` for display: the password of a URL's user info, and the value of every `password` /
 /// `sslpassword` parameter (URL query or `key=value` string), replaced by `***`; then any remembered
@@ -53,6 +55,7 @@ pub fn remember(conn: &str) {
         }
         // Longest first: a secret that contains another is replaced whole.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        ANY.store(!secrets.is_empty(), std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -64,6 +67,7 @@ pub fn remember_password(password: &str) {
     {
         secrets.push(password.to_string());
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        ANY.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -98,6 +102,9 @@ pub fn remember_from_environment(args: impl IntoIterator<Item = String>) {
 
 /// `text` with every remembered secret replaced by `***`.
 pub fn scrub(text: &str) -> Cow<'_, str> {
+    if !ANY.load(std::sync::atomic::Ordering::Relaxed) {
+        return Cow::Borrowed(text);
+    }
     let Ok(secrets) = SECRETS.read() else {
         return Cow::Borrowed(text);
     };
@@ -341,6 +348,9 @@ impl<W: Write> ScrubWriter<W> {
 
 impl<W: Write> Write for ScrubWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !ANY.load(std::sync::atomic::Ordering::Relaxed) && self.line.is_empty() {
+            return self.inner.write(buf);
+        }
         self.line.extend_from_slice(buf);
         if let Some(last) = self.line.iter().rposition(|&b| b == b'\n') {
             self.pass_on(last + 1)?;

@@ -21,9 +21,7 @@ pub const RULE: Rule = Rule {
 
 pub fn check(context: &StatementContext) -> Option<Finding> {
     let text = context.file.sql.get(context.statement.bytes.clone())?;
-    let rejected = grammar::gate()
-        .check(text, grammar::shape(text).as_deref())
-        .err()?;
+    let rejected = grammar::gate().check(text, grammar::shape(text)).err()?;
     let (line, column) = position(
         context.file.sql,
         context.statement.bytes.start + rejected.offset,

@@ -75,55 +75,68 @@ pub fn gate() -> &'static Gate {
     GATE.get_or_init(Gate::default)
 }
 
-/// `statement` with its quoted names and plain strings blanked (`"q"`, `'s'`): statements of one
-/// shape get one verdict. `None` where blanking could change it (comments, escape or dollar-quoted
-/// strings, backslashes, an empty quoted name, an unterminated quote): such a statement is always
-/// parsed.
-pub fn shape(statement: &str) -> Option<String> {
-    if statement.contains("--")
-        || statement.contains("/*")
-        || statement.contains('$')
-        || statement.contains('\\')
-    {
-        return None;
-    }
-    let mut out = String::with_capacity(statement.len());
-    let mut chars = statement.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' | '\'' => {
+/// `statement` with its quoted names and plain strings blanked (`"q"`, `'s'`), as a 64-bit hash:
+/// statements of one shape get one verdict. `None` where blanking could change it (comments, escape or
+/// dollar-quoted strings, backslashes, an empty quoted name, an unterminated quote): such a statement
+/// is remembered by its whole text instead. (Two different shapes sharing a hash within one run is a
+/// chance of about 10^-12 for a history of thousands of shapes.)
+pub fn shape(statement: &str) -> Option<u64> {
+    use std::hash::Hasher;
+    let bytes = statement.as_bytes();
+    let mut hasher = rustc_hash::FxHasher::default();
+    let mut i = 0;
+    let mut run_start = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => return None,
+            b'/' if bytes.get(i + 1) == Some(&b'*') => return None,
+            b'$' | b'\\' => return None,
+            quote @ (b'"' | b'\'') => {
                 // E'..', U&'..', B'..', X'..' and U&".." change how the quoted text is read.
-                if out.ends_with(|p: char| p.is_ascii_alphanumeric() || p == '&') {
+                if i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'&') {
                     return None;
                 }
-                let mut inner = 0;
+                hasher.write(&bytes[run_start..i]);
+                let mut j = i + 1;
                 loop {
-                    match chars.next() {
-                        Some(q) if q == c && chars.peek() == Some(&c) => {
-                            chars.next();
-                            inner += 2;
-                        }
-                        Some(q) if q == c => break,
-                        Some(_) => inner += 1,
+                    match bytes.get(j) {
+                        Some(&q) if q == quote && bytes.get(j + 1) == Some(&quote) => j += 2,
+                        Some(&q) if q == quote => break,
+                        Some(_) => j += 1,
                         None => return None,
                     }
                 }
-                if inner == 0 {
-                    return None;
+                if j == i + 1 {
+                    return None; // "" or '': not blanked
                 }
-                out.push_str(if c == '"' { "\"q\"" } else { "'s'" });
+                hasher.write_u8(quote);
+                hasher.write_u8(0);
+                i = j + 1;
+                run_start = i;
+                continue;
             }
-            c => out.push(c),
+            _ => {}
         }
+        i += 1;
     }
-    Some(out)
+    hasher.write(&bytes[run_start..]);
+    Some(hasher.finish())
+}
+
+/// The key of a statement without a shape: its whole text, hashed apart from shapes.
+fn text_key(statement: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write_u8(0xff);
+    hasher.write(statement.as_bytes());
+    hasher.finish()
 }
 
 /// [`check`] remembered by shape, for a run over many statements.
 #[derive(Default)]
 pub struct Gate {
-    /// Shapes (or, without one, whole texts) accepted.
-    accepted: Mutex<HashMap<String, ()>>,
+    /// Shapes (or, without one, whole texts) accepted, by hash.
+    accepted: Mutex<rustc_hash::FxHashSet<u64>>,
     /// Whole texts rejected, with the verdict.
     rejected: Mutex<HashMap<String, Rejected>>,
 }
@@ -132,13 +145,9 @@ impl Gate {
     /// [`check`] of `statement`; `shape` is its text with names, strings and numbers blanked (`None`:
     /// no shape, always parsed). A shape once accepted is not parsed again; a rejection always is (its
     /// message names the statement's own text).
-    pub fn check(&self, statement: &str, shape: Option<&str>) -> Result<(), Rejected> {
-        let key = shape.unwrap_or(statement);
-        if self
-            .accepted
-            .lock()
-            .is_ok_and(|seen| seen.contains_key(key))
-        {
+    pub fn check(&self, statement: &str, shape: Option<u64>) -> Result<(), Rejected> {
+        let key = shape.unwrap_or_else(|| text_key(statement));
+        if self.accepted.lock().is_ok_and(|seen| seen.contains(&key)) {
             return Ok(());
         }
         if let Some(rejected) = self
@@ -152,7 +161,7 @@ impl Gate {
         match check(statement) {
             Ok(()) => {
                 if let Ok(mut seen) = self.accepted.lock() {
-                    seen.insert(key.to_string(), ());
+                    seen.insert(key);
                 }
                 Ok(())
             }
