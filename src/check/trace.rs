@@ -7,57 +7,11 @@ use std::time::Instant;
 use postgres::Client;
 use serde::Serialize;
 
+pub use crate::db::lock_mode::LockMode;
 use crate::db::{DbError, describe};
 use crate::source::classify::{Fact, Statement, TableChange};
 use crate::source::names::QualifiedName;
 use crate::source::split::SplitFile;
-
-/// PostgreSQL's table lock modes, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LockMode {
-    AccessShare,
-    RowShare,
-    RowExclusive,
-    ShareUpdateExclusive,
-    Share,
-    ShareRowExclusive,
-    Exclusive,
-    AccessExclusive,
-}
-
-impl LockMode {
-    fn from_pg(mode: &str) -> Option<Self> {
-        Some(match mode {
-            "AccessShareLock" => Self::AccessShare,
-            "RowShareLock" => Self::RowShare,
-            "RowExclusiveLock" => Self::RowExclusive,
-            "ShareUpdateExclusiveLock" => Self::ShareUpdateExclusive,
-            "ShareLock" => Self::Share,
-            "ShareRowExclusiveLock" => Self::ShareRowExclusive,
-            "ExclusiveLock" => Self::Exclusive,
-            "AccessExclusiveLock" => Self::AccessExclusive,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::AccessShare => "ACCESS SHARE",
-            Self::RowShare => "ROW SHARE",
-            Self::RowExclusive => "ROW EXCLUSIVE",
-            Self::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
-            Self::Share => "SHARE",
-            Self::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
-            Self::Exclusive => "EXCLUSIVE",
-            Self::AccessExclusive => "ACCESS EXCLUSIVE",
-        }
-    }
-
-    pub fn blocks_writes(self) -> bool {
-        self >= Self::Share
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -148,7 +102,7 @@ fn held_locks(client: &mut Client) -> Result<HashSet<(u32, LockMode)>, DbError> 
             &[],
         )?
         .into_iter()
-        .filter_map(|row| Some((row.get::<_, u32>(0), LockMode::from_pg(row.get(1))?)))
+        .filter_map(|row| Some((row.get::<_, u32>(0), LockMode::parse(row.get(1))?)))
         .collect())
 }
 

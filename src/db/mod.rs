@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod cleanup;
 pub mod cluster_cache;
+pub mod lock_mode;
 pub mod owner;
 pub mod provision;
 pub mod reap;

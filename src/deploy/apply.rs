@@ -252,7 +252,7 @@ pub fn in_transaction(
                     "SET LOCAL lock_timeout = '{}'; LOCK TABLE {} IN {} MODE",
                     wait_setting(wait),
                     lock.table,
-                    lock.mode.sql()
+                    lock.mode.name()
                 ))?;
                 locked_at.get_or_insert_with(Instant::now);
             }

@@ -37,7 +37,7 @@ impl std::fmt::Display for InTheWay {
             f,
             "{who} {} {} on {}{}{rest}",
             if self.granted { "holds" } else { "waits for" },
-            self.mode.sql(),
+            self.mode.name(),
             self.table,
             if rest.is_empty() { "" } else { ", " }
         )

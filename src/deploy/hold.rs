@@ -213,7 +213,7 @@ pub fn estimate(
         }
         let locks: Vec<String> = strongest
             .iter()
-            .map(|(on, mode)| format!("{} on {on}", mode.sql()))
+            .map(|(on, mode)| format!("{} on {on}", mode.name()))
             .collect();
         if locks.is_empty() {
             continue;
@@ -271,11 +271,12 @@ fn exists(
     client: &mut postgres::Client,
     target: &super::plan::LockTarget,
 ) -> Result<bool, postgres::Error> {
-    let (query, name) = match target {
-        super::plan::LockTarget::Table(t) => ("SELECT to_regclass($1) IS NOT NULL", t),
-        super::plan::LockTarget::TableOfIndex(i) => ("SELECT to_regclass($1) IS NOT NULL", i),
-    };
-    Ok(client.query_one(query, &[&name.to_string()])?.get(0))
+    // A table, or the index whose table it is: either exists exactly when its name resolves.
+    let (super::plan::LockTarget::Table(name) | super::plan::LockTarget::TableOfIndex(name)) =
+        target;
+    Ok(client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name.to_string()])?
+        .get(0))
 }
 
 /// The table's row estimate (its size / 100 bytes before the first ANALYZE); `None` when it does not

@@ -362,7 +362,7 @@ fn run_summary(run: &MigrationRun) -> String {
         .locks
         .iter()
         .filter(|l| l.mode.blocks_writes())
-        .map(|l| format!("{} on {}", l.mode.sql(), l.table))
+        .map(|l| format!("{} on {}", l.mode.name(), l.table))
         .collect();
     if blocking.is_empty() {
         parts.push("no write-blocking lock".into());
