@@ -292,8 +292,7 @@ fn read_batch(batch: &[Migration], targets: &HashSet<&str>) -> Vec<Result<Read>>
             if targets.contains(migration.name.as_str()) {
                 for statement in &statements {
                     let text = &migration.sql[statement.bytes.clone()];
-                    let _ = crate::source::grammar::gate()
-                        .check(text, crate::source::grammar::shape(text));
+                    let _ = crate::source::grammar::gate().check(text);
                 }
             }
             (split, statements)

@@ -32,11 +32,10 @@ static ANY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(f
 /// `sslpassword` parameter (URL query or `key=value` string), replaced by `***`; then any remembered
 /// secret left in it.
 pub fn redact(conn: &str) -> String {
-    let structural = if is_url(conn) {
-        redact_url(conn)
-    } else {
-        redact_keywords(conn)
-    };
+    let mut structural = String::with_capacity(conn.len());
+    for (text, is_secret_value) in pieces(conn) {
+        structural.push_str(if is_secret_value { MASK } else { text });
+    }
     scrub(&structural).into_owned()
 }
 
@@ -128,65 +127,57 @@ fn is_url(conn: &str) -> bool {
     })
 }
 
-fn redact_url(url: &str) -> String {
+/// `conn` cut into pieces that together are `conn`, each saying whether it is a secret value: a URL's
+/// or a `key=value` string's.
+fn pieces(conn: &str) -> Vec<(&str, bool)> {
+    if is_url(conn) {
+        url_pieces(conn)
+    } else {
+        keyword_pieces(conn)
+    }
+}
+
+/// A URL's pieces: the password of its user info, and the value of every `password` /
+/// `sslpassword` query parameter, are secret.
+fn url_pieces(url: &str) -> Vec<(&str, bool)> {
     let scheme_end = url.find("://").map_or(0, |i| i + 3);
-    let (rest, query) = match url[scheme_end..].find('?') {
-        Some(i) => (
-            &url[scheme_end..scheme_end + i],
-            Some(&url[scheme_end + i + 1..]),
-        ),
-        None => (&url[scheme_end..], None),
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let mut out = url[..scheme_end].to_string();
-    match authority.rsplit_once('@') {
-        Some((userinfo, hosts)) => {
-            match userinfo.split_once(':') {
-                Some((user, _)) => {
-                    out.push_str(user);
-                    out.push(':');
-                    out.push_str(MASK);
-                }
-                None => out.push_str(userinfo),
+    let query_at = url[scheme_end..].find('?').map(|i| scheme_end + i);
+    let rest_end = query_at.unwrap_or(url.len());
+    let authority_end = url[scheme_end..rest_end]
+        .find('/')
+        .map_or(rest_end, |i| scheme_end + i);
+    let mut pieces = Vec::new();
+    let mut emitted = 0;
+    // user:password@hosts — the password ends at the last '@' of the authority.
+    if let Some(at) = url[scheme_end..authority_end]
+        .rfind('@')
+        .map(|i| scheme_end + i)
+        && let Some(colon) = url[scheme_end..at].find(':').map(|i| scheme_end + i)
+    {
+        pieces.push((&url[..colon + 1], false));
+        pieces.push((&url[colon + 1..at], true));
+        emitted = at;
+    }
+    if let Some(query_at) = query_at {
+        let mut start = query_at + 1;
+        for pair in url[query_at + 1..].split('&') {
+            if let Some((key, _)) = pair.split_once('=')
+                && is_secret_key(&percent_decode(key))
+            {
+                let value = start + key.len() + 1;
+                pieces.push((&url[emitted..value], false));
+                pieces.push((&url[value..start + pair.len()], true));
+                emitted = start + pair.len();
             }
-            out.push('@');
-            out.push_str(hosts);
+            start += pair.len() + 1;
         }
-        None => out.push_str(authority),
     }
-    out.push_str(path);
-    if let Some(query) = query {
-        out.push('?');
-        let pairs: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if is_secret_key(&percent_decode(key)) => format!("{key}={MASK}"),
-                _ => pair.to_string(),
-            })
-            .collect();
-        out.push_str(&pairs.join("&"));
-    }
-    out
+    pieces.push((&url[emitted..], false));
+    pieces
 }
 
 fn is_secret_key(key: &str) -> bool {
     SECRET_KEYS.contains(&key.trim())
-}
-
-/// A libpq `key=value` string with each secret value masked. Values are single-quoted (with `\'` and
-/// `\\`) or run to the next whitespace, as libpq reads them; text that does not follow the grammar
-/// is masked from any `password=` to the next whitespace all the same.
-fn redact_keywords(conn: &str) -> String {
-    let mut out = String::with_capacity(conn.len());
-    for (text, is_secret_value) in keyword_pieces(conn) {
-        if is_secret_value {
-            out.push_str(MASK);
-        } else {
-            out.push_str(text);
-        }
-    }
-    out
 }
 
 /// `conn` cut into pieces that together are `conn`, each saying whether it is a secret value.
@@ -252,33 +243,17 @@ fn secrets_in(conn: &str) -> Vec<String> {
             }
         }
     };
-    if is_url(conn) {
-        let scheme_end = conn.find("://").map_or(0, |i| i + 3);
-        let (rest, query) = match conn[scheme_end..].find('?') {
-            Some(i) => (
-                &conn[scheme_end..scheme_end + i],
-                Some(&conn[scheme_end + i + 1..]),
-            ),
-            None => (&conn[scheme_end..], None),
-        };
-        let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-        if let Some((userinfo, _)) = authority.rsplit_once('@')
-            && let Some((_, password)) = userinfo.split_once(':')
-        {
-            push(password, percent_decode(password));
-        }
-        for pair in query.into_iter().flat_map(|q| q.split('&')) {
-            if let Some((key, value)) = pair.split_once('=')
-                && is_secret_key(&percent_decode(key))
-            {
-                push(value, percent_decode(value));
-            }
-        }
-    } else {
-        for (text, secret) in keyword_pieces(conn) {
-            if secret {
-                push(text, unquote(text));
-            }
+    let url = is_url(conn);
+    for (text, secret) in pieces(conn) {
+        if secret {
+            push(
+                text,
+                if url {
+                    percent_decode(text)
+                } else {
+                    unquote(text)
+                },
+            );
         }
     }
     found

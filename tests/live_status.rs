@@ -649,19 +649,16 @@ fn suggested_commands_quote_folder_names_for_the_shell() {
     let Some(server) = server_url() else { return };
     let database = ScratchDatabase::create(&server, None).unwrap();
     let temp = tempfile::tempdir().unwrap();
-    let dir = temp.path().join("migrations");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(
-        dir.join("migration_lock.toml"),
-        "provider = \"postgresql\"\n",
-    )
-    .unwrap();
     let name = "20240401000000_x $(touch PWNED) ;touch PWNED2; it's \"q\"";
-    write(&dir, "1_init", "CREATE TABLE \"T\" (\"id\" INT);\n");
-    write(
-        &dir,
-        name,
-        "ALTER TABLE \"T\" ADD COLUMN \"c\" INT;\nSELECT 1/0;\n",
+    let dir = migrations_dir(
+        temp.path(),
+        &[
+            ("1_init", "CREATE TABLE \"T\" (\"id\" INT);\n"),
+            (
+                name,
+                "ALTER TABLE \"T\" ADD COLUMN \"c\" INT;\nSELECT 1/0;\n",
+            ),
+        ],
     );
     let deploy = run(&[
         "deploy",

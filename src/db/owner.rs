@@ -27,15 +27,19 @@ pub enum Liveness {
 }
 
 impl Owner {
-    /// This process.
+    /// This process (read from /proc once).
     pub fn me() -> Self {
-        let pid = std::process::id();
-        Owner {
-            host: host_name(),
-            boot: boot_id(),
-            pid,
-            start: start_time(pid).unwrap_or(0),
-        }
+        static ME: std::sync::OnceLock<Owner> = std::sync::OnceLock::new();
+        ME.get_or_init(|| {
+            let pid = std::process::id();
+            Owner {
+                host: host_name(),
+                boot: boot_id(),
+                pid,
+                start: start_time(pid).unwrap_or(0),
+            }
+        })
+        .clone()
     }
 
     pub fn stamp(&self) -> String {

@@ -146,9 +146,9 @@ pub fn plan(migration: &Migration) -> Result<Planned, Refusal> {
     for statement in &statements {
         let text = &sql[statement.bytes.clone()];
         let gate = crate::source::grammar::gate();
-        if let Err(rejected) = gate.check(text, crate::source::grammar::shape(text)) {
+        if let Err(rejected) = gate.check(text) {
             let (line, column) =
-                crate::rules::invalid_sql::position(sql, statement.bytes.start + rejected.offset);
+                crate::source::line_column(sql, statement.bytes.start + rejected.offset);
             return Err(refuse(
                 line,
                 format!(

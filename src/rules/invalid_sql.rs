@@ -21,8 +21,8 @@ pub const RULE: Rule = Rule {
 
 pub fn check(context: &StatementContext) -> Option<Finding> {
     let text = context.file.sql.get(context.statement.bytes.clone())?;
-    let rejected = grammar::gate().check(text, grammar::shape(text)).err()?;
-    let (line, column) = position(
+    let rejected = grammar::gate().check(text).err()?;
+    let (line, column) = crate::source::line_column(
         context.file.sql,
         context.statement.bytes.start + rejected.offset,
     );
@@ -39,15 +39,4 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
     finding.line = line;
     finding.column = column;
     Some(finding)
-}
-
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-pub fn position(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
 }

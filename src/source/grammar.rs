@@ -142,11 +142,11 @@ pub struct Gate {
 }
 
 impl Gate {
-    /// [`check`] of `statement`; `shape` is its text with names, strings and numbers blanked (`None`:
-    /// no shape, always parsed). A shape once accepted is not parsed again; a rejection always is (its
-    /// message names the statement's own text).
-    pub fn check(&self, statement: &str, shape: Option<u64>) -> Result<(), Rejected> {
-        let key = shape.unwrap_or_else(|| text_key(statement));
+    /// [`check`] of `statement`, remembered by its [`shape`] (or, without one, its whole text): a
+    /// shape once accepted is not parsed again; a rejection is remembered by the statement's own text
+    /// (its message and position are the statement's).
+    pub fn check(&self, statement: &str) -> Result<(), Rejected> {
+        let key = shape(statement).unwrap_or_else(|| text_key(statement));
         if self.accepted.lock().is_ok_and(|seen| seen.contains(&key)) {
             return Ok(());
         }

@@ -17,6 +17,16 @@ pub fn line_starts(text: &str) -> Vec<usize> {
         .collect()
 }
 
+/// 1-based line and column (in characters) of byte `offset` in `text` (clamped to its end).
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
 /// A migration's file split and classified; a tokenizer error names the file, line and column.
 pub fn read_statements(
     migration: &discover::Migration,
