@@ -3,7 +3,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::error::{Error, Result};
-use crate::fix::plan::{MigrationPlan, plan_migration};
+use crate::fix::plan::{FolderNaming, MigrationPlan, plan_migration};
 use crate::model::SchemaModel;
 use crate::prisma::order::FolderOrder;
 use crate::rules::suppress::Suppressions;
@@ -120,14 +120,74 @@ pub fn resolve_targets(dir: &MigrationsDir, targets: &Targets) -> Result<Vec<Str
     })
 }
 
+/// With a deployed database: by default every migration pending there; never one it has applied.
+pub fn pending_targets(
+    dir: &MigrationsDir,
+    url: &str,
+    targets: &Targets,
+    resolved: Vec<String>,
+) -> Result<Vec<String>> {
+    crate::db::provision::check_url(url).map_err(|e| Error::Database(e.to_string()))?;
+    let mut client = crate::db::connect(url).map_err(|e| Error::Database(e.to_string()))?;
+    if !crate::prisma::history::has_history(&mut client)
+        .map_err(|e| Error::Database(e.to_string()))?
+    {
+        return Err(Error::Usage(format!(
+            "{} has no _prisma_migrations table: Prisma has never deployed to it, so every migration would count as pending. --database-url is the application's deployed database; a scratch server for --verify is --scratch-url, and a migration not deployed anywhere yet needs no --database-url",
+            crate::db::redact(url)
+        )));
+    }
+    let history = crate::prisma::history::read_history(&mut client, dir)
+        .map_err(|e| Error::Database(e.to_string()))?;
+    let state = |name: &str| {
+        history
+            .iter()
+            .find(|m| m.migration == name)
+            .map(|m| m.state)
+    };
+    if matches!(targets, Targets::Newest) {
+        return Ok(dir
+            .migrations
+            .iter()
+            .filter(|m| {
+                m.origin == Origin::Prisma
+                    && state(&m.name).is_some_and(crate::prisma::history::State::is_pending)
+            })
+            .map(|m| m.name.clone())
+            .collect());
+    }
+    for name in &resolved {
+        match state(name) {
+            Some(
+                crate::prisma::history::State::Applied | crate::prisma::history::State::Modified,
+            ) => {
+                return Err(Error::Usage(format!(
+                    "{name} is already applied in {}: rewriting it would change an applied migration (Prisma reports it as modified); write a new migration instead",
+                    crate::db::redact(url)
+                )));
+            }
+            Some(crate::prisma::history::State::Failed) => {
+                return Err(Error::Usage(format!(
+                    "{name} failed in {} and is not resolved: run `prisma migrate resolve --rolled-back {}` first (see `migrate-safe status`)",
+                    crate::db::redact(url),
+                    crate::escape::shell(name)
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(resolved)
+}
+
 /// Plan a rewrite of each target against the history before it.
 pub fn analyse(
     dir: &MigrationsDir,
     targets: &[String],
     options: &RuleOptions,
+    naming: FolderNaming,
 ) -> Result<Vec<MigrationPlan>> {
     let mut plans = Vec::new();
-    analyse_each(dir, targets, options, |plan, _| {
+    analyse_each(dir, targets, options, naming, |plan, _| {
         plans.push(plan);
         Ok(())
     })?;
@@ -147,6 +207,7 @@ pub fn analyse_each(
     dir: &MigrationsDir,
     targets: &[String],
     options: &RuleOptions,
+    naming: FolderNaming,
     mut each: impl FnMut(MigrationPlan, &Source) -> Result<()>,
 ) -> Result<()> {
     let order = FolderOrder::new(dir.migrations.iter().map(|m| m.name.as_str()));
@@ -200,14 +261,8 @@ pub fn analyse_each(
                 } else {
                     (findings, Vec::new())
                 };
-                let mut plan = plan_migration(
-                    migration,
-                    &split,
-                    &statements,
-                    findings,
-                    &order,
-                    options.folder_naming,
-                )?;
+                let mut plan =
+                    plan_migration(migration, &split, &statements, findings, &order, naming)?;
                 plan.suppressed = suppressed;
                 let source = Source {
                     migration,

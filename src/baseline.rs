@@ -6,22 +6,19 @@
 //! meta-commands, session `SET`s, the empty search_path). It is proven before anything is recorded:
 //! applied Prisma's way to an empty scratch database, it must reproduce the database's catalog.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::Serialize;
 
-use crate::Outcome;
-use crate::cli::{BaselineArgs, Format};
 use crate::db::catalog::{diff, snapshot};
 use crate::db::provision::{Wanted, check_url, provision_from};
 use crate::db::{ScratchDatabase, connect, libpq_url, redact};
 use crate::error::{Error, Result};
-use crate::fix::write::{NewFolder, write_atomically};
 use crate::prisma::apply::apply_migration;
 use crate::prisma::bookkeeping::{PRISMA_MIGRATIONS_TABLE, checksum};
 use crate::prisma::order::{byte_cmp, collation_cmp};
+use crate::store::{NewFolder, write_atomically};
 
 #[derive(Debug, Serialize)]
 pub struct BaselineReport {
@@ -42,45 +39,43 @@ fn db(e: impl std::fmt::Display) -> Error {
     Error::Database(e.to_string())
 }
 
-pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> Result<Outcome> {
-    if args.verify_url.is_some() {
-        return Err(crate::cli::renamed(
-            "--verify-url",
-            "--scratch-url",
-            crate::cli::SCRATCH_WHY,
-        ));
-    }
-    let dir = migrations_dir(&args.dir)?;
-    let url = crate::db::database_url(args.database_url.as_deref(), &dir)?;
-    check_url(&url).map_err(db)?;
-    let mut client = connect(&url).map_err(db)?;
+/// What `baseline` does besides where: the folder's name, whether to write, and the proof's server.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Folder name of the baseline (`0_init`).
+    pub name: String,
+    /// Only record this existing folder as applied.
+    pub mark_applied: Option<String>,
+    pub dry_run: bool,
+    pub scratch_url: Option<String>,
+    pub pg_version: String,
+    pub prisma_version: Option<String>,
+}
+
+/// Baseline the database at `url` for the migrations directory `dir` (see [`migrations_dir`]): write
+/// and record a baseline folder, or only record `mark_applied`.
+pub fn baseline(dir: &Path, url: &str, options: &Options) -> Result<BaselineReport> {
+    check_url(url).map_err(db)?;
+    let mut client = connect(url).map_err(db)?;
     let recorded = recorded_rows(&mut client, None)?;
-    let report = match &args.mark_applied {
-        Some(name) => mark_applied(args, &dir, &url, &mut client, name)?,
+    match &options.mark_applied {
+        Some(name) => mark_applied(options, dir, url, &mut client, name),
         None => {
             if recorded > 0 {
                 return Err(Error::Usage(format!(
                     "{}: _prisma_migrations already records {recorded} migration{}: this database is not waiting for a baseline (see `migrate-safe status`)",
-                    redact(&url),
+                    redact(url),
                     if recorded == 1 { "" } else { "s" }
                 )));
             }
-            create_baseline(args, &dir, &url, &mut client)?
+            create_baseline(options, dir, url, &mut client)
         }
-    };
-    let written = match args.format {
-        Format::Json => serde_json::to_writer_pretty(&mut *out, &report)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out)),
-        Format::Text => write_text(&report, out),
-    };
-    crate::report::stdout(written)?;
-    Ok(Outcome::Clean)
+    }
 }
 
 /// The migrations directory, which may not hold any migration yet, or not exist yet (its parent must):
 /// the baseline creates it.
-fn migrations_dir(given: &Path) -> Result<PathBuf> {
+pub fn migrations_dir(given: &Path) -> Result<PathBuf> {
     if !given.exists()
         && given
             .parent()
@@ -118,12 +113,12 @@ fn existing_folders(dir: &Path) -> Vec<String> {
 }
 
 fn create_baseline(
-    args: &BaselineArgs,
+    options: &Options,
     dir: &Path,
     url: &str,
     client: &mut postgres::Client,
 ) -> Result<BaselineReport> {
-    let name = &args.name;
+    let name = &options.name;
     let folders = existing_folders(dir);
     if folders.contains(name) {
         return Err(Error::Usage(format!(
@@ -159,14 +154,14 @@ fn create_baseline(
     let config = crate::config::Loaded::find(None, dir)?;
     let server = provision_from(
         &Wanted {
-            url: args.scratch_url.as_deref(),
+            url: options.scratch_url.as_deref(),
             configured: config.scratch_url(),
             shadow: None,
         },
-        &args.pg_version,
+        &options.pg_version,
     )
     .map_err(db)?;
-    let prisma = config.prisma_target(args.prisma.prisma_version.as_deref(), dir)?;
+    let prisma = config.prisma_target(options.prisma_version.as_deref(), dir)?;
     let source = {
         let mut transaction = client
             .build_transaction()
@@ -202,7 +197,7 @@ fn create_baseline(
         "_prisma_migrations: migration_name = '{name}', checksum = '{sum}', finished_at = now(), logs = '', applied_steps_count = 0"
     );
     let mut written = false;
-    if !args.dry_run {
+    if !options.dry_run {
         let created = !dir.exists();
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         write_lock_file(dir)?;
@@ -243,7 +238,7 @@ fn snapshot_in(transaction: &mut postgres::Transaction) -> Result<crate::db::cat
 }
 
 fn mark_applied(
-    args: &BaselineArgs,
+    options: &Options,
     dir: &Path,
     url: &str,
     client: &mut postgres::Client,
@@ -259,7 +254,7 @@ fn mark_applied(
         )));
     }
     let sum = checksum(&sql);
-    if !args.dry_run {
+    if !options.dry_run {
         record_applied(client, name, &sum)?;
     }
     Ok(BaselineReport {
@@ -273,7 +268,7 @@ fn mark_applied(
         checksum: sum,
         verified_on: None,
         prisma: None,
-        written: !args.dry_run,
+        written: !options.dry_run,
     })
 }
 
@@ -387,40 +382,6 @@ pub fn clean_dump(dump: &str) -> String {
         out = out.replace("--\n--\n", "");
     }
     out
-}
-
-fn write_text(report: &BaselineReport, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "Migrations directory: {}", report.directory)?;
-    writeln!(out, "Database: {}", report.database)?;
-    if let Some(server) = &report.verified_on {
-        writeln!(
-            out,
-            "Verified on {server}: {}/migration.sql applied Prisma's way to an empty database reproduces the database's catalog.",
-            report.migration
-        )?;
-        if let Some(prisma) = &report.prisma {
-            writeln!(out, "  {prisma}")?;
-        }
-    }
-    if !report.written {
-        if let Some(sql) = &report.sql {
-            writeln!(
-                out,
-                "\n--- {}/migration.sql (not written: --dry-run)\n{sql}",
-                report.migration
-            )?;
-        }
-        writeln!(out, "Would record: {}", report.row)?;
-        return writeln!(out, "Dry run: nothing was written.");
-    }
-    if report.sql.is_some() {
-        writeln!(out, "Wrote {}/migration.sql.", report.migration)?;
-    }
-    writeln!(out, "Recorded as applied ({}).", report.row)?;
-    writeln!(
-        out,
-        "`prisma migrate deploy` will now skip it and apply only what comes after."
-    )
 }
 
 /// `migration_lock.toml` as Prisma writes it, when the directory has none (Prisma refuses a directory

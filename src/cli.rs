@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::rules::ForeignKeyMode;
+use crate::rules::{ForeignKeyMode, Severity};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -137,7 +137,7 @@ pub struct LintArgs {
     /// Exit 1 when a finding is at or above this severity [default: warning, or `fail-on` in
     /// migrate-safe.toml].
     #[arg(long, value_enum)]
-    pub fail_on: Option<crate::rules::Severity>,
+    pub fail_on: Option<FailOn>,
 
     /// Describe fixes as `rewrite --unsafe-fixes` would apply them.
     #[arg(long)]
@@ -150,6 +150,45 @@ pub struct LintArgs {
     /// the repository root].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// `--fail-on`: the command line's names for [`Severity`] (the rules know nothing of clap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Worth knowing; never fails the gate by default.
+    Note,
+    /// A lock hazard or a breaking change: fails the gate by default.
+    Warning,
+    /// Will fail or stall the deploy.
+    Error,
+}
+
+impl From<FailOn> for Severity {
+    fn from(level: FailOn) -> Self {
+        match level {
+            FailOn::Note => Severity::Note,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Error => Severity::Error,
+        }
+    }
+}
+
+/// `--foreign-keys`: the command line's names for [`ForeignKeyMode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ForeignKeys {
+    /// Only foreign keys added to tables that existed before the migration (the ones that scan data).
+    ExistingTables,
+    /// Also foreign keys on tables created in the same migration.
+    All,
+}
+
+impl From<ForeignKeys> for ForeignKeyMode {
+    fn from(mode: ForeignKeys) -> Self {
+        match mode {
+            ForeignKeys::ExistingTables => ForeignKeyMode::ExistingTables,
+            ForeignKeys::All => ForeignKeyMode::All,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -416,7 +455,7 @@ pub struct RewriteArgs {
     /// Which foreign keys are split into NOT VALID + VALIDATE [default: existing-tables, or
     /// `foreign-keys` in migrate-safe.toml].
     #[arg(long, value_enum)]
-    pub foreign_keys: Option<ForeignKeyMode>,
+    pub foreign_keys: Option<ForeignKeys>,
 
     /// Also apply fixes that change how the deploy behaves (lock-timeout: fail fast instead of waiting).
     #[arg(long)]

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+pub use crate::fix::plan::FolderNaming;
 use crate::prisma::PrismaTarget;
 use crate::rules::{self, ForeignKeyMode, RuleOptions, Severity};
 
@@ -69,14 +70,6 @@ pub struct DeployConfig {
     pub deadline: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FolderNaming {
-    #[default]
-    Descriptive,
-    Numbered,
-}
-
 /// A loaded configuration and where it came from.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
@@ -116,10 +109,14 @@ impl Loaded {
                 .lock_timeout
                 .clone()
                 .unwrap_or_else(|| rules::DEFAULT_LOCK_TIMEOUT.to_string()),
-            folder_naming: config.folder_naming.unwrap_or_default(),
             apply_models: crate::prisma::ApplyModel::ALL.to_vec(),
             deployed_by_migrate_safe: self.deployed_by_migrate_safe(),
         }
+    }
+
+    /// How the planner names the folders it adds.
+    pub fn folder_naming(&self) -> FolderNaming {
+        self.config.folder_naming.unwrap_or_default()
     }
 
     pub fn deployed_by_migrate_safe(&self) -> bool {

@@ -5,9 +5,12 @@
 //! result to an exit code.
 
 pub mod analyse;
+#[cfg(test)]
+mod architecture;
 pub mod baseline;
 pub mod check;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod deploy;
@@ -16,14 +19,17 @@ pub mod escape;
 pub mod fix;
 pub mod lint;
 pub mod model;
+pub mod out;
 pub mod prisma;
 pub mod progress;
+pub mod prove;
 pub mod report;
 pub mod rewrite;
 pub mod rules;
 pub mod secret;
 pub mod source;
 pub mod status;
+pub mod store;
 
 /// How a command ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use migrate_safe::cli::{Cli, Command};
+use migrate_safe::cli::Cli;
 
 fn main() -> ExitCode {
     // Every password given (argument or environment) is kept out of what is printed.
@@ -10,15 +10,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Reports can be long (a whole history): one buffered writer, not a write per line.
     let mut out = migrate_safe::secret::ScrubWriter::new(BufWriter::new(std::io::stdout().lock()));
-    let result = match cli.command {
-        Command::Rewrite(args) => migrate_safe::rewrite::run(&args, &mut out),
-        Command::Check(args) => migrate_safe::check::run(&args, &mut out),
-        Command::Status(args) => migrate_safe::status::run(&args, &mut out),
-        Command::Baseline(args) => migrate_safe::baseline::run(&args, &mut out),
-        Command::Deploy(args) => migrate_safe::deploy::run(&args, &mut out),
-        Command::Lint(args) => migrate_safe::lint::run(&args, &mut out),
-        Command::Rules { rule } => migrate_safe::rules::explain(rule.as_deref(), &mut out),
-    };
+    let result = migrate_safe::commands::run(cli.command, &mut out);
     let _ = out.flush();
     // After Ctrl-C, whatever the command made of its broken connection is moot: the handler exits 130.
     migrate_safe::db::cleanup::wait_if_interrupted();

@@ -1,14 +1,12 @@
-//! The `status` command: what a database has applied, what is pending, what went wrong, and what the
+//! `status`: what a database has applied, what is pending, what went wrong, and what the
 //! database holds that Prisma does not see (INVALID indexes, NOT VALID constraints). Read-only.
 
 use std::io::Write;
 
 use serde::Serialize;
 
-use crate::Outcome;
 use crate::analyse::analyse;
 use crate::check::{HazardReport, explain};
-use crate::cli::{Format, StatusArgs};
 use crate::db::catalog::hazards;
 use crate::db::{connect, redact};
 use crate::error::{Error, Result};
@@ -16,7 +14,7 @@ use crate::prisma::failed::{Diagnosis, diagnose};
 use crate::prisma::history::{MigrationStatus, State, read_history};
 use crate::prisma::{ApplyModel, FileRun};
 use crate::rules::RuleOptions;
-use crate::source::discover::{Origin, discover};
+use crate::source::discover::{MigrationsDir, Origin};
 
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
@@ -50,14 +48,17 @@ pub struct FailedMigration {
     pub with_prisma: Vec<String>,
 }
 
-pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let dir = discover(&args.dir)?;
-    let url = crate::db::database_url(args.database_url.as_deref(), &dir.path)?;
-    crate::db::provision::check_url(&url).map_err(|e| Error::Database(e.to_string()))?;
-    let mut client = connect(&url).map_err(|e| Error::Database(e.to_string()))?;
+/// Read what the database at `url` has applied of `dir`, and what needs attention.
+pub fn status(
+    dir: &MigrationsDir,
+    url: &str,
+    prisma_version: Option<&str>,
+) -> Result<StatusReport> {
+    crate::db::provision::check_url(url).map_err(|e| Error::Database(e.to_string()))?;
+    let mut client = connect(url).map_err(|e| Error::Database(e.to_string()))?;
     let deployed = crate::prisma::history::has_history(&mut client)
         .map_err(|e| Error::Database(e.to_string()))?;
-    let migrations = read_history(&mut client, &dir).map_err(|e| Error::Database(e.to_string()))?;
+    let migrations = read_history(&mut client, dir).map_err(|e| Error::Database(e.to_string()))?;
     let pending: Vec<String> = migrations
         .iter()
         .filter(|m| {
@@ -69,7 +70,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
         .map(|m| m.migration.clone())
         .collect();
     let config = crate::config::Loaded::find(None, &dir.path)?;
-    let prisma = config.prisma_target(args.prisma.prisma_version.as_deref(), &dir.path)?;
+    let prisma = config.prisma_target(prisma_version, &dir.path)?;
     let options = RuleOptions {
         apply_models: prisma.models.clone(),
         ..config.rule_options()
@@ -107,7 +108,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
             Some((m.migration.clone(), left))
         })
         .collect();
-    let needs_rewrite = analyse(&dir, &pending, &options)?
+    let needs_rewrite = analyse(dir, &pending, &options, config.folder_naming())?
         .into_iter()
         .filter(|p| p.changes_anything())
         .map(|p| p.migration)
@@ -167,7 +168,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
     let report = StatusReport {
         directory: dir.path.display().to_string(),
         found: dir.origin(),
-        database: redact(&url),
+        database: redact(url),
         migrations,
         needs_rewrite,
         hazards,
@@ -177,18 +178,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
         failure_left,
         failed: failed_report,
     };
-    let written = match args.format {
-        Format::Json => serde_json::to_writer_pretty(&mut *out, &report)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out)),
-        Format::Text => write_text(&report, out),
-    };
-    crate::report::stdout(written)?;
-    Ok(if report.needs_attention {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    Ok(report)
 }
 
 /// What a failed file left behind, under each apply model the project's Prisma may use.
@@ -231,7 +221,7 @@ fn label(state: State) -> &'static str {
     }
 }
 
-fn write_text(report: &StatusReport, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn write_text(report: &StatusReport, out: &mut dyn Write) -> std::io::Result<()> {
     match &report.found {
         Some(found) => writeln!(out, "Migrations directory: {} ({found})", report.directory)?,
         None => writeln!(out, "Migrations directory: {}", report.directory)?,

@@ -349,14 +349,14 @@ fn verify_proves_before_writing() {
 #[test]
 fn verify_catches_a_wrong_rewrite_with_a_readable_diff() {
     use migrate_safe::analyse::analyse;
-    use migrate_safe::check::verify::verify;
     use migrate_safe::db::provision::provision;
+    use migrate_safe::prove::verify;
     use migrate_safe::source::discover::discover;
     let Some(server) = server_url() else { return };
     let _serial = serial();
     let dir = discover(&project_root().join("migrations-fixtures/saas-baseline")).unwrap();
     let target = vec!["20240301120000_teams_and_billing".to_string()];
-    let mut plans = analyse(&dir, &target, &Default::default()).unwrap();
+    let mut plans = analyse(&dir, &target, &Default::default(), Default::default()).unwrap();
     // Break the rewrite: drop one index build, and change a column in the edited original.
     plans[0].new_migrations.remove(0);
     plans[0].rewritten_sql = plans[0]

@@ -6,20 +6,16 @@
 pub mod report;
 pub mod seed;
 pub mod trace;
-pub mod verify;
 
 use serde::Serialize;
 
-use crate::Outcome;
-use crate::analyse::{Targets, resolve_check_targets};
-use crate::cli::CheckArgs;
 use crate::db::ScratchDatabase;
 use crate::db::catalog::{Hazard, hazards};
-use crate::db::provision::{Server, Wanted, provision_from};
+use crate::db::provision::Server;
 use crate::error::{Error, Result};
 use crate::prisma::apply::{StatementAt, apply_migration};
 use crate::prisma::{ApplyModel, FileRun, PrismaTarget};
-use crate::source::discover::{Migration, MigrationsDir, discover};
+use crate::source::discover::{Migration, MigrationsDir};
 use trace::{StatementLocks, TraceFailure, trace};
 
 #[derive(Debug, Serialize)]
@@ -95,50 +91,6 @@ pub struct CheckReport {
     pub notes: Vec<String>,
     pub findings: usize,
     pub proven: bool,
-}
-
-pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<Outcome> {
-    let dir = discover(&args.dir)?;
-    let targets = Targets::from_flags(args.all, &args.migrations);
-    let targets = resolve_check_targets(&dir, &targets)?;
-    let config = crate::config::Loaded::find(None, &dir.path)?;
-    let prisma = config.prisma_target(args.prisma.prisma_version.as_deref(), &dir.path)?;
-    if args.server.database_url.is_some() {
-        return Err(crate::cli::renamed(
-            "check --database-url",
-            "--scratch-url",
-            crate::cli::SCRATCH_WHY,
-        ));
-    }
-    let server = provision_from(
-        &Wanted {
-            url: args.server.scratch_url.as_deref(),
-            configured: config.scratch_url(),
-            shadow: None,
-        },
-        &args.server.pg_version,
-    )
-    .map_err(|e| Error::Database(e.to_string()))?;
-    let threshold = args
-        .lock_threshold_ms
-        .or((args.rows > 0).then_some(DEFAULT_LOCK_THRESHOLD_MS));
-    // One proof per way the project's Prisma may apply the files.
-    let mut reports = Vec::new();
-    for &model in &prisma.models {
-        let mut report = check(&dir, &targets, &server, args.rows, threshold, model)?;
-        report.prisma = prisma.clone();
-        reports.push(report);
-    }
-    let written = match args.format {
-        crate::cli::Format::Text => report::write_text(&reports, out),
-        crate::cli::Format::Json => report::write_json(&reports, out),
-    };
-    crate::report::stdout(written)?;
-    Ok(if reports.iter().all(|r| r.proven) {
-        Outcome::Clean
-    } else {
-        Outcome::Findings
-    })
 }
 
 /// Apply `dir` on a scratch database of `server` as Prisma does under `model`, tracing the locks of

@@ -65,7 +65,7 @@ fn write_one(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
         out,
         "Migrations directory: {}{found}, {}",
         report.directory,
-        crate::report::count(report.migrations, "migration")
+        crate::out::count(report.migrations, "migration")
     )?;
     writeln!(out, "{}", report.prisma.describe())?;
     writeln!(out, "PostgreSQL: {}", report.server.description)?;
@@ -84,14 +84,14 @@ fn write_one(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
             out,
             "Applied {} of {} the way Prisma does ({how}): ok",
             report.applied,
-            crate::report::count(report.migrations, "migration")
+            crate::out::count(report.migrations, "migration")
         )?,
         Some(failure) => {
             writeln!(
                 out,
                 "Applied {} of {} ({how}); migration {} failed (Prisma stops with P3018; the next deploy refuses with P3009 until `prisma migrate resolve`):",
                 report.applied,
-                crate::report::count(report.migrations, "migration"),
+                crate::out::count(report.migrations, "migration"),
                 failure.migration
             )?;
             match &failure.statement {

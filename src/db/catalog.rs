@@ -8,7 +8,7 @@
 //! whole definition: uniqueness, method, opclasses, collations, INCLUDE, predicate, WITH (...), and
 //! tablespace), enums, domains, sequences (with their owner), views, functions, aggregates,
 //! triggers (and whether enabled), policies, rules, statistics, collations, event triggers, extensions,
-//! and comments on anything. `tests/live_catalog.rs` proves each one is seen. States that are not
+//! and comments on anything. `tests/live/catalog.rs` proves each one is seen. States that are not
 //! shapes are left out:
 //! `NOT VALID` on a constraint, and whether an index was built CONCURRENTLY (which the catalog does not
 //! record). They are checked separately by [`hazards`].

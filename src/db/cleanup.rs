@@ -89,7 +89,7 @@ fn clean_all() {
     }
     for resource in resources.iter().rev() {
         if let Resource::LocalServer { bin, data, run_as } = resource {
-            let _ = super::provision::pg_command(bin, "pg_ctl", run_as.as_deref())
+            let _ = super::local::pg_command(bin, "pg_ctl", run_as.as_deref())
                 .arg("-D")
                 .arg(data)
                 .args(["-m", "immediate", "-w", "stop"])

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod cleanup;
 pub mod cluster_cache;
+pub mod local;
 pub mod lock_mode;
 pub mod owner;
 pub mod provision;
@@ -76,8 +77,8 @@ pub fn database_url(
     {
         return Ok(url);
     }
-    let places = crate::prisma::dotenv::places(migrations_dir);
-    match crate::prisma::dotenv::find("DATABASE_URL", &places) {
+    let places = crate::source::dotenv::places(migrations_dir);
+    match crate::source::dotenv::find("DATABASE_URL", &places) {
         Some((url, file)) => {
             crate::secret::remember(&url);
             eprintln!(

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::local::pg_command;
 use super::{DbError, cleanup, cluster_cache, connect, redact};
 
 /// A scratch server (never the application's database): where check and proofs create their databases.
@@ -75,7 +76,7 @@ pub struct Wanted<'a> {
     pub configured: Option<(&'a str, &'a Path)>,
     /// The project's Prisma shadow database (`rewrite` only), and notes on what was found but not
     /// used.
-    pub shadow: Option<(Option<crate::prisma::shadow::ShadowUrl>, Vec<String>)>,
+    pub shadow: Option<(Option<crate::source::shadow::ShadowUrl>, Vec<String>)>,
 }
 
 /// Find a server. `url` is `--scratch-url` (the environment variable is read when it is `None`).
@@ -136,7 +137,7 @@ pub fn provision_from(wanted: &Wanted, pg_version: &str) -> Result<Server, Provi
             },
             None => tried.push(format!(
                 "the Prisma shadow database's server: no shadowDatabaseUrl in the schema's datasource or prisma.config.ts, and no {}{}",
-                crate::prisma::shadow::ENV,
+                crate::source::shadow::ENV,
                 if shadow_notes.is_empty() {
                     String::new()
                 } else {
@@ -184,7 +185,7 @@ pub fn provision_from(wanted: &Wanted, pg_version: &str) -> Result<Server, Provi
 
 /// The server of the shadow database: reachable within 3 seconds, and the role may create databases
 /// (the shadow database itself is never touched).
-fn from_shadow(shadow: &crate::prisma::shadow::ShadowUrl) -> Result<Server, String> {
+fn from_shadow(shadow: &crate::source::shadow::ShadowUrl) -> Result<Server, String> {
     let url = &shadow.url;
     check_url(url).map_err(|e| e.to_string())?;
     let quick = if url.contains("connect_timeout=") {
@@ -560,19 +561,6 @@ fn unprivileged_user() -> Result<Option<(String, u32, u32)>, String> {
             .into(),
     )
 }
-
-/// A PostgreSQL binary, run as `run_as` (through runuser) when given.
-pub(crate) fn pg_command(bin: &Path, program: &str, run_as: Option<&str>) -> Command {
-    match run_as {
-        Some(user) => {
-            let mut command = Command::new("runuser");
-            command.args(["-u", user, "--"]).arg(bin.join(program));
-            command
-        }
-        None => Command::new(bin.join(program)),
-    }
-}
-
 /// Our own uid.
 fn own_uid() -> u32 {
     use std::os::unix::fs::MetadataExt;

@@ -19,7 +19,6 @@ use serde::Serialize;
 pub use crate::db::lock_mode::LockMode;
 
 use super::plan::{LockTarget, Planned};
-use crate::source::names::QualifiedName;
 
 /// One table deploy locks up front.
 #[derive(Debug, Clone, Serialize)]
@@ -122,24 +121,6 @@ fn resolve(
         )?,
     };
     Ok(row.map(|r| (r.get(0), r.get(1))))
-}
-
-/// The foreign keys a migration adds, as (referencing, referenced) tables.
-pub fn added_references(
-    statements: &[crate::source::classify::Statement],
-) -> Vec<(QualifiedName, QualifiedName)> {
-    use crate::source::classify::{Fact, TableChange};
-    let mut out = Vec::new();
-    for statement in statements {
-        if let Fact::AlterTable { table, changes } = &statement.fact {
-            for change in changes {
-                if let TableChange::AddForeignKey(fk) = &change.kind {
-                    out.push((table.clone(), fk.referenced_table.clone()));
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

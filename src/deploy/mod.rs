@@ -16,6 +16,7 @@ pub mod recover;
 pub mod report;
 pub mod settings;
 pub mod watch;
+pub mod work;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -24,7 +25,6 @@ use postgres::Client;
 use serde::Serialize;
 
 use crate::Outcome;
-use crate::cli::{DeployArgs, Format};
 use crate::db::{connect, redact};
 use crate::error::{Error, Result};
 use crate::prisma::bookkeeping::PRISMA_MIGRATIONS_TABLE;
@@ -68,14 +68,31 @@ pub struct DeployReport {
     started: Instant,
 }
 
-pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
+/// What `deploy` was asked, as plain options.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The migrations directory (or a project root holding one).
+    pub dir: std::path::PathBuf,
+    pub database_url: Option<String>,
+    /// A migrate-safe.toml instead of the nearest one.
+    pub config: Option<std::path::PathBuf>,
+    /// One JSON document at the end instead of text lines as it goes.
+    pub json: bool,
+    pub dry_run: bool,
+    pub skip_preflight: bool,
+    pub flags: settings::Flags,
+}
+
+/// Apply the pending migrations of `options.dir` to the database, reporting to `out` as it goes.
+pub fn deploy(options: &Options, out: &mut dyn Write) -> Result<Outcome> {
+    let args = options;
     let run_started = Instant::now();
     let dir = discover(&args.dir)?;
     let url = crate::db::database_url(args.database_url.as_deref(), &dir.path)?;
     crate::db::provision::check_url(&url).map_err(|e| Error::Database(e.to_string()))?;
     let config = crate::config::Loaded::find(args.config.as_deref(), &dir.path)?;
-    let settings = Settings::resolve(args, &config)?;
-    let json = args.format == Format::Json;
+    let settings = Settings::resolve(&args.flags, &config)?;
+    let json = args.json;
     let mut sink = report::Sink { out, json };
     let database = redact(&url);
     sink.line(format!(
@@ -88,25 +105,12 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
             ""
         }
     ));
-    let mut client = connect(&url).map_err(|e| Error::Database(e.to_string()))?;
+    let Session {
+        mut client,
+        pid,
+        deadlock_timeout,
+    } = Session::open(&url)?;
     let database_error = |e: postgres::Error| Error::Database(crate::db::describe(&e));
-    // Named, so that a release engineer sees deploy's sessions in pg_stat_activity.
-    client
-        .batch_execute("SET application_name = 'migrate-safe deploy'")
-        .map_err(database_error)?;
-    let pid: i32 = client
-        .query_one("SELECT pg_backend_pid()", &[])
-        .map_err(database_error)?
-        .get(0);
-    // Read, never assumed: deploy's waits are bounded by it (see `apply`).
-    let deadlock_timeout_ms: i64 = client
-        .query_one(
-            "SELECT setting::int8 FROM pg_settings WHERE name = 'deadlock_timeout'",
-            &[],
-        )
-        .map_err(database_error)?
-        .get(0);
-    let deadlock_timeout = Duration::from_millis(deadlock_timeout_ms.max(1) as u64);
 
     let mut report = DeployReport {
         directory: dir.path.display().to_string(),
@@ -204,77 +208,161 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
         return finish(report, &mut sink);
     }
 
-    if !args.skip_preflight {
-        let preflight = preflight::run(&mut client, &report.pending, settings.preflight_timeout)
-            .map_err(database_error)?;
-        sink.line(report::preflight_text(&preflight));
-        let too_long: Vec<&hold::HoldEstimate> = preflight
-            .holds
-            .iter()
-            .filter(|h| h.estimate_ms > settings.max_lock_hold.as_secs_f64() * 1000.0)
-            .collect();
-        if !too_long.is_empty() && !settings.allow_long_locks {
-            let what: Vec<String> = too_long
-                .iter()
-                .map(|h| {
-                    let biggest = h
-                        .work
-                        .iter()
-                        .max_by(|a, b| a.estimate_ms.total_cmp(&b.estimate_ms));
-                    format!(
-                        "{} would hold {} for about {:.1} s{}",
-                        h.migration,
-                        h.locks.join(", "),
-                        h.estimate_ms / 1000.0,
-                        biggest.map_or(String::new(), |w| format!(
-                            " (line {} {} {}, ~{} rows)",
-                            w.line,
-                            w.kind.describe(),
-                            w.table,
-                            w.rows
-                        ))
-                    )
-                })
-                .collect();
-            report.stopped = Some(format!(
-                "writes would wait too long: {} (--max-lock-hold {})",
-                what.join("; "),
-                settings::pg_duration(settings.max_lock_hold)
-            ));
-            report.next = vec![
-                "nothing was applied; `migrate-safe rewrite` moves index builds and validations out of the lock (see `migrate-safe lint` for what it cannot fix)".into(),
-                "or accept the stall: --allow-long-locks (or a larger --max-lock-hold)".into(),
-            ];
-            report.preflight = Some(preflight);
-            return finish(report, &mut sink);
-        }
-        let failures: Vec<String> = preflight
-            .predicted_failures()
-            .map(|c| format!("{} line {}: {}", c.migration, c.line, c.what))
-            .collect();
-        report.preflight = Some(preflight);
-        if !failures.is_empty() {
-            report.stopped = Some(format!(
-                "the pre-flight predicts {} failure(s): {}",
-                failures.len(),
-                failures.join("; ")
-            ));
-            report.next = vec![
-                "nothing was applied; fix the rows the checks name (or the migration), then run deploy again".into(),
-                "`--skip-preflight` applies anyway: the migration then fails on those rows (rolled back, or its INVALID index dropped) and is recorded as failed".into(),
-            ];
-            return finish(report, &mut sink);
-        }
+    if !args.skip_preflight && preflight_stops(&mut client, &mut report, &settings, &mut sink)? {
+        return finish(report, &mut sink);
     }
     if args.dry_run {
         report.outcome = "dry_run";
         return finish(report, &mut sink);
     }
 
-    let mut watcher = connect(&url).map_err(|e| Error::Database(e.to_string()))?;
+    if let Some(broken) = apply_pending(
+        &url,
+        &mut client,
+        pid,
+        deadlock_timeout,
+        &settings,
+        &mut report,
+        &mut sink,
+    )? {
+        let _ = finish(report, &mut sink);
+        return Err(broken);
+    }
+    if report.stopped.is_none() {
+        report.outcome = "applied";
+    }
+    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&PRISMA_ADVISORY_LOCK]);
+    let error = report.outcome == "error";
+    let message = report.stopped.clone();
+    let outcome = finish(report, &mut sink)?;
+    if error {
+        return Err(Error::Database(message.unwrap_or_default()));
+    }
+    Ok(outcome)
+}
+
+/// deploy's own session: named, with its pid and the server's deadlock_timeout.
+struct Session {
+    client: Client,
+    pid: i32,
+    deadlock_timeout: Duration,
+}
+
+impl Session {
+    fn open(url: &str) -> Result<Self> {
+        let mut client = connect(url).map_err(|e| Error::Database(e.to_string()))?;
+        let database_error = |e: postgres::Error| Error::Database(crate::db::describe(&e));
+        // Named, so that a release engineer sees deploy's sessions in pg_stat_activity.
+        client
+            .batch_execute("SET application_name = 'migrate-safe deploy'")
+            .map_err(database_error)?;
+        let pid: i32 = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .map_err(database_error)?
+            .get(0);
+        // Read, never assumed: deploy's waits are bounded by it (see `apply`).
+        let deadlock_timeout_ms: i64 = client
+            .query_one(
+                "SELECT setting::int8 FROM pg_settings WHERE name = 'deadlock_timeout'",
+                &[],
+            )
+            .map_err(database_error)?
+            .get(0);
+        let deadlock_timeout = Duration::from_millis(deadlock_timeout_ms.max(1) as u64);
+        Ok(Session {
+            client,
+            pid,
+            deadlock_timeout,
+        })
+    }
+}
+
+/// The pre-flight, and whether what it found stops the deploy before anything is applied (writes
+/// would wait longer than --max-lock-hold, or a step would fail on the data).
+fn preflight_stops(
+    client: &mut Client,
+    report: &mut DeployReport,
+    settings: &Settings,
+    sink: &mut report::Sink<'_>,
+) -> Result<bool> {
+    let preflight = preflight::run(client, &report.pending, settings.preflight_timeout)
+        .map_err(|e| Error::Database(crate::db::describe(&e)))?;
+    sink.line(report::preflight_text(&preflight));
+    let too_long: Vec<&hold::HoldEstimate> = preflight
+        .holds
+        .iter()
+        .filter(|h| h.estimate_ms > settings.max_lock_hold.as_secs_f64() * 1000.0)
+        .collect();
+    if !too_long.is_empty() && !settings.allow_long_locks {
+        let what: Vec<String> = too_long
+            .iter()
+            .map(|h| {
+                let biggest = h
+                    .work
+                    .iter()
+                    .max_by(|a, b| a.estimate_ms.total_cmp(&b.estimate_ms));
+                format!(
+                    "{} would hold {} for about {:.1} s{}",
+                    h.migration,
+                    h.locks.join(", "),
+                    h.estimate_ms / 1000.0,
+                    biggest.map_or(String::new(), |w| format!(
+                        " (line {} {} {}, ~{} rows)",
+                        w.line,
+                        w.kind.describe(),
+                        w.table,
+                        w.rows
+                    ))
+                )
+            })
+            .collect();
+        report.stopped = Some(format!(
+            "writes would wait too long: {} (--max-lock-hold {})",
+            what.join("; "),
+            settings::pg_duration(settings.max_lock_hold)
+        ));
+        report.next = vec![
+            "nothing was applied; `migrate-safe rewrite` moves index builds and validations out of the lock (see `migrate-safe lint` for what it cannot fix)".into(),
+            "or accept the stall: --allow-long-locks (or a larger --max-lock-hold)".into(),
+        ];
+        report.preflight = Some(preflight);
+        return Ok(true);
+    }
+    let failures: Vec<String> = preflight
+        .predicted_failures()
+        .map(|c| format!("{} line {}: {}", c.migration, c.line, c.what))
+        .collect();
+    report.preflight = Some(preflight);
+    if !failures.is_empty() {
+        report.stopped = Some(format!(
+            "the pre-flight predicts {} failure(s): {}",
+            failures.len(),
+            failures.join("; ")
+        ));
+        report.next = vec![
+            "nothing was applied; fix the rows the checks name (or the migration), then run deploy again".into(),
+            "`--skip-preflight` applies anyway: the migration then fails on those rows (rolled back, or its INVALID index dropped) and is recorded as failed".into(),
+        ];
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Apply the planned migrations in order until one stops; `Some(error)` when the connection broke
+/// (the report says where, and the caller reports it before failing).
+fn apply_pending(
+    url: &str,
+    client: &mut Client,
+    pid: i32,
+    deadlock_timeout: Duration,
+    settings: &Settings,
+    report: &mut DeployReport,
+    sink: &mut report::Sink<'_>,
+) -> Result<Option<Error>> {
+    let mut watcher = connect(url).map_err(|e| Error::Database(e.to_string()))?;
     watcher
         .batch_execute("SET application_name = 'migrate-safe deploy (watch)'")
-        .map_err(database_error)?;
+        .map_err(|e| Error::Database(crate::db::describe(&e)))?;
     // Often: an attempt's lock wait lasts tens of milliseconds, and its blockers are seen only then.
     let watch = watch::Watch::start(watcher, pid, Duration::from_millis(10));
     let total = report.pending.len();
@@ -291,10 +379,10 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
         ));
         let run = match &planned.shape {
             Shape::Transaction { statements, .. } => apply::in_transaction(
-                &mut client,
+                client,
                 planned,
                 statements,
-                &settings,
+                settings,
                 deadlock_timeout,
                 &watch,
                 &mut |line| sink.line(line),
@@ -303,12 +391,12 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
                 statement,
                 builds_index,
             } => apply::alone(
-                &mut client,
+                client,
                 pid,
                 planned,
                 statement,
                 builds_index.as_ref(),
-                &settings,
+                settings,
                 &watch,
                 &mut |line| sink.line(line),
             ),
@@ -323,11 +411,9 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
                 report.outcome = "error";
                 report.stopped = Some(format!("{migration}: the connection broke: {message}"));
                 report.next = vec![left.to_string()];
-                drop(watch);
-                let _ = finish(report, &mut sink);
-                return Err(Error::Database(format!(
+                return Ok(Some(Error::Database(format!(
                     "{migration}: the connection broke: {message}; {left}"
-                )));
+                ))));
             }
         };
         sink.line(report::run_text(&run, started.elapsed()));
@@ -400,17 +486,7 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
         }
     }
     drop(watch);
-    if report.stopped.is_none() {
-        report.outcome = "applied";
-    }
-    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&PRISMA_ADVISORY_LOCK]);
-    let error = report.outcome == "error";
-    let message = report.stopped.clone();
-    let outcome = finish(report, &mut sink)?;
-    if error {
-        return Err(Error::Database(message.unwrap_or_default()));
-    }
-    Ok(outcome)
+    Ok(None)
 }
 
 /// Take Prisma's advisory lock, waiting as long as Prisma does; `Some(holder)` when it stays taken.

@@ -121,7 +121,7 @@ pub struct Planned {
     pub references: Vec<(QualifiedName, QualifiedName)>,
     /// The work its statements do in proportion to a table's rows (for the hold estimate).
     #[serde(skip)]
-    pub work: Vec<super::hold::Work>,
+    pub work: Vec<super::work::Work>,
 }
 
 /// A migration deploy will not run, and why; nothing is applied when one is found.
@@ -268,8 +268,8 @@ pub fn plan(migration: &Migration) -> Result<Planned, Refusal> {
         needs,
         changes_rows_of,
         adds,
-        references: super::locks::added_references(&statements),
-        work: super::hold::work_of(
+        references: added_references(&statements),
+        work: super::work::work_of(
             &statements,
             &statements.iter().map(range_of).collect::<Vec<_>>(),
         ),
@@ -495,6 +495,24 @@ pub fn check_expression(operation: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// The foreign keys a migration adds, as (referencing, referenced) tables.
+fn added_references(
+    statements: &[crate::source::classify::Statement],
+) -> Vec<(QualifiedName, QualifiedName)> {
+    use crate::source::classify::{Fact, TableChange};
+    let mut out = Vec::new();
+    for statement in statements {
+        if let Fact::AlterTable { table, changes } = &statement.fact {
+            for change in changes {
+                if let TableChange::AddForeignKey(fk) = &change.kind {
+                    out.push((table.clone(), fk.referenced_table.clone()));
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

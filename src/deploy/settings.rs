@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::DeployArgs;
 use crate::config::{Loaded, parse_duration};
 use crate::error::{Error, Result};
 
@@ -52,8 +51,23 @@ pub struct Settings {
     pub allow_long_locks: bool,
 }
 
+/// The settings as given on the command line (durations as text, as the user wrote them), before the
+/// configuration file and the defaults fill the gaps.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub lock_timeout: Option<String>,
+    pub max_lock_hold: Option<String>,
+    pub allow_long_locks: bool,
+    pub statement_timeout: Option<String>,
+    pub max_attempts: Option<u32>,
+    pub deadline: Option<String>,
+    pub old_transaction_wait: Option<String>,
+    pub advisory_lock_wait: Option<String>,
+    pub preflight_timeout: Option<String>,
+}
+
 impl Settings {
-    pub fn resolve(args: &DeployArgs, config: &Loaded) -> Result<Self> {
+    pub fn resolve(args: &Flags, config: &Loaded) -> Result<Self> {
         let file = &config.config.deploy;
         let duration = |flag: &Option<String>, name: &str, configured: &Option<String>| {
             let value = flag.as_ref().or(configured.as_ref());

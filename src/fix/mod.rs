@@ -1,4 +1,3 @@
 //! From findings to files: byte edits, the plan of new migration folders, the atomic write.
 pub mod edit;
 pub mod plan;
-pub mod write;

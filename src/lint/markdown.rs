@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::{Diagnostic, LintReport};
+use crate::out::count;
 use crate::rules::{self, Applicability, Severity};
 
 /// The hidden first line of every comment.
@@ -210,10 +211,6 @@ fn prose(text: &str) -> String {
 /// A table cell: one line, no column break.
 fn cell(text: &str) -> String {
     prose(text).replace('|', "\\|").replace(['\n', '\r'], " ")
-}
-
-fn count(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

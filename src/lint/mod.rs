@@ -12,18 +12,14 @@ use crate::rules::suppress;
 pub mod text;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::Outcome;
 use crate::analyse::{Source, Targets, analyse_each, resolve_targets};
-use crate::cli::{LintArgs, LintFormat};
 use crate::config::Loaded;
 use crate::error::{Error, Result};
 use crate::fix::plan::MigrationPlan;
-use crate::report::stdout;
 use crate::rules::{self, Applicability, Severity};
 use crate::source::discover::{Migration, MigrationsDir, Origin, discover};
 use crate::source::split::SplitFile;
@@ -121,7 +117,26 @@ impl Selection {
     }
 }
 
-pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
+/// What `lint` was asked, as plain options (the command line's, or a caller's).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Migrations directories, project roots or `.sql` files.
+    pub paths: Vec<PathBuf>,
+    /// Folders to lint; empty: the newest (or, with `database_url`, every pending one).
+    pub migrations: Vec<String>,
+    pub all: bool,
+    pub database_url: Option<String>,
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub fail_on: Option<Severity>,
+    pub unsafe_fixes: bool,
+    pub prisma_version: Option<String>,
+    pub config: Option<PathBuf>,
+}
+
+/// Lint what `options` names: every finding, with its fix, in one report.
+pub fn lint(options: &Options) -> Result<LintReport> {
+    let args = options;
     for id in args.select.iter().chain(&args.ignore) {
         if rules::rule(id).is_none() {
             return Err(Error::Usage(format!(
@@ -148,7 +163,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
         let config = Loaded::find(args.config.as_deref(), input.config_start())?;
         let mut options = config.rule_options();
         options.unsafe_fixes |= args.unsafe_fixes;
-        let prisma_flag = args.prisma.prisma_version.as_deref();
+        let prisma_flag = args.prisma_version.as_deref();
         let selection = Selection {
             select: if args.select.is_empty() {
                 config.config.select.clone()
@@ -180,7 +195,7 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
                 // A database picks the pending migrations when no folder is named.
                 if let (Some(url), Targets::Newest) = (&args.database_url, &targets) {
                     target_names =
-                        crate::rewrite::pending_targets(&dir, url, &targets, target_names)?;
+                        crate::analyse::pending_targets(&dir, url, &targets, target_names)?;
                 }
                 (dir, target_names)
             }
@@ -196,25 +211,19 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<Outcome> {
             report.found.push((dir.path.clone(), origin));
         }
         report.prisma.push(target);
-        analyse_each(&dir, &targets, &options, |plan, source| {
-            report.migrations_linted += 1;
-            collect(&plan, source, &selection, loose, &mut report);
-            Ok(())
-        })?;
+        analyse_each(
+            &dir,
+            &targets,
+            &options,
+            config.folder_naming(),
+            |plan, source| {
+                report.migrations_linted += 1;
+                collect(&plan, source, &selection, loose, &mut report);
+                Ok(())
+            },
+        )?;
     }
-    let written = match args.format {
-        LintFormat::Text => text::write(&report, out, crate::report::text::use_color()),
-        LintFormat::Json => json::write(&report, out),
-        LintFormat::Github => github::write(&report, out),
-        LintFormat::Sarif => sarif::write(&report, out),
-        LintFormat::Markdown => markdown::write(&report, out),
-    };
-    stdout(written)?;
-    Ok(if report.failed() {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    Ok(report)
 }
 
 /// `rewrite`'s targets, except that naming a baseline or a folder migrate-safe wrote is not an error:

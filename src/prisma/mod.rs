@@ -7,12 +7,10 @@
 
 pub mod apply;
 pub mod bookkeeping;
-pub mod dotenv;
 pub mod failed;
 pub mod history;
 pub mod model;
 pub mod order;
-pub mod shadow;
 pub mod split7;
 pub mod version;
 

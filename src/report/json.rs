@@ -5,8 +5,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Mode, Report, Sink, plan_diffs};
-use crate::check::verify::Verification;
 use crate::fix::plan::MigrationPlan;
+use crate::prove::Verification;
 use crate::source::discover::MigrationsDir;
 
 #[derive(Serialize)]

@@ -5,8 +5,8 @@ pub mod text;
 
 use serde::Serialize;
 
-use crate::check::verify::Verification;
 use crate::fix::plan::MigrationPlan;
+use crate::prove::Verification;
 use crate::source::discover::MigrationsDir;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -127,14 +127,6 @@ fn new_file_diff(new: &str, new_name: &str) -> String {
     diff
 }
 
-/// A report written to stdout: `| head` closing the pipe is not an error worth a message.
-pub fn stdout(result: std::io::Result<()>) -> crate::error::Result<()> {
-    match result {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(|e| crate::error::Error::io("<stdout>", e)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,24 +147,5 @@ mod tests {
                 "{text:?}"
             );
         }
-    }
-}
-
-/// `1 migration`, `2 migrations`.
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-#[cfg(test)]
-mod count_tests {
-    #[test]
-    fn one_is_singular() {
-        assert_eq!(super::count(1, "migration"), "1 migration");
-        assert_eq!(super::count(0, "migration"), "0 migrations");
-        assert_eq!(super::count(163, "migration"), "163 migrations");
     }
 }

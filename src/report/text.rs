@@ -37,13 +37,13 @@ impl Sink for TextSink<'_> {
                 out,
                 "Migrations directory: {} ({origin}), {}",
                 dir.path.display(),
-                super::count(dir.migrations.len(), "migration")
+                crate::out::count(dir.migrations.len(), "migration")
             )?,
             None => writeln!(
                 out,
                 "Migrations directory: {}, {}",
                 dir.path.display(),
-                super::count(dir.migrations.len(), "migration")
+                crate::out::count(dir.migrations.len(), "migration")
             )?,
         }
         writeln!(out, "{}", prisma.describe())?;

@@ -46,3 +46,46 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
             .with_help(help),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn vacuum_full() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"VACUUM FULL "Post";
+"#
+        ));
+    }
+
+    #[test]
+    fn reindex_and_cluster() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"REINDEX TABLE "Post";
+CLUSTER "Post" USING "Post_pkey";
+"#
+        ));
+    }
+
+    #[test]
+    fn concurrent_reindex() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"REINDEX TABLE CONCURRENTLY "Post";
+"#
+        ));
+    }
+
+    #[test]
+    fn plain_vacuum() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"VACUUM "Post";
+"#
+        ));
+    }
+}

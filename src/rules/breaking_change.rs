@@ -63,3 +63,64 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn drop_column_of_an_existing_table() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "User" DROP COLUMN "name";
+"#
+        ));
+    }
+
+    #[test]
+    fn drop_and_rename_of_existing_tables() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- DropTable
+DROP TABLE "Post";
+
+TRUNCATE "User";
+
+ALTER TABLE "User" RENAME COLUMN "name" TO "fullName";
+
+ALTER TABLE "User" RENAME TO "Account";
+"#
+        ));
+    }
+
+    #[test]
+    fn drop_of_a_table_created_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+ALTER TABLE "Tag" DROP COLUMN "name";
+
+-- DropTable
+DROP TABLE "Tag";
+"#
+        ));
+    }
+
+    #[test]
+    fn adding_a_column() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+"#
+        ));
+    }
+}

@@ -82,3 +82,53 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn check_on_an_existing_table() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_title_check" CHECK (length("title") > 0);
+"#
+        ));
+    }
+
+    #[test]
+    fn unnamed_check() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "Post" ADD CHECK (length("title") > 0);
+"#
+        ));
+    }
+
+    #[test]
+    fn check_added_not_valid() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_title_check" CHECK (length("title") > 0) NOT VALID;
+"#
+        ));
+    }
+
+    #[test]
+    fn check_on_a_table_created_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+ALTER TABLE "Tag" ADD CONSTRAINT "Tag_name_check" CHECK (length("name") > 0);
+"#
+        ));
+    }
+}

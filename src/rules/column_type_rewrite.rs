@@ -164,3 +164,56 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn narrowing_a_varchar() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "Post" ALTER COLUMN "title" SET DATA TYPE VARCHAR(50);
+"#
+        ));
+    }
+
+    #[test]
+    fn type_change_with_using() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "Post" ALTER COLUMN "published" TYPE INTEGER USING ("published"::integer);
+"#
+        ));
+    }
+
+    #[test]
+    fn widening_a_varchar() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "Post" ALTER COLUMN "title" SET DATA TYPE VARCHAR(200);
+"#
+        ));
+    }
+
+    #[test]
+    fn type_change_on_a_table_created_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" VARCHAR(100) NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+-- AlterTable
+ALTER TABLE "Tag" ALTER COLUMN "name" SET DATA TYPE VARCHAR(50);
+"#
+        ));
+    }
+}

@@ -23,7 +23,8 @@ pub const RULE: Rule = Rule {
     fix: Some(Applicability::Safe),
 };
 
-pub fn check(context: &StatementContext, statements: usize) -> Option<Finding> {
+pub fn check(context: &StatementContext) -> Option<Finding> {
+    let statements = context.earlier.len() + 1 + context.later.len();
     if statements < 2 {
         return None;
     }
@@ -101,4 +102,53 @@ pub fn check(context: &StatementContext, statements: usize) -> Option<Finding> {
         ),
         action,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn concurrent_build_beside_another_statement() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "slug" TEXT;
+
+-- CreateIndex
+CREATE INDEX CONCURRENTLY "Post_slug_idx" ON "Post"("slug");
+"#
+        ));
+    }
+
+    #[test]
+    fn concurrent_drop_beside_another_statement() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"DROP INDEX CONCURRENTLY "User_email_key";
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+"#
+        ));
+    }
+
+    #[test]
+    fn concurrent_build_inside_a_transaction_block() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"BEGIN;
+CREATE INDEX CONCURRENTLY "Post_title_idx" ON "Post"("title");
+COMMIT;
+"#
+        ));
+    }
+
+    #[test]
+    fn concurrent_build_alone() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"CREATE INDEX CONCURRENTLY "Post_title_idx" ON "Post"("title");
+"#
+        ));
+    }
 }

@@ -33,3 +33,44 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
             .with_help("remove IF NOT EXISTS; after a failed build, DROP INDEX CONCURRENTLY the INVALID index (migrate-safe status lists them) and deploy again")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn concurrent_build_if_not_exists() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "Post_title_idx" ON "Post"("title");
+"#
+        ));
+    }
+
+    #[test]
+    fn concurrent_build_without_if_not_exists() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"CREATE INDEX CONCURRENTLY "Post_title_idx" ON "Post"("title");
+"#
+        ));
+    }
+
+    #[test]
+    fn plain_build_if_not_exists() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+CREATE INDEX IF NOT EXISTS "Tag_name_idx" ON "Tag"("name");
+"#
+        ));
+    }
+}

@@ -74,3 +74,61 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
             .with_help("backfill in batches outside the migration (a few thousand rows per transaction, repeated), or in a migration of its own after the DDL; keep the DDL's transaction short"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn update_of_an_existing_table() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"UPDATE "Post" SET "published" = true WHERE "published" = false;
+"#
+        ));
+    }
+
+    #[test]
+    fn update_after_an_alter_of_the_same_table() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "slug" TEXT;
+
+UPDATE "Post" SET "slug" = 'post-' || "id";
+"#
+        ));
+    }
+
+    #[test]
+    fn delete_inside_a_transaction_block_after_an_alter() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"BEGIN;
+ALTER TABLE "Post" ADD COLUMN "slug" TEXT;
+DELETE FROM "Post" WHERE "title" = '';
+COMMIT;
+"#
+        ));
+    }
+
+    #[test]
+    fn insert_into_a_table_created_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+INSERT INTO "Tag" ("name") SELECT DISTINCT "title" FROM "Post";
+
+UPDATE "Tag" SET "name" = lower("name");
+"#
+        ));
+    }
+}

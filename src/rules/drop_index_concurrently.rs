@@ -126,3 +126,71 @@ pub(super) fn uses(fact: &Fact) -> Option<(Vec<&QualifiedName>, Vec<&QualifiedNa
         Fact::Unanalysed { .. } | Fact::Maintenance(_) => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn drop_of_an_existing_index() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- DropIndex
+DROP INDEX "User_email_key";
+"#
+        ));
+    }
+
+    #[test]
+    fn drop_of_an_index_no_migration_created() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"DROP INDEX "Post_legacy_idx";
+"#
+        ));
+    }
+
+    #[test]
+    fn drop_beside_an_alter_of_its_table() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- DropIndex
+DROP INDEX "User_email_key";
+
+-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+"#
+        ));
+    }
+
+    #[test]
+    fn concurrent_drop_alone() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"DROP INDEX CONCURRENTLY "User_email_key";
+"#
+        ));
+    }
+
+    #[test]
+    fn drop_of_an_index_on_a_table_created_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE INDEX "Tag_name_idx" ON "Tag"("name");
+
+-- DropIndex
+DROP INDEX "Tag_name_idx";
+"#
+        ));
+    }
+}

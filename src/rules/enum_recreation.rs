@@ -62,3 +62,63 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn enum_value_removed() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"/*
+  Warnings:
+
+  - The values [GUEST] on the enum `Role` will be removed. If these variants are still used in the database, this will fail.
+
+*/
+-- AlterEnum
+BEGIN;
+CREATE TYPE "Role_new" AS ENUM ('USER', 'ADMIN');
+ALTER TABLE "public"."User" ALTER COLUMN "role" DROP DEFAULT;
+ALTER TABLE "public"."User" ALTER COLUMN "role" TYPE "Role_new" USING ("role"::text::"Role_new");
+ALTER TYPE "Role" RENAME TO "Role_old";
+ALTER TYPE "Role_new" RENAME TO "Role";
+DROP TYPE "public"."Role_old";
+ALTER TABLE "public"."User" ALTER COLUMN "role" SET DEFAULT 'USER';
+COMMIT;
+"#
+        ));
+    }
+
+    #[test]
+    fn enum_value_added() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterEnum
+ALTER TYPE "Role" ADD VALUE 'MODERATOR';
+"#
+        ));
+    }
+
+    #[test]
+    fn enum_and_table_created_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateEnum
+CREATE TYPE "Color" AS ENUM ('RED', 'GREEN');
+
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "color" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+ALTER TABLE "Tag" ALTER COLUMN "color" TYPE "Color" USING ("color"::"Color");
+"#
+        ));
+    }
+}

@@ -478,3 +478,105 @@ mod tests {
         assert!(!metadata_only("RENAME CONSTRAINT a TO b"));
     }
 }
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::{RULE, Role};
+    use crate::rules::Action;
+    use crate::rules::testing::{HISTORY, check, findings};
+    use crate::source::names::QualifiedName;
+
+    /// The rule's finding (its message is written by the plan), each statement's role, and the
+    /// order writers lock the existing tables in.
+    fn check_with_roles(sql: &str) -> String {
+        let mut out = check(&RULE, sql);
+        let name = |t: &QualifiedName| t.to_string();
+        for finding in findings(HISTORY, sql) {
+            let Action::MoveExistingTablesLast {
+                roles, lock_order, ..
+            } = finding.action
+            else {
+                continue;
+            };
+            for (statement, role) in roles.iter().enumerate() {
+                let role = match role {
+                    Role::New => "new".to_string(),
+                    Role::Barrier => "barrier".to_string(),
+                    Role::Existing(tables) => {
+                        let tables: Vec<String> = tables.iter().map(name).collect();
+                        format!("existing {}", tables.join(", "))
+                    }
+                };
+                out.push_str(&format!("statement {}: {role}\n", statement + 1));
+            }
+            let order: Vec<String> = lock_order.iter().map(name).collect();
+            out.push_str(&format!("writers' lock order: {}\n", order.join(", ")));
+        }
+        out
+    }
+
+    #[test]
+    fn alter_of_an_existing_table_before_new_tables() {
+        insta::assert_snapshot!(check_with_roles(
+            r#"-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "tagId" INTEGER;
+
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Tag_name_key" ON "Tag"("name");
+"#
+        ));
+    }
+
+    #[test]
+    fn new_tables_first() {
+        insta::assert_snapshot!(check_with_roles(
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "tagId" INTEGER;
+"#
+        ));
+    }
+
+    #[test]
+    fn step_that_can_fail_on_rows_before_new_tables() {
+        insta::assert_snapshot!(check_with_roles(
+            r#"-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "slug" TEXT NOT NULL;
+
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+"#
+        ));
+    }
+
+    #[test]
+    fn inside_a_transaction_block() {
+        insta::assert_snapshot!(check_with_roles(
+            r#"BEGIN;
+ALTER TABLE "Post" ADD COLUMN "tagId" INTEGER;
+CREATE TABLE "Tag" ("id" SERIAL NOT NULL, CONSTRAINT "Tag_pkey" PRIMARY KEY ("id"));
+COMMIT;
+"#
+        ));
+    }
+}

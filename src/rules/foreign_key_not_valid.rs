@@ -105,3 +105,68 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
     }
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn foreign_key_on_an_existing_table() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AddForeignKey
+ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+"#
+        ));
+    }
+
+    #[test]
+    fn foreign_key_added_not_valid() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") NOT VALID;
+"#
+        ));
+    }
+
+    #[test]
+    fn foreign_key_on_a_table_created_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Comment" (
+    "id" SERIAL NOT NULL,
+    "postId" INTEGER NOT NULL,
+
+    CONSTRAINT "Comment_pkey" PRIMARY KEY ("id")
+);
+
+-- AddForeignKey
+ALTER TABLE "Comment" ADD CONSTRAINT "Comment_postId_fkey" FOREIGN KEY ("postId") REFERENCES "Post"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+"#
+        ));
+    }
+
+    #[test]
+    fn unnamed_foreign_key() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "Post" ADD FOREIGN KEY ("authorId") REFERENCES "User"("id");
+"#
+        ));
+    }
+
+    #[test]
+    fn foreign_key_after_a_destructive_statement() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "User" DROP COLUMN "name";
+
+-- AddForeignKey
+ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+"#
+        ));
+    }
+}

@@ -106,3 +106,56 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn index_on_an_existing_table() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateIndex
+CREATE INDEX "Post_title_idx" ON "Post"("title");
+"#
+        ));
+    }
+
+    #[test]
+    fn unique_index_on_an_existing_table() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateIndex
+CREATE UNIQUE INDEX "Post_title_key" ON "Post"("title");
+"#
+        ));
+    }
+
+    #[test]
+    fn index_on_a_table_created_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Comment" (
+    "id" SERIAL NOT NULL,
+    "postId" INTEGER NOT NULL,
+
+    CONSTRAINT "Comment_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE INDEX "Comment_postId_idx" ON "Comment"("postId");
+"#
+        ));
+    }
+
+    #[test]
+    fn concurrent_build_alone() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"CREATE INDEX CONCURRENTLY "Post_title_idx" ON "Post"("title");
+"#
+        ));
+    }
+}

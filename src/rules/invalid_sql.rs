@@ -40,3 +40,47 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
     finding.column = column;
     Some(finding)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn misspelt_keyword() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+
+-- CreateIndex
+CREAT INDEX "Post_title_idx" ON "Post"("title");
+"#
+        ));
+    }
+
+    #[test]
+    fn missing_comma() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+"#
+        ));
+    }
+
+    #[test]
+    fn valid_statements() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+"#
+        ));
+    }
+}

@@ -167,3 +167,76 @@ fn own_setting(file: &FileContext) -> Option<Option<Finding>> {
         action: Action::LeaveAlone,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn alters_of_existing_tables_without_a_lock_timeout() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "slug" TEXT;
+
+-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+"#
+        ));
+    }
+
+    #[test]
+    fn set_and_reset_around_the_file() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"SET lock_timeout = '5s';
+
+-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "slug" TEXT;
+
+-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+
+RESET lock_timeout;
+"#
+        ));
+    }
+
+    #[test]
+    fn set_without_reset() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"SET lock_timeout = '5s';
+ALTER TABLE "Post" ADD COLUMN "slug" TEXT;
+"#
+        ));
+    }
+
+    #[test]
+    fn one_statement() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "Post" ADD COLUMN "slug" TEXT;
+"#
+        ));
+    }
+
+    #[test]
+    fn only_tables_created_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE INDEX "Tag_name_idx" ON "Tag"("name");
+"#
+        ));
+    }
+}

@@ -4,34 +4,67 @@
 //! byte edits and new migration folders, and `lint` reports them with their severity. Beside the rules:
 //! `registry` (ids, severities, applicability), `finding` (what a rule says), `context` (what it sees).
 
-pub mod blocking_maintenance;
-pub mod breaking_change;
-pub mod check_not_valid;
-pub mod column_type_rewrite;
-pub mod concurrently_alone;
-pub mod concurrently_if_not_exists;
-pub mod data_backfill;
-pub mod drop_index_concurrently;
-pub mod enum_recreation;
-pub mod existing_tables_last;
-pub mod foreign_key_not_valid;
-pub mod index_concurrently;
-pub mod invalid_sql;
-pub mod lock_timeout;
-pub mod non_atomic_file;
-pub mod not_null_via_check;
-pub mod unanalysed;
-pub mod unique_using_index;
-pub mod volatile_default;
+/// Every rule, declared once: its module, and whether it looks at one statement at a time
+/// (`statement`: called with each statement's context, in this order) or at the whole file
+/// (`file`: called by [`check_migration`] with what it gathered). This list makes the module list,
+/// [`RULES`] (the order rules are listed and explained), the compiled-in documentation and the
+/// statement dispatch. Adding a statement rule is one file and one line here.
+macro_rules! rules {
+    ($($kind:ident $module:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// Every rule, in the order their findings are explained.
+        pub const RULES: &[Rule] = &[$($module::RULE,)*];
+
+        /// Each rule's source file, whose `//!` comment is its documentation.
+        const SOURCES: &[(&str, &str)] =
+            &[$(($module::RULE.id, include_str!(concat!(stringify!($module), ".rs"))),)*];
+
+        /// Run every statement rule on one statement.
+        fn check_statement(context: &StatementContext, findings: &mut Vec<Finding>) {
+            $(rules!(@check $kind $module context findings);)*
+        }
+    };
+    (@check statement $module:ident $context:ident $findings:ident) => {
+        $findings.extend($module::check($context));
+    };
+    (@check file $module:ident $context:ident $findings:ident) => {};
+}
+
+rules! {
+    statement index_concurrently,
+    statement foreign_key_not_valid,
+    statement unique_using_index,
+    statement drop_index_concurrently,
+    statement not_null_via_check,
+    statement check_not_valid,
+    statement concurrently_alone,
+    statement concurrently_if_not_exists,
+    file lock_timeout,
+    file existing_tables_last,
+    file non_atomic_file,
+    statement column_type_rewrite,
+    statement volatile_default,
+    statement breaking_change,
+    statement data_backfill,
+    statement enum_recreation,
+    statement blocking_maintenance,
+    statement unanalysed,
+    statement invalid_sql,
+}
 
 mod context;
 mod finding;
 mod registry;
 pub mod suppress;
+#[cfg(test)]
+mod testing;
 
 pub use context::{FileContext, RewrittenBefore, StatementContext, destroys};
 pub use finding::{Action, Finding, UnlessKept};
-pub use registry::{Applicability, RULES, Rule, Severity, documentation, explain, list, rule};
+pub use registry::{
+    Applicability, Rule, Severity, documentation, markdown_table, page, rule, table,
+};
 
 use rustc_hash::FxHashSet as HashSet;
 
@@ -42,9 +75,7 @@ use crate::source::classify::{Fact, Statement, TableChange};
 use crate::source::names::QualifiedName;
 
 /// Which foreign keys get the NOT VALID + VALIDATE split.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ForeignKeyMode {
     /// Only foreign keys added to tables that existed before the migration (the ones that scan data).
@@ -61,8 +92,6 @@ pub struct RuleOptions {
     pub unsafe_fixes: bool,
     /// The value `lock-timeout` sets.
     pub lock_timeout: String,
-    /// How new folders are named.
-    pub folder_naming: crate::config::FolderNaming,
     /// How Prisma applies each file: the models the project's Prisma version allows (both when it is
     /// not known).
     pub apply_models: Vec<crate::prisma::ApplyModel>,
@@ -76,7 +105,6 @@ impl Default for RuleOptions {
             foreign_keys: ForeignKeyMode::default(),
             unsafe_fixes: false,
             lock_timeout: DEFAULT_LOCK_TIMEOUT.to_string(),
-            folder_naming: crate::config::FolderNaming::default(),
             apply_models: crate::prisma::ApplyModel::ALL.to_vec(),
             deployed_by_migrate_safe: false,
         }
@@ -131,26 +159,7 @@ pub fn check_migration(
             file: &file,
         };
         let first_finding = findings.len();
-        findings.extend(index_concurrently::check(&context));
-        findings.extend(foreign_key_not_valid::check(&context));
-        findings.extend(unique_using_index::check(&context));
-        findings.extend(drop_index_concurrently::check(&context));
-        findings.extend(not_null_via_check::check(&context));
-        findings.extend(check_not_valid::check(&context));
-        findings.extend(concurrently_alone::check(&context, statements.len()));
-        findings.extend(concurrently_if_not_exists::check(&context));
-        findings.extend(column_type_rewrite::check(&context));
-        findings.extend(enum_recreation::check(&context));
-        findings.extend(volatile_default::check(&context));
-        findings.extend(breaking_change::check(&context));
-        findings.extend(data_backfill::check(&context));
-        findings.extend(blocking_maintenance::check(&context));
-        // A statement PostgreSQL rejects is that, not merely a statement migrate-safe cannot read.
-        let invalid = invalid_sql::check(&context);
-        if invalid.is_none() {
-            findings.extend(unanalysed::check(&context));
-        }
-        findings.extend(invalid);
+        check_statement(&context, &mut findings);
         steps.push(non_atomic_file::step(&context, &findings[first_finding..]));
         roles.push(existing_tables_last::role(
             &context,

@@ -211,3 +211,67 @@ pub fn check(file: &FileContext, steps: &[Step]) -> Option<Finding> {
         action: Action::LeaveAlone,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn step_that_can_fail_after_a_change() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "slug" TEXT NOT NULL;
+"#
+        ));
+    }
+
+    #[test]
+    fn step_that_can_fail_first() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "slug" TEXT NOT NULL;
+
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+"#
+        ));
+    }
+
+    #[test]
+    fn inside_a_transaction_block() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"BEGIN;
+
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "slug" TEXT NOT NULL;
+
+COMMIT;
+"#
+        ));
+    }
+}

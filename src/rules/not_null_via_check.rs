@@ -101,3 +101,56 @@ fn constraint_name(table: &str, column: &str) -> String {
     }
     name
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn set_not_null_on_an_existing_table() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;
+"#
+        ));
+    }
+
+    #[test]
+    fn not_null_check_added_not_valid() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "User" ADD CONSTRAINT "User_name_not_null" CHECK ("name" IS NOT NULL) NOT VALID;
+"#
+        ));
+    }
+
+    #[test]
+    fn set_not_null_on_a_table_created_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+-- AlterTable
+ALTER TABLE "Tag" ALTER COLUMN "name" SET NOT NULL;
+"#
+        ));
+    }
+
+    #[test]
+    fn column_dropped_later_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "User" ALTER COLUMN "name" SET NOT NULL;
+ALTER TABLE "User" DROP COLUMN "name";
+"#
+        ));
+    }
+}

@@ -2,27 +2,11 @@
 
 use serde::Serialize;
 
-use super::{
-    blocking_maintenance, breaking_change, check_not_valid, column_type_rewrite,
-    concurrently_alone, concurrently_if_not_exists, data_backfill, drop_index_concurrently,
-    enum_recreation, existing_tables_last, foreign_key_not_valid, index_concurrently, invalid_sql,
-    lock_timeout, non_atomic_file, not_null_via_check, unanalysed, unique_using_index,
-    volatile_default,
-};
+use super::{RULES, SOURCES};
 
 /// How bad a finding is. A finding without a severity only explains what `rewrite` left alone.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -65,87 +49,6 @@ pub struct Rule {
     pub fix: Option<Applicability>,
 }
 
-/// Every rule, in the order their findings are explained.
-pub const RULES: &[Rule] = &[
-    index_concurrently::RULE,
-    foreign_key_not_valid::RULE,
-    unique_using_index::RULE,
-    drop_index_concurrently::RULE,
-    not_null_via_check::RULE,
-    check_not_valid::RULE,
-    concurrently_alone::RULE,
-    concurrently_if_not_exists::RULE,
-    lock_timeout::RULE,
-    existing_tables_last::RULE,
-    non_atomic_file::RULE,
-    column_type_rewrite::RULE,
-    volatile_default::RULE,
-    breaking_change::RULE,
-    data_backfill::RULE,
-    enum_recreation::RULE,
-    blocking_maintenance::RULE,
-    unanalysed::RULE,
-    invalid_sql::RULE,
-];
-
-/// `migrate-safe rules`: the table of rules.
-/// Each rule's source file, whose `//!` comment is its documentation (what, why, fix or safe
-/// alternative): one text for the code, `migrate-safe rules <id>` and SARIF's rule help.
-const SOURCES: &[(&str, &str)] = &[
-    (
-        index_concurrently::RULE.id,
-        include_str!("index_concurrently.rs"),
-    ),
-    (
-        foreign_key_not_valid::RULE.id,
-        include_str!("foreign_key_not_valid.rs"),
-    ),
-    (
-        unique_using_index::RULE.id,
-        include_str!("unique_using_index.rs"),
-    ),
-    (
-        drop_index_concurrently::RULE.id,
-        include_str!("drop_index_concurrently.rs"),
-    ),
-    (
-        not_null_via_check::RULE.id,
-        include_str!("not_null_via_check.rs"),
-    ),
-    (check_not_valid::RULE.id, include_str!("check_not_valid.rs")),
-    (
-        concurrently_alone::RULE.id,
-        include_str!("concurrently_alone.rs"),
-    ),
-    (
-        concurrently_if_not_exists::RULE.id,
-        include_str!("concurrently_if_not_exists.rs"),
-    ),
-    (lock_timeout::RULE.id, include_str!("lock_timeout.rs")),
-    (
-        existing_tables_last::RULE.id,
-        include_str!("existing_tables_last.rs"),
-    ),
-    (non_atomic_file::RULE.id, include_str!("non_atomic_file.rs")),
-    (
-        column_type_rewrite::RULE.id,
-        include_str!("column_type_rewrite.rs"),
-    ),
-    (
-        volatile_default::RULE.id,
-        include_str!("volatile_default.rs"),
-    ),
-    (breaking_change::RULE.id, include_str!("breaking_change.rs")),
-    (data_backfill::RULE.id, include_str!("data_backfill.rs")),
-    (enum_recreation::RULE.id, include_str!("enum_recreation.rs")),
-    (
-        blocking_maintenance::RULE.id,
-        include_str!("blocking_maintenance.rs"),
-    ),
-    (unanalysed::RULE.id, include_str!("unanalysed.rs")),
-    (invalid_sql::RULE.id, include_str!("invalid_sql.rs")),
-];
-
 /// A rule's documentation: its source file's `//!` comment, as Markdown.
 pub fn documentation(id: &str) -> Option<String> {
     let (_, source) = SOURCES.iter().find(|(rule, _)| *rule == id)?;
@@ -157,53 +60,58 @@ pub fn documentation(id: &str) -> Option<String> {
     Some(lines.join("\n"))
 }
 
-/// `migrate-safe rules [<id>]`: the table of rules, or one rule's documentation.
-pub fn explain(
-    id: Option<&str>,
-    out: &mut dyn std::io::Write,
-) -> crate::error::Result<crate::Outcome> {
-    let Some(id) = id else {
-        return list(out);
-    };
-    let text = documentation(id).ok_or_else(|| {
-        crate::error::Error::Usage(format!(
-            "unknown rule \"{id}\" (known: {})",
-            crate::config::known_rules()
-        ))
-    })?;
-    let rule = rule(id).expect("documented rules are registered");
+/// `migrate-safe rules <id>`: the rule's documentation and what `rewrite` does about it.
+pub fn page(rule: &Rule) -> String {
+    let text = documentation(rule.id).expect("every rule has a source file");
     let fix = match rule.fix {
         Some(Applicability::Safe) => "fixed by `migrate-safe rewrite`",
         Some(Applicability::Unsafe) => "fixed by `migrate-safe rewrite --unsafe-fixes`",
         None => "no automatic fix",
     };
-    let text = format!(
+    format!(
         "{text}\n\nDefault severity: {}; {fix}.\n",
         rule.severity.as_str()
-    );
-    crate::report::stdout(out.write_all(text.as_bytes()))?;
-    Ok(crate::Outcome::Clean)
+    )
 }
 
-pub fn list(out: &mut dyn std::io::Write) -> crate::error::Result<crate::Outcome> {
+/// How `rewrite` treats a rule's findings, as a table cell.
+fn fix_cell(rule: &Rule) -> &'static str {
+    match rule.fix {
+        Some(Applicability::Safe) => "fix",
+        Some(Applicability::Unsafe) => "fix (unsafe)",
+        None => "-",
+    }
+}
+
+/// `migrate-safe rules`: one line per rule.
+pub fn table() -> String {
     let mut text = String::new();
     for rule in RULES {
-        let fix = match rule.fix {
-            Some(Applicability::Safe) => "fix",
-            Some(Applicability::Unsafe) => "fix (unsafe)",
-            None => "-",
-        };
         text.push_str(&format!(
             "{:<28} {:<8} {:<13} {}\n",
             rule.id,
             rule.severity.as_str(),
-            fix,
+            fix_cell(rule),
             rule.summary
         ));
     }
     text.push_str("\n`migrate-safe rules <id>` explains one: what it catches, why, and the fix.\n");
-    crate::report::stdout(out.write_all(text.as_bytes()))?;
-    Ok(crate::Outcome::Clean)
+    text
+}
+
+/// The same table in Markdown for the docs book, each rule linking to its generated page.
+pub fn markdown_table() -> String {
+    let mut text = String::from("| rule | default | `rewrite` | catches |\n|---|---|---|---|\n");
+    for rule in RULES {
+        text.push_str(&format!(
+            "| [`{id}`](rules/{id}.md) | {} | {} | {} |\n",
+            rule.severity.as_str(),
+            fix_cell(rule),
+            rule.summary.replace('|', "\\|"),
+            id = rule.id,
+        ));
+    }
+    text
 }
 
 pub fn rule(id: &str) -> Option<&'static Rule> {
@@ -213,6 +121,58 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/rules/<id>.md is `migrate-safe rules <id>`, and docs/lint.md's table is `migrate-safe
+    /// rules`, for every rule and no other. `MIGRATE_SAFE_BLESS=1 cargo test --lib` rewrites them.
+    #[test]
+    fn the_rule_pages_in_the_docs_are_generated_from_the_rules() {
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+        let bless = std::env::var_os("MIGRATE_SAFE_BLESS").is_some();
+        let mut stale = Vec::new();
+        let mut expected = std::collections::BTreeMap::new();
+        for rule in RULES {
+            expected.insert(format!("{}.md", rule.id), page(rule));
+        }
+        let lint = std::fs::read_to_string(docs.join("lint.md")).unwrap();
+        let (start, end) = ("<!-- rules: generated -->\n", "<!-- rules: end -->");
+        let from = lint.find(start).expect("docs/lint.md marks the rule table") + start.len();
+        let to = lint.find(end).expect("docs/lint.md marks the table's end");
+        if lint[from..to] != markdown_table() {
+            stale.push("lint.md".to_string());
+            if bless {
+                let fresh = format!("{}{}{}", &lint[..from], markdown_table(), &lint[to..]);
+                std::fs::write(docs.join("lint.md"), fresh).unwrap();
+            }
+        }
+        let pages = docs.join("rules");
+        for entry in std::fs::read_dir(&pages).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !expected.contains_key(&name) {
+                stale.push(format!("rules/{name} (no such rule)"));
+                if bless {
+                    std::fs::remove_file(entry.path()).unwrap();
+                }
+            }
+        }
+        for (name, text) in &expected {
+            if std::fs::read_to_string(pages.join(name)).ok().as_ref() != Some(text) {
+                stale.push(format!("rules/{name}"));
+                if bless {
+                    std::fs::create_dir_all(&pages).unwrap();
+                    std::fs::write(pages.join(name), text).unwrap();
+                }
+            }
+        }
+        let summary = std::fs::read_to_string(docs.join("SUMMARY.md")).unwrap();
+        for rule in RULES {
+            let entry = format!("[{id}](rules/{id}.md)", id = rule.id);
+            assert!(summary.contains(&entry), "docs/SUMMARY.md lacks {entry}");
+        }
+        assert!(
+            bless || stale.is_empty(),
+            "docs out of date with the rules: {stale:?}; run `MIGRATE_SAFE_BLESS=1 cargo test --lib rule_pages`"
+        );
+    }
 
     #[test]
     fn every_rule_is_documented_with_what_and_why() {

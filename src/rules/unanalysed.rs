@@ -11,7 +11,7 @@ use crate::source::classify::Fact;
 pub const RULE: Rule = Rule {
     id: "unanalysed",
     severity: Severity::Note,
-    summary: "a statement the parser could not read: review it by hand or with `check`",
+    summary: "a statement PostgreSQL accepts but migrate-safe does not model (e.g. a DO block): review it, or run `check`",
     fix: None,
 };
 
@@ -19,9 +19,52 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
     let Fact::Unanalysed { reason } = &context.statement.fact else {
         return None;
     };
+    // A statement PostgreSQL rejects is that (`invalid-sql`), not merely one migrate-safe cannot read.
+    if super::invalid_sql::check(context).is_some() {
+        return None;
+    }
     Some(
         context
             .finding(&RULE, format!("not analysed: {reason}"), Action::LeaveAlone)
             .with_help("review its locks by hand, or run `migrate-safe check` to see them on a real server"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn do_block() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'reader') THEN
+    CREATE ROLE reader;
+  END IF;
+END
+$$;
+"#
+        ));
+    }
+
+    #[test]
+    fn statement_the_analyser_reads() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+"#
+        ));
+    }
+
+    #[test]
+    fn statement_postgresql_rejects() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"CREAT INDEX "Post_title_idx" ON "Post"("title");
+"#
+        ));
+    }
 }

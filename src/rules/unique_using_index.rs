@@ -179,3 +179,53 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn unique_constraint_on_an_existing_table() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_title_key" UNIQUE ("title");
+"#
+        ));
+    }
+
+    #[test]
+    fn unique_constraint_with_a_clause_the_fix_does_not_carry() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_title_key" UNIQUE ("title") DEFERRABLE INITIALLY DEFERRED;
+"#
+        ));
+    }
+
+    #[test]
+    fn unique_constraint_using_an_index() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "Post" ADD CONSTRAINT "Post_title_key" UNIQUE USING INDEX "Post_title_key";
+"#
+        ));
+    }
+
+    #[test]
+    fn unique_constraint_on_a_table_created_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+    "name" TEXT NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+ALTER TABLE "Tag" ADD CONSTRAINT "Tag_name_key" UNIQUE ("name");
+"#
+        ));
+    }
+}

@@ -49,3 +49,55 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn volatile_default_on_an_existing_table() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "uuid" UUID NOT NULL DEFAULT gen_random_uuid();
+"#
+        ));
+    }
+
+    #[test]
+    fn serial_column_on_an_existing_table() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"ALTER TABLE "Post" ADD COLUMN "position" SERIAL NOT NULL;
+"#
+        ));
+    }
+
+    #[test]
+    fn constant_default() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "views" INTEGER NOT NULL DEFAULT 0;
+"#
+        ));
+    }
+
+    #[test]
+    fn volatile_default_on_a_table_created_in_the_migration() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            r#"-- CreateTable
+CREATE TABLE "Tag" (
+    "id" SERIAL NOT NULL,
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+-- AlterTable
+ALTER TABLE "Tag" ADD COLUMN "uuid" UUID NOT NULL DEFAULT gen_random_uuid();
+"#
+        ));
+    }
+}

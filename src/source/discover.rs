@@ -125,7 +125,7 @@ pub fn discover(given: &Path) -> Result<MigrationsDir> {
     let (path, found_inside, found_by) = locate(given)?;
     check_lock_file(&path)?;
     // Before anything reads it: a rewrite that was killed while writing is finished first.
-    crate::fix::write::recover(&path)?;
+    crate::store::recover(&path)?;
     let migrations = read_migrations(&path)?;
     Ok(MigrationsDir {
         path,

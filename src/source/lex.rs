@@ -6,7 +6,7 @@
 //! strings, integers and decimals, punctuation, `--` and `/* */` comments. [`lex_common`] reads that
 //! subset without allocating and gives up (`None`) at the first thing outside it — a dollar quote, an
 //! `E''` string, a backslash, a non-ASCII letter outside quotes, an unterminated string — and the
-//! splitter then tokenizes the whole file with sqlparser instead. tests/lex_agreement.rs checks that
+//! splitter then tokenizes the whole file with sqlparser instead. tests/offline/lex_agreement.rs checks that
 //! both paths give the same tokens on every fixture, on the documenso history and on generated input.
 
 use std::ops::Range;

@@ -1,11 +1,13 @@
 //! Reading migrations: discovery, lossless splitting, classification.
 pub mod classify;
 pub mod discover;
+pub mod dotenv;
 pub mod file;
 pub mod grammar;
 pub mod lex;
 pub mod names;
 pub mod prisma_project;
+pub mod shadow;
 pub mod split;
 
 use crate::error::{Error, Result};

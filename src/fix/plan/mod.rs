@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::config::FolderNaming;
 use crate::error::{Error, Result};
 use crate::fix::edit::{Edit, apply};
 use crate::prisma::order::FolderOrder;
@@ -34,6 +33,17 @@ use text::{
     ConstraintEdits, UniqueViaIndexSql, concurrently_edit, constraint_edits, cut_range, line_end,
     lock_timeout_edits, merge, moved_text, unique_via_index_sql,
 };
+
+/// How the folders the plan adds are named (`folder-naming` in migrate-safe.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FolderNaming {
+    /// `<timestamp>_<name>_<purpose>`.
+    #[default]
+    Descriptive,
+    /// `<timestamp>_<name>_<n>`.
+    Numbered,
+}
 
 pub const DEPENDENCY_RULE: &str = "needs-moved-index";
 
