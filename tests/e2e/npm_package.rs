@@ -8,7 +8,7 @@
 //!
 //! Needs node and npm: without them the test prints `SKIPPED` and passes — except with CI=true.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@
 //! first use (`npm ci`, about 10 s). Without node/npm, or when the kit cannot be installed (npm registry
 //! unreachable), each test prints `SKIPPED: <reason>` and passes — except with CI=true, where it fails.
 
-mod common;
+use crate::common;
 
 use std::fmt;
 use std::fs;

@@ -1,7 +1,7 @@
 //! End to end with the real Prisma CLI 7.10.1 (`tools/prisma7/prisma7.sh`, see its README), under both
 //! ways the kit can send a migration.sql: `split7` (one statement at a time when sqlparser 0.61 parses
 //! the file, as Prisma 7.4+ does) and `whole` (the file as one query, as Prisma <= 7.3 and the 7.4+
-//! fallback). The Prisma 6.19.3 counterpart is tests/prisma_e2e.rs.
+//! fallback). The Prisma 6.19.3 counterpart is tests/e2e/prisma6.rs.
 //!
 //! * The fixture scenarios: the history before the pending migrations is deployed by Prisma 7, rows are
 //!   inserted, `migrate-safe rewrite` runs, and Prisma 7 deploys the result, reports it up to date and

@@ -1,7 +1,7 @@
 //! `baseline` on a database that predates its migrations, then the life after it: a Prisma-style
 //! migration rewritten against the baselined tables, applied, and a clean status.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

@@ -5,7 +5,7 @@
 //! Two scratch databases are made once; each row runs in a transaction in each (rolled back after its
 //! catalogs are read), so a row costs milliseconds, not two CREATE DATABASE.
 
-mod common;
+use crate::common;
 
 use migrate_safe::db::ScratchDatabase;
 use migrate_safe::db::catalog::{diff, snapshot};

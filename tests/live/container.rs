@@ -5,7 +5,7 @@
 //! tools/docker-pg/build-image.sh builds one from Debian's packages; .ci/run does that). Without them
 //! the test prints `SKIPPED: <reason>` and passes — except in CI (CI=true), where it fails.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};

@@ -2,7 +2,7 @@
 //! migrations, each with its SOURCE.txt). Runs when ../shared is present — always in CI, where its
 //! absence is a failure — and skips with a message elsewhere.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! that must not stall), the pre-flight's predictions, recovery of failed builds and transactions,
 //! a kill and a dropped connection mid-run, another deploy holding Prisma's lock, a server that is down.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};

@@ -3,7 +3,7 @@
 //! (7.4+) — both succeed, build the same schema, and leave no INVALID index and no NOT VALID
 //! constraint.
 
-mod common;
+use crate::common;
 
 use common::live::{apply_dir, server_url};
 use common::*;

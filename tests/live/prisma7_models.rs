@@ -1,8 +1,8 @@
 //! Prisma 7.4+'s apply model, live: a file runs statement by statement where sqlparser 0.61 parses it,
 //! and migrate-safe's `check`, its apply and its lock-timeout fix behave as that Prisma does — beside
-//! Prisma <= 7.3's one query per file. (The real 7.10.1 CLI runs the same files in tests/prisma7_e2e.rs.)
+//! Prisma <= 7.3's one query per file. (The real 7.10.1 CLI runs the same files in tests/e2e/prisma7.rs.)
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -7,7 +7,7 @@
 //! database it was applied to is clean. It found an
 //! index build moved past a later `DROP COLUMN` of its column (the build then failed).
 
-mod common;
+use crate::common;
 
 use migrate_safe::prisma::ApplyModel;
 

@@ -6,7 +6,7 @@
 //! given, no Docker engine (DOCKER_HOST names a socket that does not exist) and no local PostgreSQL
 //! binaries (MIGRATE_SAFE_POSTGRES_BIN is empty).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! `status` against a real database holding every state: applied, pending, failed, rolled back,
 //! modified, missing locally, an INVALID index and a NOT VALID constraint.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

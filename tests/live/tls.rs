@@ -2,7 +2,7 @@
 //! `connect`: against the local server (Debian's snakeoil certificate: CN and SAN `localhost`,
 //! self-signed) and against a throwaway server with a CA of the test's own.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::net::TcpListener;

@@ -1,7 +1,7 @@
 //! Bad input gets a one-line error naming the file (and line:column where known), exit code 2, no
 //! panic, and the directory exactly as before.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

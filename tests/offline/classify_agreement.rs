@@ -3,7 +3,7 @@
 //! operations — kind, constraint and column names, referenced table and columns, NOT VALID. The token
 //! reader replaced the parser on this hot path; this keeps it honest.
 
-mod common;
+use crate::common;
 
 use common::*;
 use migrate_safe::source::classify::{Fact, TableChange, classify};

@@ -4,7 +4,7 @@
 //! the full rewrite, never a mix; no staging directory or journal is left; and the command said what it
 //! finished.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -4,7 +4,7 @@
 //! `"prisma"."schema"` in package.json, the default `prisma/migrations`, and a monorepo package run from a
 //! folder inside it. Each report's header line says where the directory came from.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -3,7 +3,7 @@
 //! the documenso history when it is there, and on generated input. It also covers what Prisma writes:
 //! a file falling back to sqlparser is correct but slow, and Prisma's output should not.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! `lint --format text|json|github|sarif` on the lint-hazards fixture: each format's structure, the
 //! same findings in all four, exit codes, and no colour when the output is not a terminal.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -262,7 +262,7 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
 
 /// `--format markdown` (a pull-request comment) on lint-hazards is exactly
 /// `tests/data/lint-hazards.md` (run from the copy's parent, so paths are relative; re-bless with
-/// `MIGRATE_SAFE_BLESS=1 cargo test --test lint_formats markdown` and review the diff), and carries the
+/// `MIGRATE_SAFE_BLESS=1 cargo test --test offline lint_formats::markdown` and review the diff), and carries the
 /// same findings as the JSON output.
 #[test]
 fn markdown_matches_its_expected_comment_and_carries_the_same_findings() {

@@ -9,7 +9,7 @@
 //! One test needs PostgreSQL (127.0.0.1:5432, see tests/common/live.rs) and skips without it: it applies
 //! every fix scenario the way Prisma does, before and after the rewrite.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -458,7 +458,7 @@ fn index_concurrently() {
         "-- CreateIndex\nCREATE INDEX CONCURRENTLY \"User_name_idx\" ON \"User\"(\"name\");\n",
     );
     // Its column dropped later in the migration: moved after the drop, the build would fail (found by
-    // tests/live_properties.rs). The index goes with its column anyway; it stays where it is.
+    // tests/live/properties.rs). The index goes with its column anyway; it stays where it is.
     let dropped = "-- CreateIndex\nCREATE INDEX \"Post_title_idx\" ON \"Post\"(\"title\");\n\n-- AlterTable\nALTER TABLE \"Post\" DROP COLUMN \"title\";\n";
     assert_not_reported(case.rule, dropped);
     let scenario = Scenario::new(dropped);
@@ -698,7 +698,7 @@ DROP INDEX CONCURRENTLY "Post_authorId_idx";
 
 /// The statement that kept the drop in place (an ALTER TABLE of the same table) is moved out by another
 /// fix: the drop moves too, in the same rewrite (it used to take a second one: found by
-/// tests/pipeline_properties.rs).
+/// tests/offline/pipeline_properties.rs).
 const DROP_INDEX_AFTER_ITS_TABLE_MOVED_OUT: FixCase = FixCase {
     rule: "drop-index-concurrently",
     change: r#"-- AlterTable

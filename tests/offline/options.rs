@@ -1,6 +1,6 @@
 //! Options and input forms: project-root discovery, --foreign-keys all, several targets in one run.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

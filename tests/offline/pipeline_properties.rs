@@ -3,7 +3,7 @@
 //! (exit 0 or 1, never a panic), their JSON and SARIF always parse, and a rewrite converges — written once, a second `rewrite --check`
 //! finds nothing left to do. (Each run draws new cases; 3,000 at a time passed when this was written.)
 
-mod common;
+use crate::common;
 
 use std::fs;
 

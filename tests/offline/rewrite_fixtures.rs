@@ -1,7 +1,7 @@
 //! The real binary on copies of every scenario in migrations-fixtures/, compared with the whole expected
 //! directory and the expected report. `MIGRATE_SAFE_BLESS=1` regenerates both (then review `git diff`).
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! statements share shapes but not names or strings. Each file is split twice: the second time every
 //! shape is remembered.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 
