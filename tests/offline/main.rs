@@ -15,5 +15,6 @@ mod lint_rules;
 mod options;
 mod pipeline_properties;
 mod rewrite_fixtures;
+mod rule_cases;
 mod split7_shapes;
 mod split_properties;

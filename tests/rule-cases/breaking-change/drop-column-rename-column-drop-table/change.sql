@@ -1,0 +1,6 @@
+-- AlterTable
+ALTER TABLE "User" DROP COLUMN "name",
+RENAME COLUMN "email" TO "mail";
+
+-- DropTable
+DROP TABLE "Post";

@@ -1,0 +1,13 @@
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" TEXT NOT NULL,
+    "postId" TEXT NOT NULL,
+    "label" VARCHAR(50),
+    "note" TEXT
+);
+
+-- AlterTable
+ALTER TABLE "Tag" DROP COLUMN "note";
+
+-- DropTable
+DROP TABLE "Tag";

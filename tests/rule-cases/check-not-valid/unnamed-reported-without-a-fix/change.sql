@@ -1,0 +1,1 @@
+ALTER TABLE "Post" ADD CHECK (length("title") > 0);

@@ -1,0 +1,10 @@
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" TEXT NOT NULL,
+    "postId" TEXT NOT NULL,
+    "label" VARCHAR(50),
+    "note" TEXT
+);
+
+-- AlterTable
+ALTER TABLE "Tag" ALTER COLUMN "label" SET DATA TYPE VARCHAR(20);

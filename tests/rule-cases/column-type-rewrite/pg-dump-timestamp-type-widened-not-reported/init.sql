@@ -1,0 +1,1 @@
+CREATE TABLE "Event" ("id" TEXT NOT NULL, "at" timestamp(3) without time zone);

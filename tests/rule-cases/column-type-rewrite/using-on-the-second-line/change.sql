@@ -1,0 +1,2 @@
+ALTER TABLE "Post" ALTER COLUMN "title" TYPE VARCHAR(100),
+ALTER COLUMN "authorId" TYPE INTEGER USING "authorId"::integer;

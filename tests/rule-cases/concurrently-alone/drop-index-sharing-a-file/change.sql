@@ -1,0 +1,2 @@
+SELECT 1;
+DROP INDEX CONCURRENTLY "Post_authorId_idx";

@@ -1,0 +1,1 @@
+INSERT INTO "User" ("id", "email") VALUES ('system', 'system@example.com');

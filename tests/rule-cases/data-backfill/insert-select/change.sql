@@ -1,0 +1,1 @@
+INSERT INTO "Post" ("id", "authorId", "title") SELECT "id", "id", "email" FROM "User";

@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "slug" TEXT;
+
+UPDATE "Post" SET "slug" = lower("title") || '-' || "id";

@@ -1,0 +1,1 @@
+UPDATE ONLY "public"."Post" SET "title" = 'x';

@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX CONCURRENTLY "Post_authorId_idx";

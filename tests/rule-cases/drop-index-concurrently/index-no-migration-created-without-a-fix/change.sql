@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "Legacy_idx";

@@ -1,0 +1,2 @@
+-- AlterTable
+CREATE UNIQUE INDEX CONCURRENTLY "Post_title_key" ON "Post"("title");

@@ -1,0 +1,16 @@
+-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+
+DO $$ BEGIN RAISE NOTICE 'hello'; END $$;
+
+-- CreateEnum
+CREATE TYPE "Status" AS ENUM ('DRAFT', 'LIVE');
+
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" TEXT NOT NULL,
+    "postId" TEXT NOT NULL,
+    "status" "Status" NOT NULL DEFAULT 'DRAFT',
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);

@@ -1,0 +1,13 @@
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" TEXT NOT NULL,
+    "postId" TEXT NOT NULL,
+    "label" VARCHAR(50),
+    "note" TEXT
+);
+
+-- AlterTable
+ALTER TABLE "Tag" ADD COLUMN "body" TEXT;
+
+-- CreateIndex
+CREATE INDEX "Tag_body_idx" ON "Tag"("body");

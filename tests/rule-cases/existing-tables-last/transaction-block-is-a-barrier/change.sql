@@ -1,0 +1,18 @@
+BEGIN;
+
+-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+
+-- CreateEnum
+CREATE TYPE "Status" AS ENUM ('DRAFT', 'LIVE');
+
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" TEXT NOT NULL,
+    "postId" TEXT NOT NULL,
+    "status" "Status" NOT NULL DEFAULT 'DRAFT',
+
+    CONSTRAINT "Tag_pkey" PRIMARY KEY ("id")
+);
+
+COMMIT;

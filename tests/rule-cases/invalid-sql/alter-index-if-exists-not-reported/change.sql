@@ -1,0 +1,1 @@
+ALTER INDEX IF EXISTS "Post_pkey" RENAME TO "Post_pk";

@@ -1,0 +1,1 @@
+DO $$ BEGIN UPDATE "User" SET "name" = 'x' WHERE "name" IS NULL; END $$;

@@ -1,0 +1,2 @@
+ALTER TABLE "Post" ADD COLUMN "a" TEXT;
+ALTER TABLE "Post";

@@ -1,0 +1,9 @@
+-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+
+BEGIN;
+ALTER TABLE "Post" ADD COLUMN "body" TEXT;
+COMMIT;
+
+-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "slug" TEXT;

@@ -1,0 +1,10 @@
+-- CreateTable
+CREATE TABLE "Tag" ("id" INT PRIMARY KEY);
+
+-- AlterTable
+ALTER TABLE "Post" ALTER COLUMN "title" SET DATA TYPE VARCHAR(20);
+
+-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "rank" INTEGER NOT NULL;
+
+DO $$ BEGIN PERFORM 1; END $$;

@@ -1,0 +1,5 @@
+-- AlterTable
+ALTER TABLE "Post" ALTER COLUMN "title" SET DATA TYPE VARCHAR(20);
+
+-- CreateTable
+CREATE TABLE "Tag" ("id" INT PRIMARY KEY);

@@ -1,0 +1,7 @@
+-- CreateTable
+CREATE TABLE "Tag" (
+    "id" TEXT NOT NULL,
+    "postId" TEXT NOT NULL,
+    "label" VARCHAR(50),
+    "note" TEXT
+);

@@ -1,0 +1,2 @@
+-- Backfill
+DO $$ BEGIN UPDATE "User" SET "name" = 'x' WHERE "name" IS NULL; END $$;

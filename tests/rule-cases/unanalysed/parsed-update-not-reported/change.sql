@@ -1,0 +1,1 @@
+UPDATE "User" SET "name" = 'x' WHERE "name" IS NULL;

@@ -1,0 +1,2 @@
+-- AlterTable
+CREATE UNIQUE INDEX CONCURRENTLY "User_name_key" ON "User"("name");

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "User" ADD CONSTRAINT "User_name_key" UNIQUE ("name") INCLUDE ("id");

@@ -1,0 +1,2 @@
+-- CreateTable
+CREATE TABLE "Profile" ("id" TEXT NOT NULL, "userName" TEXT NOT NULL);
