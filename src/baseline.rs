@@ -245,7 +245,7 @@ fn mark_applied(
     name: &str,
 ) -> Result<BaselineReport> {
     let file = dir.join(name).join("migration.sql");
-    let sql = crate::source::file::read_sql(&file)?;
+    let sql = crate::store::file::read_sql(&file)?;
     let done = recorded_rows(client, Some(name))?;
     if done > 0 {
         return Err(Error::Usage(format!(

@@ -170,7 +170,7 @@ fn search(start: &Path) -> Option<PathBuf> {
 }
 
 pub fn load(path: &Path) -> Result<Config> {
-    let bytes = crate::source::file::read_regular(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::store::file::read_regular(path).map_err(|e| Error::io(path, e))?;
     let text = String::from_utf8(bytes).map_err(|_| Error::Config {
         path: path.to_path_buf(),
         message: "not valid UTF-8; save it as UTF-8".into(),

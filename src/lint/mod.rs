@@ -431,7 +431,7 @@ fn group_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
 /// A .sql file outside a migrations directory: linted alone, every table it does not create counts as
 /// existing.
 fn loose_file(path: &Path) -> Result<MigrationsDir> {
-    let sql = crate::source::file::read_sql(path)?;
+    let sql = crate::store::file::read_sql(path)?;
     Ok(MigrationsDir {
         path: path
             .parent()

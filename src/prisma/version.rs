@@ -261,7 +261,7 @@ fn project_ancestors(start: &Path) -> Vec<PathBuf> {
 }
 
 fn read_json(path: &Path) -> Option<serde_json::Value> {
-    serde_json::from_str(&crate::source::file::read_optional_text(path)?).ok()
+    serde_json::from_str(&crate::store::file::read_optional_text(path)?).ok()
 }
 
 #[cfg(test)]

@@ -229,7 +229,7 @@ fn looks_like_migrations_dir(path: &Path) -> Result<bool> {
 
 fn check_lock_file(dir: &Path) -> Result<()> {
     let path = dir.join("migration_lock.toml");
-    let text = match super::file::read_regular(&path) {
+    let text = match crate::store::file::read_regular(&path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         // Prisma tolerates a missing lock file.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -298,7 +298,7 @@ fn read_folders(folders: &[(String, PathBuf)], dir: &Arc<Path>) -> Result<Vec<Mi
     let mut migrations = Vec::with_capacity(folders.len());
     for (name, folder) in folders {
         let sql_path = folder.join("migration.sql");
-        let bytes = match super::file::read_regular(&sql_path) {
+        let bytes = match crate::store::file::read_regular(&sql_path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::MissingMigrationSql {
@@ -327,5 +327,5 @@ fn read_folders(folders: &[(String, PathBuf)], dir: &Arc<Path>) -> Result<Vec<Mi
 
 /// A file's text; invalid UTF-8 and NUL bytes are errors naming the line and column.
 pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String> {
-    super::file::decode_sql(path, bytes)
+    crate::store::file::decode_sql(path, bytes)
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// `name`'s value in the `.env` file at `path`.
 pub fn value_in(path: &Path, name: &str) -> Option<String> {
-    let text = crate::source::file::read_optional_text(path)?;
+    let text = crate::store::file::read_optional_text(path)?;
     text.lines().find_map(|line| {
         let line = line.trim();
         let line = line.strip_prefix("export ").unwrap_or(line);

@@ -2,7 +2,6 @@
 pub mod classify;
 pub mod discover;
 pub mod dotenv;
-pub mod file;
 pub mod grammar;
 pub mod lex;
 pub mod names;
@@ -12,22 +11,7 @@ pub mod split;
 
 use crate::error::{Error, Result};
 
-/// Byte offset where each line of `text` starts (line 1 at index 0).
-pub fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect()
-}
-
-/// 1-based line and column (in characters) of byte `offset` in `text` (clamped to its end).
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
-}
+pub use crate::store::file::{line_column, line_starts};
 
 /// A migration's file split and classified; a tokenizer error names the file, line and column.
 pub fn read_statements(

@@ -62,7 +62,7 @@ impl Found {
 pub fn configured(dir: &Path) -> Result<Option<(PathBuf, Found)>> {
     for name in CONFIG_FILES {
         let file = tidy(&dir.join(name));
-        let Some(text) = super::file::read_optional_text(&file) else {
+        let Some(text) = crate::store::file::read_optional_text(&file) else {
             continue;
         };
         let base = file.parent().unwrap_or(dir);
@@ -81,7 +81,7 @@ pub fn configured(dir: &Path) -> Result<Option<(PathBuf, Found)>> {
         break;
     }
     let file = tidy(&dir.join("package.json"));
-    let Some(text) = super::file::read_optional_text(&file) else {
+    let Some(text) = crate::store::file::read_optional_text(&file) else {
         return Ok(None);
     };
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Config {

@@ -46,7 +46,7 @@ fn find_in_project(migrations_dir: &Path) -> (Option<ShadowUrl>, Vec<String>) {
         .and_then(|d| d.parent().map(Path::to_path_buf));
     if let Some(schema_dir) = &schema_dir {
         for file in prisma_files(schema_dir) {
-            let Some(text) = crate::source::file::read_optional_text(&file) else {
+            let Some(text) = crate::store::file::read_optional_text(&file) else {
                 continue;
             };
             match from_schema(&text) {
@@ -86,7 +86,7 @@ fn find_in_project(migrations_dir: &Path) -> (Option<ShadowUrl>, Vec<String>) {
         }
     }
     if let Some(config) = prisma_config(migrations_dir) {
-        let text = crate::source::file::read_optional_text(&config).unwrap_or_default();
+        let text = crate::store::file::read_optional_text(&config).unwrap_or_default();
         match from_config(&text) {
             Some(Value::Literal(url)) => {
                 return (

@@ -1,8 +1,8 @@
 //! The behaviours around the lint rules, through the real binary on tiny migrations directories built
-//! in a tempdir (the shared init migration of tests/rule-cases/, then one change migration): inline
+//! in a tempdir (the shared init migration of tests/data/rule-cases/, then one change migration): inline
 //! suppression, `--ignore`/`--select`, `migrate-safe.toml`, loose .sql files, folder naming, the `rules`
 //! command. The per-rule cases (exact findings, rewritten directories, convergence) are data in
-//! tests/rule-cases/, run by rule_cases.rs.
+//! tests/data/rule-cases/, run by rule_cases.rs.
 //!
 //! One test needs PostgreSQL (127.0.0.1:5432, see tests/common/live.rs) and skips without it: it applies
 //! every rule case whose rewrite changes something the way Prisma does, before and after the rewrite.
@@ -233,7 +233,7 @@ fn the_rules_command_lists_the_registry_in_order_and_explains_each_rule() {
 // ---------------------------------------------------------------------------------------------------
 
 /// The text format prints a fixable finding's fix, not its help; the help spells out the two steps for
-/// whoever does it by hand (tests/rule-cases/unique-using-index/ pins the finding itself).
+/// whoever does it by hand (tests/data/rule-cases/unique-using-index/ pins the finding itself).
 #[test]
 fn unique_using_index_help_spells_out_the_concurrent_build_and_the_attach() {
     let lint = Scenario::new(

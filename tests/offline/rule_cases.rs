@@ -1,4 +1,4 @@
-//! Every case folder of tests/rule-cases/ (layout in its README.md) through the real binary: the
+//! Every case folder of tests/data/rule-cases/ (layout in its README.md) through the real binary: the
 //! migrations directory is built in a tempdir from the shared (or the case's own) init migration and the
 //! case's change; `lint --format text --select <rule>` must print exactly `lint.txt`, `rewrite` exactly
 //! `rewrite.txt`, and leave exactly `rewritten/` (or, without it, change nothing). A rewrite that changes
@@ -25,10 +25,10 @@ pub const CHANGE_NAME: &str = "20240201000000_change";
 const LINT_ONLY: &[&str] = &["--select", "--ignore", "--fail-on"];
 
 pub fn cases_root() -> PathBuf {
-    project_root().join("tests/rule-cases")
+    project_root().join("tests/data/rule-cases")
 }
 
-/// One folder of tests/rule-cases/<rule>/<case>/.
+/// One folder of tests/data/rule-cases/<rule>/<case>/.
 pub struct Case {
     pub rule: String,
     pub name: String,
@@ -405,7 +405,7 @@ fn every_rule_of_the_registry_has_a_folder_with_a_case_reporting_it_at_its_sever
             .collect();
         assert!(
             reports.iter().any(|(_, s, _)| s == rule.severity.as_str()),
-            "{}: no case in tests/rule-cases/{} reports it as a {}",
+            "{}: no case in tests/data/rule-cases/{} reports it as a {}",
             rule.id,
             rule.id,
             rule.severity.as_str()
@@ -421,7 +421,7 @@ fn every_rule_of_the_registry_has_a_folder_with_a_case_reporting_it_at_its_sever
     for case in &cases {
         assert!(
             RULES.iter().any(|r| r.id == case.rule),
-            "tests/rule-cases/{}: no such rule",
+            "tests/data/rule-cases/{}: no such rule",
             case.rule
         );
     }

@@ -1,4 +1,8 @@
-//! Crash-safe, all-or-nothing writes of a rewrite: new folders and edited files are prepared in a
+//! The migrations directory on disk: reading a file of it safely ([`file`]), and the crash-safe,
+//! all-or-nothing writes of a rewrite (below). Everything that reads or writes the directory goes
+//! through here, below both the readers (`source`) and the writers (`rewrite`, `baseline`).
+//!
+//! Writes: new folders and edited files are prepared in a
 //! staging directory beside the migrations directory, a journal naming every step is written and synced,
 //! then everything is renamed in, and the journal removed.
 //!
@@ -18,6 +22,8 @@
 //! directory's name says whose it is (`.migrate-safe-staging-<dir>.<random>`), and a recovery only ever
 //! touches its own directory's journal and staging, never a sibling's. A roll-forward that cannot
 //! produce every step of its journal changes nothing and says what is missing.
+
+pub mod file;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};

@@ -99,7 +99,7 @@ pub fn decode_sql(path: &Path, bytes: Vec<u8>) -> Result<String> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
-        let (line, column) = super::line_column(valid, offset);
+        let (line, column) = line_column(valid, offset);
         Error::NotUtf8 {
             path: path.to_path_buf(),
             line,
@@ -108,7 +108,7 @@ pub fn decode_sql(path: &Path, bytes: Vec<u8>) -> Result<String> {
         }
     })?;
     if let Some(offset) = text.find('\0') {
-        let (line, column) = super::line_column(&text, offset);
+        let (line, column) = line_column(&text, offset);
         return Err(Error::NulByte {
             path: path.to_path_buf(),
             line,
@@ -116,6 +116,23 @@ pub fn decode_sql(path: &Path, bytes: Vec<u8>) -> Result<String> {
         });
     }
     Ok(text)
+}
+
+/// Byte offset where each line of `text` starts (line 1 at index 0).
+pub fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text` (clamped to its end).
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
 }
 
 #[cfg(test)]
