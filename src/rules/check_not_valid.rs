@@ -20,67 +20,61 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
-    let Some((table, changes)) = context.altered_existing_table() else {
-        return Vec::new();
-    };
-    changes
-        .iter()
-        .filter_map(|change| {
-            let TableChange::AddCheck {
-                name,
-                not_valid: false,
-                not_valid_at,
-            } = &change.kind
-            else {
-                return None;
-            };
-            let existing = context.describe_existing(table);
-            if let Some(later) = context.undone_later(table, None, name.as_deref()) {
-                return Some(
-                    context
-                        .finding(
-                            &RULE,
-                            format!("CHECK scans {existing} under ACCESS EXCLUSIVE: left alone: line {} changes the table, a column or the constraint later in this migration, so it could not be validated later", later.line),
-                            Action::LeaveAlone,
-                        )
-                        .at(change)
-                        .with_help("ADD CONSTRAINT .. CHECK (...) NOT VALID, then VALIDATE CONSTRAINT in a later migration"),
-                );
-            }
-            if let Some(why) = context.failure_order_conflict("the later VALIDATE CONSTRAINT") {
-                return Some(
-                    context
-                        .finding(&RULE, format!("CHECK scans {existing} under ACCESS EXCLUSIVE: {why}"), Action::LeaveAlone)
-                        .at(change)
-                        .with_help("ADD CONSTRAINT .. CHECK (...) NOT VALID, then VALIDATE CONSTRAINT in a later migration"),
-                );
-            }
-            Some(match name {
-                Some(constraint) => context
+    context.findings_per_change(|table, change| {
+        let TableChange::AddCheck {
+            name,
+            not_valid: false,
+            not_valid_at,
+        } = &change.kind
+        else {
+            return None;
+        };
+        let existing = context.describe_existing(table);
+        if let Some(later) = context.undone_later(table, None, name.as_deref()) {
+            return Some(
+                context
                     .finding(
                         &RULE,
-                        format!(
-                            "CHECK {} scans {existing} under ACCESS EXCLUSIVE: add it NOT VALID, VALIDATE it later",
-                            crate::source::names::quote(constraint)
-                        ),
-                        Action::SplitCheck {
-                            table: table.clone(),
-                            constraint: constraint.clone(),
-                            not_valid_at: *not_valid_at,
-                        },
-                    )
-                    .at(change),
-                None => context
-                    .finding(
-                        &RULE,
-                        format!("unnamed CHECK scans {existing} under ACCESS EXCLUSIVE: left alone: a constraint without a name cannot be validated later"),
+                        format!("CHECK scans {existing} under ACCESS EXCLUSIVE: left alone: line {} changes the table, a column or the constraint later in this migration, so it could not be validated later", later.line),
                         Action::LeaveAlone,
                     )
                     .at(change)
-                    .with_help("ADD CONSTRAINT <name> CHECK (...) NOT VALID, then VALIDATE CONSTRAINT <name> in a later migration"),
-            })
+                    .with_help("ADD CONSTRAINT .. CHECK (...) NOT VALID, then VALIDATE CONSTRAINT in a later migration"),
+            );
+        }
+        if let Some(why) = context.failure_order_conflict("the later VALIDATE CONSTRAINT") {
+            return Some(
+                context
+                    .finding(&RULE, format!("CHECK scans {existing} under ACCESS EXCLUSIVE: {why}"), Action::LeaveAlone)
+                    .at(change)
+                    .with_help("ADD CONSTRAINT .. CHECK (...) NOT VALID, then VALIDATE CONSTRAINT in a later migration"),
+            );
+        }
+        Some(match name {
+            Some(constraint) => context
+                .finding(
+                    &RULE,
+                    format!(
+                        "CHECK {} scans {existing} under ACCESS EXCLUSIVE: add it NOT VALID, VALIDATE it later",
+                        crate::source::names::quote(constraint)
+                    ),
+                    Action::SplitCheck {
+                        table: table.clone(),
+                        constraint: constraint.clone(),
+                        not_valid_at: *not_valid_at,
+                    },
+                )
+                .at(change),
+            None => context
+                .finding(
+                    &RULE,
+                    format!("unnamed CHECK scans {existing} under ACCESS EXCLUSIVE: left alone: a constraint without a name cannot be validated later"),
+                    Action::LeaveAlone,
+                )
+                .at(change)
+                .with_help("ADD CONSTRAINT <name> CHECK (...) NOT VALID, then VALIDATE CONSTRAINT <name> in a later migration"),
         })
-        .collect()
+})
 }
 
 #[cfg(test)]

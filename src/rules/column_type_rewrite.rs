@@ -24,48 +24,42 @@ pub const RULE: Rule = Rule {
 const HELP: &str = "expand/contract: add a column of the new type, write both, backfill in batches, switch reads, drop the old column later";
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
-    let Some((table, changes)) = context.altered_existing_table() else {
-        return Vec::new();
-    };
-    changes
-        .iter()
-        .filter_map(|change| {
-            let TableChange::AlterColumnType {
-                column,
-                data_type,
-                using,
-            } = &change.kind
-            else {
-                return None;
-            };
-            if enum_recreation::is_new_enum(context, data_type) {
-                return None; // enum-recreation says it better
-            }
-            let old = context.model.column_type(table, column);
-            let column_q = crate::source::names::quote(column);
-            let message = match (old, *using) {
-                (_, true) => format!(
-                    "{column_q} TYPE {data_type} USING ... rewrites {} under ACCESS EXCLUSIVE",
-                    context.describe_existing(table)
-                ),
-                (Some(old), false) if !rewrites(old, data_type) => return None,
-                (Some(old), false) => format!(
-                    "{column_q} {old} -> {data_type} is not binary-coercible: it rewrites {} under ACCESS EXCLUSIVE",
-                    context.describe_existing(table)
-                ),
-                (None, false) => format!(
-                    "{column_q} TYPE {data_type}: its current type is unknown to migrate-safe, so this may rewrite {} under ACCESS EXCLUSIVE",
-                    context.describe_existing(table)
-                ),
-            };
-            Some(
-                context
-                    .finding(&RULE, message, Action::LeaveAlone)
-                    .at(change)
-                    .with_help(HELP),
-            )
-        })
-        .collect()
+    context.findings_per_change(|table, change| {
+        let TableChange::AlterColumnType {
+            column,
+            data_type,
+            using,
+        } = &change.kind
+        else {
+            return None;
+        };
+        if enum_recreation::is_new_enum(context, data_type) {
+            return None; // enum-recreation says it better
+        }
+        let old = context.model.column_type(table, column);
+        let column_q = crate::source::names::quote(column);
+        let message = match (old, *using) {
+            (_, true) => format!(
+                "{column_q} TYPE {data_type} USING ... rewrites {} under ACCESS EXCLUSIVE",
+                context.describe_existing(table)
+            ),
+            (Some(old), false) if !rewrites(old, data_type) => return None,
+            (Some(old), false) => format!(
+                "{column_q} {old} -> {data_type} is not binary-coercible: it rewrites {} under ACCESS EXCLUSIVE",
+                context.describe_existing(table)
+            ),
+            (None, false) => format!(
+                "{column_q} TYPE {data_type}: its current type is unknown to migrate-safe, so this may rewrite {} under ACCESS EXCLUSIVE",
+                context.describe_existing(table)
+            ),
+        };
+        Some(
+            context
+                .finding(&RULE, message, Action::LeaveAlone)
+                .at(change)
+                .with_help(HELP),
+        )
+})
 }
 
 /// Whether changing `old` to `new` (both normalised type text) rewrites the table.

@@ -176,6 +176,22 @@ impl StatementContext<'_> {
         }
     }
 
+    /// What `each` finds in each operation of an `ALTER TABLE` on a table that existed before the
+    /// migration (nothing for any other statement): the opening most table rules share.
+    pub fn findings_per_change<'s>(
+        &'s self,
+        each: impl FnMut(&'s QualifiedName, &'s Change) -> Option<Finding>,
+    ) -> Vec<Finding> {
+        let mut each = each;
+        match &self.statement.fact {
+            Fact::AlterTable { table, changes } if self.is_existing_table(table) => changes
+                .iter()
+                .filter_map(|change| each(table, change))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether `table` existed before this migration (the tables whose locks matter).
     pub fn is_existing_table(&self, table: &QualifiedName) -> bool {
         !self.is_new_table(table)

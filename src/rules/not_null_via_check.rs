@@ -23,69 +23,63 @@ pub const RULE: Rule = Rule {
 const HELP: &str = "CHECK (col IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT, SET NOT NULL and DROP CONSTRAINT in later migrations";
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
-    let Some((table, changes)) = context.altered_existing_table() else {
-        return Vec::new();
-    };
-    changes
-        .iter()
-        .filter_map(|change| {
-            let TableChange::SetNotNull { column } = &change.kind else {
-                return None;
-            };
-            let message = format!(
-                "SET NOT NULL on {} scans {} under ACCESS EXCLUSIVE",
-                crate::source::names::quote(column),
-                context.describe_existing(table)
-            );
-            let constraint = constraint_name(&table.name, column);
-            if let Some(later) = context.undone_later(table, Some(std::slice::from_ref(column)), Some(&constraint)) {
-                return Some(
-                    context
-                        .finding(
-                            &RULE,
-                            format!("{message}: left alone: line {} changes the column or table later in this migration, so a later SET NOT NULL would not find it", later.line),
-                            Action::LeaveAlone,
-                        )
-                        .at(change)
-                        .with_help(HELP),
-                );
-            }
-            if let Some(why) = context.failure_order_conflict("the later VALIDATE of its NOT NULL check") {
-                return Some(
-                    context
-                        .finding(&RULE, format!("{message}: {why}"), Action::LeaveAlone)
-                        .at(change)
-                        .with_help(HELP),
-                );
-            }
-            if context.in_transaction_block {
-                return Some(
-                    context
-                        .finding(
-                            &RULE,
-                            format!("{message}: left alone: it sits inside an explicit BEGIN ... COMMIT block"),
-                            Action::LeaveAlone,
-                        )
-                        .at(change)
-                        .with_help(HELP),
-                );
-            }
-            Some(
+    context.findings_per_change(|table, change| {
+        let TableChange::SetNotNull { column } = &change.kind else {
+            return None;
+        };
+        let message = format!(
+            "SET NOT NULL on {} scans {} under ACCESS EXCLUSIVE",
+            crate::source::names::quote(column),
+            context.describe_existing(table)
+        );
+        let constraint = constraint_name(&table.name, column);
+        if let Some(later) = context.undone_later(table, Some(std::slice::from_ref(column)), Some(&constraint)) {
+            return Some(
                 context
                     .finding(
                         &RULE,
-                        format!("{message}: add a NOT VALID check, validate it later, then SET NOT NULL without a scan"),
-                        Action::NotNullViaCheck {
-                            table: table.clone(),
-                            column: column.clone(),
-                            constraint,
-                            operation: change.bytes.clone(),
-                        },
+                        format!("{message}: left alone: line {} changes the column or table later in this migration, so a later SET NOT NULL would not find it", later.line),
+                        Action::LeaveAlone,
                     )
-                    .at(change),
-            )
-        })
-        .collect()
+                    .at(change)
+                    .with_help(HELP),
+            );
+        }
+        if let Some(why) = context.failure_order_conflict("the later VALIDATE of its NOT NULL check") {
+            return Some(
+                context
+                    .finding(&RULE, format!("{message}: {why}"), Action::LeaveAlone)
+                    .at(change)
+                    .with_help(HELP),
+            );
+        }
+        if context.in_transaction_block {
+            return Some(
+                context
+                    .finding(
+                        &RULE,
+                        format!("{message}: left alone: it sits inside an explicit BEGIN ... COMMIT block"),
+                        Action::LeaveAlone,
+                    )
+                    .at(change)
+                    .with_help(HELP),
+            );
+        }
+        Some(
+            context
+                .finding(
+                    &RULE,
+                    format!("{message}: add a NOT VALID check, validate it later, then SET NOT NULL without a scan"),
+                    Action::NotNullViaCheck {
+                        table: table.clone(),
+                        column: column.clone(),
+                        constraint,
+                        operation: change.bytes.clone(),
+                    },
+                )
+                .at(change),
+        )
+})
 }
 
 /// `<table>_<column>_not_null`, within PostgreSQL's 63-byte identifier limit.

@@ -22,32 +22,26 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
-    let Some((table, changes)) = context.altered_existing_table() else {
-        return Vec::new();
-    };
-    changes
-        .iter()
-        .filter_map(|change| {
-            let TableChange::AddColumn(column) = &change.kind else {
-                return None;
-            };
-            let why = column.rewrites.as_ref()?;
-            Some(
-                context
-                    .finding(
-                        &RULE,
-                        format!(
-                            "ADD COLUMN {} rewrites {} under ACCESS EXCLUSIVE: {why}",
-                            crate::source::names::quote(&column.column),
-                            context.describe_existing(table)
-                        ),
-                        Action::LeaveAlone,
-                    )
-                    .at(change)
-                    .with_help("add the column without it, ALTER COLUMN .. SET DEFAULT for new rows, backfill existing rows in batches, then add NOT NULL"),
-            )
-        })
-        .collect()
+    context.findings_per_change(|table, change| {
+        let TableChange::AddColumn(column) = &change.kind else {
+            return None;
+        };
+        let why = column.rewrites.as_ref()?;
+        Some(
+            context
+                .finding(
+                    &RULE,
+                    format!(
+                        "ADD COLUMN {} rewrites {} under ACCESS EXCLUSIVE: {why}",
+                        crate::source::names::quote(&column.column),
+                        context.describe_existing(table)
+                    ),
+                    Action::LeaveAlone,
+                )
+                .at(change)
+                .with_help("add the column without it, ALTER COLUMN .. SET DEFAULT for new rows, backfill existing rows in batches, then add NOT NULL"),
+        )
+})
 }
 
 #[cfg(test)]
