@@ -101,6 +101,59 @@ pub enum Action {
     LeaveAlone,
 }
 
+/// The file a reordering fix works on: its text, split and statements, and the statements the plan
+/// keeps in it (in file order; the others move to new folders).
+pub struct FileToReorder<'a> {
+    pub text: &'a str,
+    pub split: &'a crate::source::split::SplitFile,
+    pub statements: &'a [crate::source::classify::Statement],
+    pub kept: &'a [usize],
+}
+
+/// A new order for the statements kept in a file, and the finding's message saying what moved.
+pub struct Reordered {
+    pub order: super::existing_tables_last::Reorder,
+    pub message: String,
+}
+
+impl Finding {
+    /// The planner's hook for a foreign key it moves after an index it relies on (the
+    /// `foreign-key-not-valid` rule's finding, made by that rule).
+    pub fn foreign_key_after_moved_index(
+        index: usize,
+        statement: &crate::source::classify::Statement,
+        table: &QualifiedName,
+        fk: &crate::source::classify::ForeignKey,
+        name: &str,
+    ) -> Finding {
+        super::foreign_key_not_valid::after_moved_index(index, statement, table, fk, name)
+    }
+}
+
+impl Action {
+    /// The planner's hook for fixes that reorder a whole file: `Some` when this action is one, with the
+    /// order its rule chose. The rule owns the logic; the planner never names it.
+    pub fn reorder_file(&self, file: &FileToReorder) -> Option<Reordered> {
+        let Action::MoveExistingTablesLast {
+            roles, lock_order, ..
+        } = self
+        else {
+            return None;
+        };
+        let order = super::existing_tables_last::reorder(
+            file.text,
+            file.split,
+            file.statements,
+            roles,
+            lock_order,
+            file.kept,
+        );
+        let message =
+            super::existing_tables_last::message(file.statements, roles, lock_order, &order);
+        Some(Reordered { order, message })
+    }
+}
+
 /// A statement that, should it stay in the migration, makes a fix step aside, with the finding's
 /// message and help then. The planner decides: other fixes may move it out. `statement: None` is one
 /// that never moves (it is in a folder an earlier rewrite wrote).

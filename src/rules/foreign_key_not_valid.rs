@@ -13,7 +13,8 @@
 //! unless `--foreign-keys all` asks for the split anyway.
 
 use super::{Action, Applicability, Finding, ForeignKeyMode, Rule, Severity, StatementContext};
-use crate::source::classify::{Fact, TableChange};
+use crate::source::classify::{Fact, ForeignKey, Statement, TableChange};
+use crate::source::names::QualifiedName;
 
 pub const RULE: Rule = Rule {
     id: "foreign-key-not-valid",
@@ -104,6 +105,37 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
         ).at(change));
     }
     findings
+}
+
+/// The finding for a foreign key the plan moves to a later migration because it relies on an index
+/// that moves there (`index`: its statement; `name`: the constraint's): where it lands its table already exists, so it is split
+/// into NOT VALID + VALIDATE too.
+pub fn after_moved_index(
+    index: usize,
+    statement: &Statement,
+    table: &QualifiedName,
+    fk: &ForeignKey,
+    name: &str,
+) -> Finding {
+    Finding {
+        rule: RULE.id,
+        severity: Some(RULE.severity),
+        statement: index,
+        line: statement.line,
+        column: statement.column,
+        help: None,
+        message: format!(
+            "FOREIGN KEY {} on {table} must follow an index into a later migration, where {table} already exists: add it NOT VALID, VALIDATE it later",
+            crate::source::names::quote(name)
+        ),
+        action: Action::SplitForeignKey {
+            table: table.clone(),
+            constraint: name.to_string(),
+            referenced_table: fk.referenced_table.clone(),
+            referenced_columns: fk.referenced_columns.clone(),
+            not_valid_at: fk.not_valid_at,
+        },
+    }
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ pub mod suppress;
 mod testing;
 
 pub use context::{FileContext, RewrittenBefore, StatementContext, destroys};
-pub use finding::{Action, Finding, UnlessKept};
+pub use finding::{Action, FileToReorder, Finding, Reordered, UnlessKept};
 pub use registry::{
     Applicability, Rule, Severity, documentation, markdown_table, page, rule, table,
 };

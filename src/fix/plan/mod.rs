@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::fix::edit::{Edit, apply};
 use crate::prisma::order::FolderOrder;
-use crate::rules::{Action, Finding, existing_tables_last};
+use crate::rules::{Action, FileToReorder, Finding};
 use crate::source::classify::{Fact, Statement};
 use crate::source::discover::{GENERATED_MARKER, Migration};
 use crate::source::names::quote;
@@ -258,23 +258,18 @@ pub fn plan_migration(
         .collect();
     // Statements on existing tables after the creation of new objects, in this file.
     let kept: Vec<usize> = (0..statements.len()).filter(|s| !cut.contains(s)).collect();
+    let file = FileToReorder {
+        text,
+        split,
+        statements,
+        kept: &kept,
+    };
     let reorder = findings
         .iter()
-        .find_map(|f| match &f.action {
-            Action::MoveExistingTablesLast {
-                roles, lock_order, ..
-            } if placement.build_in_place.is_none() => Some((
-                existing_tables_last::reorder(text, split, statements, roles, lock_order, &kept),
-                roles,
-                lock_order,
-            )),
-            _ => None,
-        })
-        .filter(|(r, _, _)| !r.moved.is_empty())
-        .map(|(r, roles, lock_order)| {
-            let message = existing_tables_last::message(statements, roles, lock_order, &r);
-            (r, message)
-        });
+        .filter(|_| placement.build_in_place.is_none())
+        .find_map(|f| f.action.reorder_file(&file))
+        .filter(|r| !r.order.moved.is_empty())
+        .map(|r| (r.order, r.message));
     match &reorder {
         None => findings.retain(|f| !matches!(f.action, Action::MoveExistingTablesLast { .. })),
         Some((r, message)) => {

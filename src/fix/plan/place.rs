@@ -58,25 +58,13 @@ pub(super) fn split_moved_foreign_keys(
             }
             findings
                 .retain(|f| f.statement != dependent || !matches!(f.action, Action::LeaveAlone));
-            findings.push(Finding {
-                rule: crate::rules::foreign_key_not_valid::RULE.id,
-                severity: Some(crate::rules::foreign_key_not_valid::RULE.severity),
-                statement: dependent,
-                line: statements[dependent].line,
-                column: statements[dependent].column,
-                help: None,
-                message: format!(
-                    "FOREIGN KEY {} on {table} must follow an index into a later migration, where {table} already exists: add it NOT VALID, VALIDATE it later",
-                    crate::source::names::quote(name)
-                ),
-                action: Action::SplitForeignKey {
-                    table: table.clone(),
-                    constraint: name.clone(),
-                    referenced_table: fk.referenced_table.clone(),
-                    referenced_columns: fk.referenced_columns.clone(),
-                    not_valid_at: fk.not_valid_at,
-                },
-            });
+            findings.push(Finding::foreign_key_after_moved_index(
+                dependent,
+                &statements[dependent],
+                table,
+                fk,
+                name,
+            ));
         }
     }
 }
