@@ -44,6 +44,23 @@ pub(super) fn from_tokens(tokens: &[Lexeme<'_>]) -> Option<Fact> {
                 cascade: rest.first().is_some_and(|t| t.is_keyword("CASCADE")),
             })
         }
+        // sqlparser does not read `IF EXISTS` here; PostgreSQL does (the gate has its verdict).
+        ["ALTER", "INDEX"] => {
+            let (rest, _) = skip_keywords(&tokens[2..], &["IF", "EXISTS"]);
+            let (from, len) = name_at(rest)?;
+            let rest = &rest[len..];
+            if !(rest.first()?.is_keyword("RENAME") && rest.get(1)?.is_keyword("TO")) {
+                return None;
+            }
+            let (to, len) = name_at(&rest[2..])?;
+            (rest.len() == 2 + len).then(|| Fact::RenameIndex {
+                to: from.sibling(to.name),
+                from,
+            })
+        }
+        // A sequence's settings and owner, or a database's defaults for new sessions: no lock a
+        // writer of a table waits for.
+        ["ALTER", "SEQUENCE" | "DATABASE"] => Some(Fact::Other),
         _ => None,
     }
 }

@@ -674,4 +674,30 @@ mod tests {
             }
         );
     }
+
+    /// Forms PostgreSQL accepts and sqlparser does not read are still classified.
+    #[test]
+    fn alter_index_if_exists_rename_sequences_and_databases_are_classified() {
+        assert_eq!(
+            one("ALTER INDEX IF EXISTS app.\"User_email_idx\" RENAME TO \"User_mail_idx\";"),
+            Fact::RenameIndex {
+                from: QualifiedName::new("app", "User_email_idx"),
+                to: QualifiedName::new("app", "User_mail_idx"),
+            }
+        );
+        assert_eq!(
+            one("ALTER SEQUENCE s OWNED BY \"User\".\"id\";"),
+            Fact::Other
+        );
+        assert_eq!(one("ALTER SEQUENCE s RESTART WITH 10;"), Fact::Other);
+        assert_eq!(
+            one("ALTER DATABASE postgres SET timezone TO 'UTC';"),
+            Fact::Other
+        );
+        // Anything after the new name is not a plain rename: not guessed.
+        assert!(matches!(
+            one("ALTER INDEX IF EXISTS a RENAME TO b CASCADE;"),
+            Fact::Unanalysed { .. }
+        ));
+    }
 }
