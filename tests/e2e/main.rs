@@ -7,3 +7,4 @@ mod common;
 mod npm_package;
 mod prisma6;
 mod prisma7;
+mod prisma_kit;
