@@ -1,7 +1,8 @@
-//! Builds PostgreSQL's own parser (libpg_query's extract of PostgreSQL 18, vendored under
-//! vendor/libpg_query) with the C compiler, for the grammar gate (`src/source/grammar.rs`). No bindgen:
-//! the one function migrate-safe calls is declared by hand, so the build needs gcc (or clang) and
-//! nothing else — no libclang.
+//! Builds PostgreSQL's own parser (libpg_query's extract of PostgreSQL 18, with its PL/pgSQL grammar,
+//! vendored under vendor/libpg_query) with the C compiler, and migrate-safe's two shims over it: the
+//! grammar gate (`shim/grammar_check.c`, `src/source/grammar.rs`) and the reader of DO block bodies
+//! (`shim/plpgsql_statements.c`, `src/source/plpgsql.rs`). No bindgen: the two functions migrate-safe
+//! calls are declared by hand, so the build needs gcc (or clang) and nothing else — no libclang.
 
 fn main() {
     let root = std::path::Path::new("vendor/libpg_query");
@@ -19,6 +20,7 @@ fn main() {
         .files(postgres)
         .file(root.join("src/pg_query.c"))
         .file(root.join("shim/grammar_check.c"))
+        .file(root.join("shim/plpgsql_statements.c"))
         .include(root)
         .include(root.join("src/postgres/include"))
         .include(root.join("src/include"))

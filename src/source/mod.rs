@@ -5,6 +5,7 @@ pub mod dotenv;
 pub mod grammar;
 pub mod lex;
 pub mod names;
+pub mod plpgsql;
 pub mod prisma_project;
 pub mod shadow;
 pub mod split;
