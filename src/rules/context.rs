@@ -15,6 +15,11 @@ use crate::source::names::QualifiedName;
 pub struct StatementContext<'a> {
     pub index: usize,
     pub statement: &'a Statement,
+    /// The text the statement's byte ranges are in: the file's, or for a statement inside a `DO`
+    /// block, the statement's own.
+    pub text: &'a str,
+    /// A statement inside a `DO` block (whose compile has already judged its syntax).
+    pub inside_do_block: bool,
     /// Statements after this one in the same migration.
     pub later: &'a [Statement],
     /// Inside an explicit `BEGIN; ... COMMIT;` block.

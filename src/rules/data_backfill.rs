@@ -1,7 +1,8 @@
 //! `data-backfill`: a bulk data change on an existing table inside a migration.
 //!
 //! **What**: `UPDATE t ...`, `DELETE FROM t ...` or `INSERT INTO t ... SELECT ...` on a table that
-//! existed before the migration — a backfill.
+//! existed before the migration — a backfill; also inside a PL/pgSQL `DO` block (a loop of UPDATEs is
+//! a backfill too), reported at its line.
 //!
 //! **Why**: it locks every row it touches until the migration commits, and its time grows with the
 //! table. Where the migration also alters that table and the file runs as one transaction (Prisma <=

@@ -127,7 +127,7 @@ pub fn role(context: &StatementContext, own: &[Finding]) -> Role {
                         can_fail |= !new;
                     }
                     TableChange::Other
-                        if metadata_only(&context.file.sql[change.bytes.clone()]) => {}
+                        if context.text.get(change.bytes.clone()).is_some_and(metadata_only) => {}
                     TableChange::Other
                     | TableChange::RenameTo { .. }
                     | TableChange::RenameColumn { .. }

@@ -20,19 +20,31 @@ pub const RULE: Rule = Rule {
 };
 
 pub fn check(context: &StatementContext) -> Option<Finding> {
-    let text = context.file.sql.get(context.statement.bytes.clone())?;
-    let rejected = grammar::gate().check(text).err()?;
-    let (line, column) = crate::source::line_column(
-        context.file.sql,
-        context.statement.bytes.start + rejected.offset,
-    );
+    // Inside a DO block, the block's PL/pgSQL compile has judged the syntax (see below); a dynamic
+    // EXECUTE's text is an expression, not a statement.
+    if context.inside_do_block {
+        return None;
+    }
+    let text = context.text.get(context.statement.bytes.clone())?;
+    // A DO block's body is PL/pgSQL, compiled when the block runs: a body PostgreSQL cannot compile
+    // fails the migration as surely as a statement it cannot parse.
+    let (what, message, offset) = match grammar::gate().check(text) {
+        Err(rejected) => (
+            "this statement",
+            rejected.message,
+            context.statement.bytes.start + rejected.offset,
+        ),
+        Ok(()) => {
+            let procedure = context.statement.procedure.as_ref()?;
+            let (message, offset) = procedure.rejected.clone()?;
+            ("this DO block's PL/pgSQL", message, offset)
+        }
+    };
+    let (line, column) = crate::source::line_column(context.file.sql, offset);
     let mut finding = context
         .finding(
             &RULE,
-            format!(
-                "PostgreSQL rejects this statement: {} (line {line}, column {column})",
-                rejected.message
-            ),
+            format!("PostgreSQL rejects {what}: {message} (line {line}, column {column})"),
             Action::LeaveAlone,
         )
         .with_help("correct the statement: it can never be applied as it is");

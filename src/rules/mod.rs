@@ -149,6 +149,8 @@ pub fn check_migration(
         let context = StatementContext {
             index,
             statement,
+            text: sql,
+            inside_do_block: false,
             later: &statements[index + 1..],
             earlier: &statements[..index],
             in_transaction_block,
@@ -160,6 +162,9 @@ pub fn check_migration(
         };
         let first_finding = findings.len();
         check_statement(&context, &mut findings);
+        if let Some(procedure) = &statement.procedure {
+            judge_procedure(&context, procedure, &mut findings);
+        }
         steps.push(non_atomic_file::step(&context, &findings[first_finding..]));
         roles.push(existing_tables_last::role(
             &context,
@@ -183,6 +188,57 @@ pub fn check_migration(
     findings.extend(non_atomic_file::check(&file, &steps));
     findings.extend(existing_tables_last::check(&file, roles, model, migration));
     findings
+}
+
+/// The statements inside a `DO` block, judged by the same rules as the file's own statements: each
+/// hazard is reported where it is, and left alone (rewrite does not change PL/pgSQL).
+fn judge_procedure(
+    context: &StatementContext,
+    procedure: &crate::source::classify::Procedure,
+    findings: &mut Vec<Finding>,
+) {
+    for embedded in &procedure.statements {
+        let inner = Statement {
+            piece: context.statement.piece,
+            bytes: 0..embedded.text.len(),
+            line: 1,
+            column: 1,
+            fact: embedded.fact.clone(),
+            procedure: None,
+        };
+        // Its facts' byte ranges, lines and columns are in its own text.
+        let inner_context = StatementContext {
+            statement: &inner,
+            text: &embedded.text,
+            inside_do_block: true,
+            ..*context
+        };
+        let mut found = Vec::new();
+        check_statement(&inner_context, &mut found);
+        // What rewrite would have done to the statement outside a block does not apply here.
+        findings.extend(found.into_iter().filter(|f| f.severity.is_some()).map(|f| {
+            let help = match f.action {
+                Action::LeaveAlone => f.help,
+                _ => Some(
+                    "inside a DO block, which rewrite leaves as it is: move the statement out of the block (into the migration, or a migration of its own) to have it fixed".into(),
+                ),
+            };
+            // A place found in the statement's own text, moved to where that text is in the file.
+            let (line, column) = if f.line <= 1 {
+                (embedded.line, embedded.column + f.column.saturating_sub(1))
+            } else {
+                (embedded.line + f.line - 1, f.column)
+            };
+            Finding {
+                line,
+                column,
+                message: format!("in a DO block: {}", f.message),
+                help,
+                action: Action::LeaveAlone,
+                ..f
+            }
+        }));
+    }
 }
 
 fn track_new_tables(new_tables: &mut HashSet<QualifiedName>, fact: &Fact) {

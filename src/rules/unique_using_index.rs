@@ -57,7 +57,10 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
                 quote(&constraint),
                 context.describe_existing(table)
             );
-            if let Some(clause) = unmodelled_clause(&context.file.sql[change.bytes.clone()]) {
+            if let Some(clause) = context
+                .text
+                .get(change.bytes.clone())
+                .and_then(unmodelled_clause) {
                 return Some(
                     context
                         .finding(

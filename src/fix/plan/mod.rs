@@ -363,6 +363,8 @@ pub fn plan_migration(
     let unanalysed = statements
         .iter()
         .filter_map(|s| match &s.fact {
+            // A DO block whose PL/pgSQL was read is not unread: its statements were judged.
+            Fact::Unanalysed { .. } if s.procedure.is_some() => None,
             Fact::Unanalysed { reason } => Some(Unanalysed {
                 line: s.line,
                 reason: reason.clone(),

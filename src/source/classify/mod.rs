@@ -231,6 +231,31 @@ pub struct Statement {
     /// Column (in characters) of the statement's first token.
     pub column: usize,
     pub fact: Fact,
+    /// A `DO` block: the statements of its PL/pgSQL (`None` for any other statement).
+    pub procedure: Option<Box<Procedure>>,
+}
+
+/// What a `DO` block's PL/pgSQL runs, read with PostgreSQL's own PL/pgSQL grammar
+/// ([`crate::source::plpgsql`]). The block's own fact stays [`Fact::Unanalysed`]: whatever depends on
+/// what a statement does to the schema treats the block as unknown, while the rules judge each
+/// statement inside it.
+#[derive(Debug, Clone, Default)]
+pub struct Procedure {
+    /// Every SQL statement of the body, in source order.
+    pub statements: Vec<Embedded>,
+    /// The body PostgreSQL would refuse to compile: its message and byte offset in the file.
+    pub rejected: Option<(String, usize)>,
+}
+
+/// One SQL statement inside a `DO` block.
+#[derive(Debug, Clone)]
+pub struct Embedded {
+    /// Where it is in the file.
+    pub line: usize,
+    pub column: usize,
+    pub text: String,
+    /// What it does; `Unanalysed` for an `EXECUTE` of a string built at run time.
+    pub fact: Fact,
 }
 
 /// Classify every statement of a split file.
@@ -242,15 +267,118 @@ pub fn classify(split: &SplitFile, text: &str) -> Vec<Statement> {
         .filter(|(_, piece)| piece.statement.is_some())
         .map(|(index, piece)| {
             let tokens: Vec<Lexeme<'_>> = split.significant_tokens(text, piece).collect();
+            let bytes = piece.statement.clone().unwrap_or_default();
+            let mut fact = classify_statement(text, split, piece, &tokens);
+            let procedure = tokens
+                .first()
+                .filter(|t| t.is_keyword("DO"))
+                .and_then(|_| read_procedure(text, bytes.clone(), &mut fact));
             Statement {
                 piece: index,
-                bytes: piece.statement.clone().unwrap_or_default(),
                 line: tokens.first().map_or(0, |t| t.line()),
                 column: tokens.first().map_or(0, |t| t.column()),
-                fact: classify_statement(text, split, piece, &tokens),
+                bytes,
+                fact,
+                procedure,
             }
         })
         .collect()
+}
+
+/// The statements of a `DO` block's PL/pgSQL, each classified like a statement of its own; the
+/// block's `fact` says what was read. `None` when the block is not PL/pgSQL (its fact says why).
+fn read_procedure(
+    text: &str,
+    bytes: std::ops::Range<usize>,
+    fact: &mut Fact,
+) -> Option<Box<Procedure>> {
+    use crate::source::plpgsql::{EmbeddedKind, do_body, embedded_statements};
+    let body = match do_body(&text[bytes.clone()]) {
+        Ok(body) => body,
+        Err(not) => {
+            *fact = Fact::Unanalysed {
+                reason: not.to_string(),
+            };
+            return None;
+        }
+    };
+    let body_start = bytes.start + body.offset;
+    let (body_line, _) = crate::source::line_column(text, body_start);
+    let statements = match embedded_statements(&body.body) {
+        Ok(statements) => statements,
+        Err(rejected) => {
+            *fact = Fact::Unanalysed {
+                reason: "a DO block PostgreSQL's PL/pgSQL grammar rejects".into(),
+            };
+            return Some(Box::new(Procedure {
+                statements: Vec::new(),
+                rejected: Some((rejected.message, body_start + rejected.offset)),
+            }));
+        }
+    };
+    let statements: Vec<Embedded> = statements
+        .into_iter()
+        .map(|embedded| {
+            let line = body_line + embedded.line.saturating_sub(1);
+            let fact = match embedded.kind {
+                EmbeddedKind::Dynamic => Fact::Unanalysed {
+                    reason: "EXECUTE of a statement built at run time, which cannot be read before it runs".into(),
+                },
+                _ => standalone_fact(&embedded.text),
+            };
+            Embedded {
+                line,
+                column: column_on_line(text, line, &embedded.text),
+                text: embedded.text,
+                fact,
+            }
+        })
+        .collect();
+    *fact = Fact::Unanalysed {
+        reason: format!(
+            "a DO block: the {} of its PL/pgSQL {} judged one by one, the block passed through untouched",
+            crate::out::count(statements.len(), "SQL statement"),
+            if statements.len() == 1 { "is" } else { "are" },
+        ),
+    };
+    Some(Box::new(Procedure {
+        statements,
+        rejected: None,
+    }))
+}
+
+/// The fact of one SQL statement on its own (a statement inside a DO block).
+fn standalone_fact(sql: &str) -> Fact {
+    let Ok(split) = crate::source::split::split(sql) else {
+        return Fact::Unanalysed {
+            reason: "its tokens could not be read".into(),
+        };
+    };
+    let mut statements = classify(&split, sql);
+    match statements.len() {
+        1 => statements.remove(0).fact,
+        _ => Fact::Unanalysed {
+            reason: "not one statement".into(),
+        },
+    }
+}
+
+/// The column where `statement` starts on `line` of `text` (PL/pgSQL keeps only the line): where its
+/// first word is, else 1.
+fn column_on_line(text: &str, line: usize, statement: &str) -> usize {
+    let Some(line_text) = text.split('\n').nth(line.saturating_sub(1)) else {
+        return 1;
+    };
+    let first_word: String = statement
+        .trim_start()
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '(')
+        .collect();
+    let lower = line_text.to_ascii_lowercase();
+    lower
+        .find(&first_word.to_ascii_lowercase())
+        .filter(|_| !first_word.is_empty())
+        .map_or(1, |at| line_text[..at].chars().count() + 1)
 }
 
 /// `UPDATE [ONLY] t`, `DELETE FROM [ONLY] t`, `INSERT INTO t [(cols)] SELECT|WITH ..`; `None` for

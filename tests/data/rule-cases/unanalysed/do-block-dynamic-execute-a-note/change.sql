@@ -1,0 +1,5 @@
+-- Backfill
+DO $$
+BEGIN
+  EXECUTE format('UPDATE %I SET "name" = %L WHERE "name" IS NULL', 'User', 'x');
+END $$;
