@@ -1,4 +1,5 @@
-//! The `rewrite` command: discover, analyse, report, and write (unless --dry-run / --check).
+//! `migrate-safe rewrite`: resolve the flags, plan every target (printed as it comes), prove the plans
+//! unless told otherwise, write them all at once, and report.
 
 use std::io::Write;
 
@@ -7,12 +8,93 @@ use crate::analyse::{Targets, analyse_each, resolve_targets};
 use crate::cli::{Format, RewriteArgs};
 use crate::config::Loaded;
 use crate::error::{Error, Result};
+use crate::fix::plan::MigrationPlan;
 use crate::out::stdout;
+use crate::prisma::PrismaTarget;
 use crate::report::{self, Mode, Proof, Report, Sink};
-use crate::rewrite::{self, ProofPolicy, ProofServer};
-use crate::source::discover::discover;
+use crate::rewrite::{self, ProofPolicy, ProofServer, Verified};
+use crate::rules::RuleOptions;
+use crate::source::discover::{MigrationsDir, discover};
 
 pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let asked = resolve(args)?;
+    let mut out = out;
+    let (mut text_sink, mut json_sink);
+    let sink: &mut dyn Sink = match args.format {
+        Format::Text => {
+            text_sink = report::text::TextSink {
+                out: &mut out,
+                color: report::text::use_color(),
+                mode: asked.mode,
+                database: args
+                    .database_url
+                    .as_deref()
+                    .filter(|_| !args.all)
+                    .map(crate::db::redact),
+                deployed_by_migrate_safe: false,
+            };
+            &mut text_sink
+        }
+        Format::Json => {
+            json_sink = report::json::JsonSink {
+                out: &mut out,
+                first: true,
+            };
+            &mut json_sink
+        }
+    };
+    let planned = plan(&asked, sink)?;
+    let needs_rewrite = planned.changed > 0;
+    let (proof, verification) = prove(args, &asked, &planned.kept, needs_rewrite)?;
+    let proven = !matches!(proof, Proof::Failed { .. });
+    let written = asked.mode == Mode::Write && needs_rewrite && proven;
+    if written {
+        rewrite::write(&asked.dir, &planned.kept)?;
+    }
+    let report = Report {
+        dir: &asked.dir,
+        changed: planned.changed,
+        new_folders: planned.new_folders,
+        hazards_left: planned.hazards_left,
+        targets: asked.targets.len(),
+        mode: asked.mode,
+        written,
+        verification: verification
+            .as_ref()
+            .map(|(server, results)| (server.as_str(), results.as_slice())),
+        proof: &proof,
+    };
+    if !planned.started {
+        stdout(sink.begin(&asked.dir, &asked.prisma, asked.mode, asked.targets.len()))?;
+    }
+    stdout(sink.finish(&report))?;
+    if let Proof::NotProven { why, how } = &proof {
+        let what = if written {
+            "written, but NOT proven"
+        } else {
+            "NOT proven"
+        };
+        eprintln!("warning: the rewrite was {what}: {why}\n{how}");
+    }
+    Ok(if !proven || (asked.mode == Mode::Check && needs_rewrite) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// What the flags (with the directory's configuration) ask for.
+struct Asked {
+    dir: MigrationsDir,
+    targets: Vec<String>,
+    config: Loaded,
+    prisma: PrismaTarget,
+    options: RuleOptions,
+    mode: Mode,
+    policy: ProofPolicy,
+}
+
+fn resolve(args: &RewriteArgs) -> Result<Asked> {
     if args.verify_url.is_some() {
         return Err(crate::cli::renamed(
             "--verify-url",
@@ -50,51 +132,53 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
     } else {
         Mode::Write
     };
-    let mut out = out;
-    let mut text_sink;
-    let mut json_sink;
-    let sink: &mut dyn Sink = match args.format {
-        Format::Text => {
-            text_sink = report::text::TextSink {
-                out: &mut out,
-                color: report::text::use_color(),
-                mode,
-                database: args
-                    .database_url
-                    .as_deref()
-                    .filter(|_| !args.all)
-                    .map(crate::db::redact),
-                deployed_by_migrate_safe: false,
-            };
-            &mut text_sink
-        }
-        Format::Json => {
-            json_sink = report::json::JsonSink {
-                out: &mut out,
-                first: true,
-            };
-            &mut json_sink
-        }
-    };
     let policy = ProofPolicy::resolve(args.require_proof, args.no_verify, &config)?;
-    // Proven by default before a write; a dry run only when a proof is required.
-    let prove = match (mode, policy) {
+    Ok(Asked {
+        dir,
+        targets: target_names,
+        config,
+        prisma,
+        options,
+        mode,
+        policy,
+    })
+}
+
+/// Proven by default before a write; a dry run only when a proof is required.
+fn proves(asked: &Asked) -> bool {
+    match (asked.mode, asked.policy) {
         (Mode::Check, _) | (_, ProofPolicy::Skip(_)) => false,
         (Mode::Write, _) | (Mode::DryRun, ProofPolicy::Require(_)) => true,
         (Mode::DryRun, ProofPolicy::Auto) => false,
+    }
+}
+
+/// What planning the targets gave.
+struct Planned {
+    /// The plans that change something, when they are to be proven or written.
+    kept: Vec<MigrationPlan>,
+    changed: usize,
+    new_folders: usize,
+    hazards_left: usize,
+    /// Whether the report's header was printed (it waits for the first plan).
+    started: bool,
+}
+
+/// Plan every target, printing each plan as it comes.
+fn plan(asked: &Asked, sink: &mut dyn Sink) -> Result<Planned> {
+    let keep = asked.mode == Mode::Write || proves(asked);
+    let mut planned = Planned {
+        kept: Vec::new(),
+        changed: 0,
+        new_folders: 0,
+        hazards_left: 0,
+        started: false,
     };
-    // Printed as they come; only the plans that change something are kept, and only when they are to be
-    // proven or written.
-    let keep = mode == Mode::Write || prove;
-    let (mut changed, mut new_folders, mut hazards_left) = (0, 0, 0);
-    // The header waits for the first plan, so input errors found while planning it print nothing.
-    let mut started = false;
-    let mut plans = Vec::new();
     analyse_each(
-        &dir,
-        &target_names,
-        &options,
-        config.folder_naming(),
+        &asked.dir,
+        &asked.targets,
+        &asked.options,
+        asked.config.folder_naming(),
         |plan, source| {
             // A statement PostgreSQL's grammar rejects: the file can never be applied; refuse it whole,
             // before anything is printed or written.
@@ -113,79 +197,59 @@ pub fn run(args: &RewriteArgs, out: &mut dyn Write) -> Result<Outcome> {
                     ),
                 });
             }
-            if !std::mem::replace(&mut started, true) {
-                stdout(sink.begin(&dir, &prisma, mode, target_names.len()))?;
+            // The header waits for the first plan, so input errors found while planning it print
+            // nothing.
+            if !std::mem::replace(&mut planned.started, true) {
+                stdout(sink.begin(&asked.dir, &asked.prisma, asked.mode, asked.targets.len()))?;
             }
             stdout(sink.plan(&plan))?;
-            hazards_left += plan.hazards_left();
+            planned.hazards_left += plan.hazards_left();
             if plan.changes_anything() {
-                changed += 1;
-                new_folders += plan.new_migrations.len();
+                planned.changed += 1;
+                planned.new_folders += plan.new_migrations.len();
                 if keep {
-                    plans.push(plan);
+                    planned.kept.push(plan);
                 }
             }
             Ok(())
         },
     )?;
-    let needs_rewrite = changed > 0;
-    let mut verification = None;
-    let proof = if !needs_rewrite {
-        Proof::NotRun {
-            why: "nothing to rewrite".into(),
-        }
-    } else if !prove {
-        match policy {
+    Ok(planned)
+}
+
+/// The proof of the kept plans, or why there is none.
+fn prove(
+    args: &RewriteArgs,
+    asked: &Asked,
+    plans: &[MigrationPlan],
+    needs_rewrite: bool,
+) -> Result<(Proof, Option<Verified>)> {
+    if !needs_rewrite {
+        let why = "nothing to rewrite".into();
+        return Ok((Proof::NotRun { why }, None));
+    }
+    if !proves(asked) {
+        let proof = match asked.policy {
             ProofPolicy::Skip(why) => Proof::Skipped { why: why.into() },
-            _ if mode == Mode::Check => Proof::NotRun {
+            _ if asked.mode == Mode::Check => Proof::NotRun {
                 why: "--check writes nothing".into(),
             },
             _ => Proof::NotRun {
                 why: "a dry run is proven only with --require-proof".into(),
             },
-        }
-    } else {
-        let server = ProofServer {
-            scratch_url: args.scratch_url.as_deref(),
-            pg_version: &args.pg_version,
         };
-        let (proof, results) = rewrite::prove(&dir, &plans, &prisma, policy, &server, &config)?;
-        verification = results;
-        proof
+        return Ok((proof, None));
+    }
+    let server = ProofServer {
+        scratch_url: args.scratch_url.as_deref(),
+        pg_version: &args.pg_version,
     };
-    let proven = !matches!(proof, Proof::Failed { .. });
-    let written = mode == Mode::Write && needs_rewrite && proven;
-    if written {
-        rewrite::write(&dir, &plans)?;
-    }
-    let report = Report {
-        dir: &dir,
-        changed,
-        new_folders,
-        hazards_left,
-        targets: target_names.len(),
-        mode,
-        written,
-        verification: verification
-            .as_ref()
-            .map(|(server, results)| (server.as_str(), results.as_slice())),
-        proof: &proof,
-    };
-    if !started {
-        stdout(sink.begin(&dir, &prisma, mode, target_names.len()))?;
-    }
-    stdout(sink.finish(&report))?;
-    if let Proof::NotProven { why, how } = &proof {
-        let what = if written {
-            "written, but NOT proven"
-        } else {
-            "NOT proven"
-        };
-        eprintln!("warning: the rewrite was {what}: {why}\n{how}");
-    }
-    Ok(if !proven || (mode == Mode::Check && needs_rewrite) {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    rewrite::prove(
+        &asked.dir,
+        plans,
+        &asked.prisma,
+        asked.policy,
+        &server,
+        &asked.config,
+    )
 }
