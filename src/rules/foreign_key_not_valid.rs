@@ -61,14 +61,20 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
             continue;
         };
         if let Some(later) = context.undone_later(table, Some(&fk.columns), Some(constraint)) {
-            findings.push(
+            let why = format!("line {} changes the table, one of its columns or the constraint later in this migration, so it could not be validated later", later.line);
+            // On an existing table the scan under the lock is still there: a hazard, not a note.
+            let finding = if new_table {
+                context.explain(&RULE, format!("{label} on {table}: left alone: {why}"))
+            } else {
                 context
-                    .explain(
+                    .finding(
                         &RULE,
-                        format!("{label} on {table}: left alone: line {} changes the table, one of its columns or the constraint later in this migration, so it could not be validated later", later.line),
+                        format!("{label} scans {} while blocking writes on it and on {}: left alone: {why}", context.describe_existing(table), fk.referenced_table),
+                        Action::LeaveAlone,
                     )
-                    .at(change),
-            );
+                    .with_help("move the later change into a migration of its own after this one, then rewrite: the foreign key becomes NOT VALID + VALIDATE")
+            };
+            findings.push(finding.at(change));
             continue;
         }
         if !new_table
@@ -199,6 +205,15 @@ ALTER TABLE "User" DROP COLUMN "name";
 -- AddForeignKey
 ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 "#
+        ));
+    }
+
+    /// Left alone (the column goes later in the migration), but the scan under the lock stays.
+    #[test]
+    fn foreign_key_whose_column_is_dropped_later_is_still_a_warning() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\");\nALTER TABLE \"Post\" DROP COLUMN \"authorId\";\n"
         ));
     }
 }

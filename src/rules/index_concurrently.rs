@@ -67,11 +67,21 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
     // Moved, the build runs after the rest of the migration: it needs its table and columns as they are
     // here (a predicate's columns are not known: any column then).
     let columns = index.columns.as_deref().filter(|_| !index.partial);
+    // Still a hazard where it stays: the build blocks writes on an existing table.
     if let Some(later) = context.undone_later(&index.table, columns, None) {
-        return leave(format!(
-            "table {} or a column the index uses is dropped, renamed or retyped later in this migration (line {}), so the index cannot be built after it",
-            index.table, later.line
-        ));
+        return Some(
+            context
+                .finding(
+                    &RULE,
+                    format!(
+                        "{what} blocks writes on {} for the whole build: left alone: the table or a column the index uses is dropped, renamed or retyped later in this migration (line {}), so the index cannot be built after it",
+                        context.describe_existing(&index.table),
+                        later.line
+                    ),
+                    Action::LeaveAlone,
+                )
+                .with_help("move the later change into a migration of its own after this one, then rewrite: the build becomes CONCURRENTLY, in a folder of its own"),
+        );
     }
     // A UNIQUE build can fail on duplicates after what the migration destroys has committed: it stays
     // in place unless the planner moves each such statement after the builds.
@@ -156,6 +166,15 @@ CREATE INDEX "Comment_postId_idx" ON "Comment"("postId");
             &RULE,
             r#"CREATE INDEX CONCURRENTLY "Post_title_idx" ON "Post"("title");
 "#
+        ));
+    }
+
+    /// Left alone (the column goes later in the migration), but still a hazard where it stays.
+    #[test]
+    fn index_whose_column_is_dropped_later_is_still_a_warning() {
+        insta::assert_snapshot!(check(
+            &RULE,
+            "CREATE INDEX \"User_name_idx\" ON \"User\"(\"name\");\nALTER TABLE \"User\" DROP COLUMN \"name\";\n"
         ));
     }
 }
