@@ -37,7 +37,10 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
         Fact::Truncate { tables } => tables
             .iter()
             .filter(|t| context.is_existing_table(t))
-            .map(|t| hazard(format!("TRUNCATE {t} empties it under ACCESS EXCLUSIVE")))
+            .map(|t| {
+                hazard(format!("TRUNCATE {t} empties it under ACCESS EXCLUSIVE"))
+                    .with_help("the rows the running application version reads are gone at once: make sure nothing still needs them (or copy them first), and if the table is going away, ship code that no longer uses it before dropping it in a later migration")
+            })
             .collect(),
         Fact::AlterTable { table, changes } if context.is_existing_table(table) => changes
             .iter()
