@@ -26,7 +26,7 @@
 use super::context::FileContext;
 use super::{Action, Applicability, Finding, Rule, RuleOptions, Severity, StatementContext};
 use crate::prisma::{ApplyModel, FileRun};
-use crate::source::classify::{Fact, LockTimeoutScope, Maintenance, Statement};
+use crate::source::classify::{Fact, LockTimeoutScope, Maintenance, Statement, TableChange};
 
 pub const RULE: Rule = Rule {
     id: "lock-timeout",
@@ -38,7 +38,14 @@ pub const RULE: Rule = Rule {
 /// Whether the statement takes a lock that blocks others on a table existing before the migration.
 pub fn locks_existing_table(context: &StatementContext) -> bool {
     match &context.statement.fact {
-        Fact::AlterTable { table, .. } => context.is_existing_table(table),
+        // A foreign key also locks the table it references (SHARE ROW EXCLUSIVE), new table or not.
+        Fact::AlterTable { table, changes } => {
+            context.is_existing_table(table)
+                || changes.iter().any(|change| {
+                    matches!(&change.kind, TableChange::AddForeignKey(fk)
+                        if context.is_existing_table(&fk.referenced_table))
+                })
+        }
         Fact::CreateIndex(index) => !index.concurrently && context.is_existing_table(&index.table),
         // An index no earlier statement created counts as being on an existing table.
         Fact::DropIndexes {
