@@ -683,7 +683,7 @@ fn rows_seeds_every_existing_table_respecting_types_and_foreign_keys() {
 }
 
 #[test]
-fn a_backfill_under_an_add_columns_lock_is_a_finding_measured_not_guessed() {
+fn a_backfill_under_an_add_columns_lock_or_holding_row_locks_is_a_finding_measured_not_guessed() {
     let Some(server) = server_url() else { return };
     let _serial = serial();
     let temp = tempfile::tempdir().unwrap();
@@ -728,7 +728,9 @@ fn a_backfill_under_an_add_columns_lock_is_a_finding_measured_not_guessed() {
     assert!(text.contains(" ms, lines 2-4"), "{text}");
     assert!(!text.contains("Proven"), "{text}");
 
-    // Statement by statement (Prisma 7.4+) the ADD COLUMN has committed before the UPDATE runs.
+    // Statement by statement (Prisma 7.4+) the ADD COLUMN has committed before the UPDATE runs: no
+    // table lock is held through it, but the UPDATE itself row-locks all 50,000 rows for as long as it
+    // runs, and the application's writes to them wait: still a finding.
     let output = check(
         &dir,
         &server,
@@ -741,9 +743,27 @@ fn a_backfill_under_an_add_columns_lock_is_a_finding_measured_not_guessed() {
             "7.10.1",
         ],
     );
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let report = only_report(&output);
-    assert_eq!(report["proven"], true, "{report:#}");
+    assert_eq!(report["proven"], false, "{report:#}");
     assert_eq!(report["locks"][0]["holds"][0]["to_line"], 2);
+    let update = &report["locks"][0]["statements"][1];
+    assert_eq!(update["verdict"], "holds-row-locks", "{report:#}");
+    let long = update["long_hold"].as_str().unwrap();
+    assert!(
+        long.contains("holding a row lock on every row it changed in \"Post\""),
+        "{long}"
+    );
+    let text = stdout(&check(
+        &dir,
+        &server,
+        &["--rows", "50000", "--prisma-version", "7.10.1"],
+    ));
+    assert!(
+        text.contains("blocks writers of the rows it changes"),
+        "{text}"
+    );
+    assert!(!text.contains("Proven"), "{text}");
     // Without --rows (empty tables) the same file is judged by what its statements are.
     let output = check(&dir, &server, &["--format", "json"]);
     assert_eq!(

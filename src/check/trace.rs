@@ -9,7 +9,7 @@ use serde::Serialize;
 
 pub use crate::db::lock_mode::LockMode;
 use crate::db::{DbError, describe};
-use crate::source::classify::{Fact, Statement, TableChange};
+use crate::source::classify::{DataChangeKind, Fact, Statement, TableChange};
 use crate::source::names::QualifiedName;
 use crate::source::split::SplitFile;
 
@@ -22,6 +22,9 @@ pub enum Verdict {
     Brief,
     BlocksWrites,
     BlocksReadsAndWrites,
+    /// An UPDATE or DELETE that ran long: every row it changed stays locked until its transaction
+    /// ends, and a writer of any of them waits (measured, `check --rows`).
+    HoldsRowLocks,
 }
 
 impl Verdict {
@@ -31,11 +34,15 @@ impl Verdict {
             Verdict::Brief => "blocks briefly (metadata only)",
             Verdict::BlocksWrites => "blocks writes",
             Verdict::BlocksReadsAndWrites => "blocks reads and writes",
+            Verdict::HoldsRowLocks => "blocks writers of the rows it changes",
         }
     }
 
     pub fn is_finding(self) -> bool {
-        matches!(self, Verdict::BlocksWrites | Verdict::BlocksReadsAndWrites)
+        matches!(
+            self,
+            Verdict::BlocksWrites | Verdict::BlocksReadsAndWrites | Verdict::HoldsRowLocks
+        )
     }
 }
 
@@ -63,6 +70,9 @@ pub struct StatementLocks {
     /// It ran longer than the threshold while a lock that blocks writes was held on an existing table:
     /// what, measured (`check --rows`).
     pub long_hold: Option<String>,
+    /// An UPDATE or DELETE: it row-locks every row it changes until its transaction ends.
+    #[serde(skip)]
+    pub changes_rows: bool,
 }
 
 struct Table {
@@ -266,6 +276,7 @@ pub fn trace(
                 duration_ms: None,
                 known: true,
                 long_hold: None,
+                changes_rows: false,
             }],
             None,
         ));
@@ -314,10 +325,22 @@ pub fn trace(
             duration_ms: Some(duration_ms),
             known: false,
             long_hold: None,
+            changes_rows: changes_rows(&statement.fact),
         });
     }
     client.batch_execute("ROLLBACK")?;
     Ok((report, failure))
+}
+
+/// An UPDATE or DELETE of rows (not an INSERT: the rows it locks are its own, nobody waits for them).
+fn changes_rows(fact: &Fact) -> bool {
+    matches!(
+        fact,
+        Fact::DataChange {
+            change: DataChangeKind::Update | DataChangeKind::Delete,
+            ..
+        }
+    )
 }
 
 fn verdict(heavy_work: bool, locks: &[TableLock], held: &[TableLock]) -> Verdict {
@@ -514,6 +537,7 @@ pub fn apply_per_statement(
             duration_ms: Some(duration_ms),
             known,
             long_hold: None,
+            changes_rows: fact.is_some_and(changes_rows),
         });
     }
     let finished = record_finish(client, &id);
@@ -596,6 +620,20 @@ pub fn judge_durations(statements: &mut [StatementLocks], threshold_ms: f64) {
             .filter(|l| l.mode.blocks_writes())
             .max_by_key(|l| l.mode);
         let Some(lock) = blocking else {
+            // No table lock in the way, but an UPDATE or DELETE that ran this long held a row lock on
+            // every row it changed for all that time (until its transaction ends, if later): writers
+            // of those rows waited. A finding under every apply model.
+            let changed = statement
+                .locks
+                .iter()
+                .find(|l| l.mode == LockMode::RowExclusive)
+                .filter(|_| statement.changes_rows);
+            if let Some(table) = changed.map(|l| l.table.clone()) {
+                statement.long_hold = Some(format!(
+                    "ran {duration:.1} ms (over {threshold_ms:.0} ms) holding a row lock on every row it changed in {table}: the application's writes to those rows waited"
+                ));
+                statement.verdict = Verdict::HoldsRowLocks;
+            }
             continue;
         };
         let taken_at = statement
