@@ -6,6 +6,7 @@ pub mod cluster_cache;
 pub mod local;
 pub mod lock_mode;
 pub mod owner;
+pub mod pooler;
 pub mod provision;
 pub mod reap;
 pub mod tls;

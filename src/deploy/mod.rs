@@ -89,6 +89,7 @@ pub fn deploy(options: &Options, out: &mut dyn Write) -> Result<Outcome> {
     let run_started = Instant::now();
     let dir = discover(&args.dir)?;
     let url = crate::db::database_url(args.database_url.as_deref(), &dir.path)?;
+    let url = direct_unless_pooled(url, &dir.path)?;
     crate::db::provision::check_url(&url).map_err(|e| Error::Database(e.to_string()))?;
     let config = crate::config::Loaded::find(args.config.as_deref(), &dir.path)?;
     let settings = Settings::resolve(&args.flags, &config)?;
@@ -239,6 +240,32 @@ pub fn deploy(options: &Options, out: &mut dyn Write) -> Result<Outcome> {
         return Err(Error::Database(message.unwrap_or_default()));
     }
     Ok(outcome)
+}
+
+/// A URL through a transaction-mode pooler cannot hold deploy's session: the project's direct URL
+/// (`directUrl`) is used instead, said on stderr, or deploy stops before connecting and says which
+/// URL to pass.
+fn direct_unless_pooled(url: String, migrations_dir: &std::path::Path) -> Result<String> {
+    use crate::db::pooler::transaction_pooler;
+    let Some(why) = transaction_pooler(&url) else {
+        return Ok(url);
+    };
+    let found = match crate::source::shadow::find_direct_url(migrations_dir) {
+        Ok(direct) if transaction_pooler(&direct.url).is_none() => {
+            eprintln!(
+                "migrate-safe deploy: {} goes through a connection pooler ({why}), which keeps no session between transactions: deploying through {} instead",
+                redact(&url),
+                direct.from
+            );
+            return Ok(direct.url);
+        }
+        Ok(direct) => format!("{} goes through a pooler too", direct.from),
+        Err(why) => why,
+    };
+    Err(Error::Usage(format!(
+        "{} goes through a connection pooler ({why}): deploy needs a session of its own (Prisma's advisory lock, lock_timeout, the view of its own locks), which a transaction-mode pooler does not keep, so nothing was applied. Pass the database's direct connection with --database-url (in Prisma 5/6 it is directUrl in the datasource block; {found})",
+        redact(&url)
+    )))
 }
 
 /// deploy's own session: named, with its pid and the server's deadlock_timeout.

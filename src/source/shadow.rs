@@ -134,6 +134,51 @@ fn find_in_project(migrations_dir: &Path) -> (Option<ShadowUrl>, Vec<String>) {
     (None, notes)
 }
 
+/// The project's direct database URL — `directUrl` in the `datasource` block of its Prisma schema
+/// (Prisma 5/6: the URL its CLI migrates through when `url` goes through a connection pooler) —
+/// with where it was found, or why it was not usable.
+pub fn find_direct_url(migrations_dir: &Path) -> Result<ShadowUrl, String> {
+    let schema_dir = migrations_dir
+        .canonicalize()
+        .ok()
+        .and_then(|d| d.parent().map(Path::to_path_buf));
+    let mut why = "no directUrl in the datasource block of the project's Prisma schema".to_string();
+    for file in schema_dir.map(|d| prisma_files(&d)).unwrap_or_default() {
+        let Some(text) = crate::store::file::read_optional_text(&file) else {
+            continue;
+        };
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        match datasource_field(&text, "directUrl") {
+            Some(Value::Literal(url)) => {
+                crate::secret::remember(&url);
+                let from = format!("directUrl in {}", file.display());
+                return Ok(ShadowUrl { url, from });
+            }
+            Some(Value::Env(name)) => match env(&name).or_else(|| dotenv(&file, &name)) {
+                Some(url) => {
+                    crate::secret::remember(&url);
+                    let from = format!("directUrl = env(\"{name}\") in {}", file.display());
+                    return Ok(ShadowUrl { url, from });
+                }
+                None => {
+                    why = format!(
+                        "{} names directUrl = env(\"{name}\"), which is not set",
+                        file.display()
+                    );
+                }
+            },
+            Some(Value::NotUnderstood(what)) => {
+                why = format!(
+                    "{}: directUrl = {what} is neither a string nor env(\"NAME\")",
+                    file.display()
+                );
+            }
+            None => {}
+        }
+    }
+    Err(why)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     Literal(String),
@@ -222,6 +267,11 @@ fn without_comments(text: &str) -> String {
 
 /// `shadowDatabaseUrl` in the `datasource` block of a Prisma schema.
 pub fn from_schema(text: &str) -> Option<Value> {
+    datasource_field(text, "shadowDatabaseUrl")
+}
+
+/// A field (`shadowDatabaseUrl`, `directUrl`) of the `datasource` block of a Prisma schema.
+pub fn datasource_field(text: &str, field: &str) -> Option<Value> {
     let text = without_comments(text);
     let mut rest = text.as_str();
     while let Some(at) = find_word(rest, "datasource") {
@@ -233,7 +283,7 @@ pub fn from_schema(text: &str) -> Option<Value> {
             let Some((key, value)) = line.split_once('=') else {
                 continue;
             };
-            if key.trim() != "shadowDatabaseUrl" {
+            if key.trim() != field {
                 continue;
             }
             return Some(value_of(value.trim()));

@@ -1288,3 +1288,51 @@ fn deploy_under_writers_and_a_15_second_blocker_fails_no_write() {
         );
     }
 }
+
+/// Through a transaction-mode pooler deploy's session would not hold: with the project's `directUrl`
+/// it deploys through that (and says so); without one it stops before connecting, naming the way out.
+#[test]
+fn a_pooled_url_is_deployed_through_the_projects_direct_url_or_refused() {
+    let Some(server) = server_url() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    let dir = migrations_dir(temp.path(), &[("1_init", SEED)]);
+    // Nothing listens on port 1: a connection through the pooled URL would fail loudly.
+    let pooled = "postgresql://app:secret@127.0.0.1:1/app?pgbouncer=true&connection_limit=1";
+    let refused = deploy(&dir, pooled, &[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let message = stderr(&refused);
+    assert!(
+        message.contains("goes through a connection pooler (pgbouncer=true")
+            && message.contains("nothing was applied")
+            && message.contains("--database-url")
+            && message.contains("directUrl"),
+        "{message}"
+    );
+    assert!(!message.contains("secret"), "{message}");
+
+    let schema_dir = dir.parent().unwrap();
+    std::fs::write(
+        schema_dir.join("schema.prisma"),
+        "datasource db {\n  provider  = \"postgresql\"\n  url       = env(\"DATABASE_URL\")\n  directUrl = env(\"MIGRATE_SAFE_TEST_DIRECT_URL\")\n}\n",
+    )
+    .unwrap();
+    let output = binary()
+        .arg("deploy")
+        .arg(&dir)
+        .args(["--database-url", pooled, "--format", "json"])
+        .env("MIGRATE_SAFE_TEST_DIRECT_URL", &database.url)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("deploying through directUrl = env(\"MIGRATE_SAFE_TEST_DIRECT_URL\") in"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        one(&database.url, "SELECT count(*)::text FROM \"User\"").as_deref(),
+        Some("500")
+    );
+}
