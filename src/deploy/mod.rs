@@ -263,7 +263,7 @@ fn direct_unless_pooled(url: String, migrations_dir: &std::path::Path) -> Result
         Err(why) => why,
     };
     Err(Error::Usage(format!(
-        "{} goes through a connection pooler ({why}): deploy needs a session of its own (Prisma's advisory lock, lock_timeout, the view of its own locks), which a transaction-mode pooler does not keep, so nothing was applied. Pass the database's direct connection with --database-url (in Prisma 5/6 it is directUrl in the datasource block; {found})",
+        "{} goes through a connection pooler ({why}): deploy needs a session of its own (Prisma's advisory lock, lock_timeout, the view of its own locks), which a transaction-mode pooler does not keep, so nothing was applied. Pass the database's direct connection with --database-url (directUrl in the datasource block for Prisma 5/6, the datasource url of prisma.config.ts for Prisma 7; {found})",
         redact(&url)
     )))
 }

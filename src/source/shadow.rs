@@ -135,14 +135,15 @@ fn find_in_project(migrations_dir: &Path) -> (Option<ShadowUrl>, Vec<String>) {
 }
 
 /// The project's direct database URL — `directUrl` in the `datasource` block of its Prisma schema
-/// (Prisma 5/6: the URL its CLI migrates through when `url` goes through a connection pooler) —
-/// with where it was found, or why it was not usable.
+/// (Prisma 5/6: the URL its CLI migrates through when `url` goes through a connection pooler), else
+/// the datasource URL of its `prisma.config.ts` (Prisma 7) — with where it was found, or why none was
+/// usable.
 pub fn find_direct_url(migrations_dir: &Path) -> Result<ShadowUrl, String> {
     let schema_dir = migrations_dir
         .canonicalize()
         .ok()
         .and_then(|d| d.parent().map(Path::to_path_buf));
-    let mut why = "no directUrl in the datasource block of the project's Prisma schema".to_string();
+    let mut why = "no directUrl in the datasource block of the project's Prisma schema, and no datasource url in a prisma.config.ts".to_string();
     for file in schema_dir.map(|d| prisma_files(&d)).unwrap_or_default() {
         let Some(text) = crate::store::file::read_optional_text(&file) else {
             continue;
@@ -171,6 +172,36 @@ pub fn find_direct_url(migrations_dir: &Path) -> Result<ShadowUrl, String> {
                 why = format!(
                     "{}: directUrl = {what} is neither a string nor env(\"NAME\")",
                     file.display()
+                );
+            }
+            None => {}
+        }
+    }
+    // Prisma 7 keeps no directUrl: its config's datasource URL is the one its CLI migrates through.
+    if let Some(config) = prisma_config(migrations_dir) {
+        let text = crate::store::file::read_optional_text(&config).unwrap_or_default();
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        match config_datasource_url(&text) {
+            Some(Value::Literal(url)) => {
+                crate::secret::remember(&url);
+                let from = format!("datasource.url in {}", config.display());
+                return Ok(ShadowUrl { url, from });
+            }
+            Some(Value::Env(name)) => {
+                if let Some(url) = env(&name).or_else(|| dotenv(&config, &name)) {
+                    crate::secret::remember(&url);
+                    let from = format!("datasource.url (env {name}) in {}", config.display());
+                    return Ok(ShadowUrl { url, from });
+                }
+                why = format!(
+                    "{} takes datasource.url from {name}, which is not set",
+                    config.display()
+                );
+            }
+            Some(Value::NotUnderstood(what)) => {
+                why = format!(
+                    "{}: datasource.url is `{what}`, which migrate-safe does not evaluate",
+                    config.display()
                 );
             }
             None => {}
@@ -295,9 +326,35 @@ pub fn datasource_field(text: &str, field: &str) -> Option<Value> {
 
 /// `shadowDatabaseUrl:` in a `prisma.config.ts`.
 pub fn from_config(text: &str) -> Option<Value> {
+    config_value(&without_comments(text), "shadowDatabaseUrl")
+}
+
+/// `url:` of the `datasource` in a `prisma.config.ts` (Prisma 7: the URL its CLI migrates through).
+pub fn config_datasource_url(text: &str) -> Option<Value> {
     let text = without_comments(text);
-    let at = find_word(&text, "shadowDatabaseUrl")?;
-    let after = text[at + "shadowDatabaseUrl".len()..].trim_start();
+    let at = find_word(&text, "datasource")?;
+    let body = &text[at + "datasource".len()..];
+    let body = &body[body.find('{')? + 1..];
+    // Only this block: up to its closing brace.
+    let mut depth = 0i32;
+    let end = body
+        .char_indices()
+        .find(|&(_, c)| {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            depth < 0
+        })
+        .map_or(body.len(), |(i, _)| i);
+    config_value(&body[..end], "url")
+}
+
+/// The value after `key:` in (comment-free) TypeScript.
+fn config_value(text: &str, key: &str) -> Option<Value> {
+    let at = find_word(text, key)?;
+    let after = text[at + key.len()..].trim_start();
     let value = after.strip_prefix(':')?.trim_start();
     // The value ends at the next `,` or `}` or line end outside parentheses.
     let mut depth = 0i32;
@@ -449,6 +506,17 @@ export default defineConfig({
         assert_eq!(
             from_config(config),
             Some(Value::Env("SHADOW_DATABASE_URL".into()))
+        );
+        assert_eq!(
+            config_datasource_url(config),
+            Some(Value::Env("DATABASE_URL".into()))
+        );
+        // Only the datasource's own `url`, not another block's.
+        assert_eq!(
+            config_datasource_url(
+                "export default { views: { url: \"x\" }, datasource: { url: process.env.DIRECT } }"
+            ),
+            Some(Value::Env("DIRECT".into()))
         );
         for (text, expected) in [
             (

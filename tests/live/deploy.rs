@@ -1335,4 +1335,32 @@ fn a_pooled_url_is_deployed_through_the_projects_direct_url_or_refused() {
         one(&database.url, "SELECT count(*)::text FROM \"User\"").as_deref(),
         Some("500")
     );
+
+    // Prisma 7 keeps no directUrl: the datasource URL of prisma.config.ts is the one it migrates
+    // through (nothing is pending any more; reaching the database at all is the point).
+    std::fs::remove_file(schema_dir.join("schema.prisma")).unwrap();
+    std::fs::write(
+        schema_dir.join("prisma.config.ts"),
+        "import { defineConfig, env } from \"prisma/config\";\nexport default defineConfig({\n  schema: \"schema.prisma\",\n  datasource: { url: env(\"MIGRATE_SAFE_TEST_DIRECT_URL\") },\n});\n",
+    )
+    .unwrap();
+    let output = binary()
+        .arg("deploy")
+        .arg(&dir)
+        .args(["--database-url", pooled])
+        .env("MIGRATE_SAFE_TEST_DIRECT_URL", &database.url)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("deploying through datasource.url (env MIGRATE_SAFE_TEST_DIRECT_URL) in"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("Nothing to deploy"),
+        "{}",
+        stdout(&output)
+    );
 }
