@@ -49,76 +49,22 @@ fn find_in_project(migrations_dir: &Path) -> (Option<ShadowUrl>, Vec<String>) {
             let Some(text) = crate::store::file::read_optional_text(&file) else {
                 continue;
             };
-            match from_schema(&text) {
-                Some(Value::Literal(url)) => {
-                    return (
-                        Some(ShadowUrl {
-                            url,
-                            from: format!("shadowDatabaseUrl in {}", file.display()),
-                        }),
-                        notes,
-                    );
-                }
-                Some(Value::Env(name)) => match env(&name).or_else(|| dotenv(&file, &name)) {
-                    Some(url) => {
-                        return (
-                            Some(ShadowUrl {
-                                url,
-                                from: format!(
-                                    "shadowDatabaseUrl = env(\"{name}\") in {}",
-                                    file.display()
-                                ),
-                            }),
-                            notes,
-                        );
-                    }
-                    None => notes.push(format!(
-                        "{} names shadowDatabaseUrl = env(\"{name}\"), which is not set",
-                        file.display()
-                    )),
-                },
-                Some(Value::NotUnderstood(what)) => notes.push(format!(
-                    "{}: shadowDatabaseUrl = {what} is neither a string nor env(\"NAME\"): not used",
-                    file.display()
-                )),
+            match from_schema(&text)
+                .map(|v| resolve(v, &file, "shadowDatabaseUrl", Written::Schema))
+            {
+                Some(Ok(shadow)) => return (Some(shadow), notes),
+                Some(Err(note)) => notes.push(note),
                 None => {}
             }
         }
     }
     if let Some(config) = prisma_config(migrations_dir) {
         let text = crate::store::file::read_optional_text(&config).unwrap_or_default();
-        match from_config(&text) {
-            Some(Value::Literal(url)) => {
-                return (
-                    Some(ShadowUrl {
-                        url,
-                        from: format!("datasource.shadowDatabaseUrl in {}", config.display()),
-                    }),
-                    notes,
-                );
-            }
-            Some(Value::Env(name)) => match env(&name).or_else(|| dotenv(&config, &name)) {
-                Some(url) => {
-                    return (
-                        Some(ShadowUrl {
-                            url,
-                            from: format!(
-                                "datasource.shadowDatabaseUrl (env {name}) in {}",
-                                config.display()
-                            ),
-                        }),
-                        notes,
-                    );
-                }
-                None => notes.push(format!(
-                    "{} takes datasource.shadowDatabaseUrl from {name}, which is not set",
-                    config.display()
-                )),
-            },
-            Some(Value::NotUnderstood(what)) => notes.push(format!(
-                "{}: datasource.shadowDatabaseUrl is `{what}`, which migrate-safe does not evaluate (a string, env(\"NAME\") or process.env.NAME): not used",
-                config.display()
-            )),
+        match from_config(&text)
+            .map(|v| resolve(v, &config, "datasource.shadowDatabaseUrl", Written::Config))
+        {
+            Some(Ok(shadow)) => return (Some(shadow), notes),
+            Some(Err(note)) => notes.push(note),
             None => {}
         }
     }
@@ -144,70 +90,83 @@ pub fn find_direct_url(migrations_dir: &Path) -> Result<ShadowUrl, String> {
         .ok()
         .and_then(|d| d.parent().map(Path::to_path_buf));
     let mut why = "no directUrl in the datasource block of the project's Prisma schema, and no datasource url in a prisma.config.ts".to_string();
+    let mut found = None;
     for file in schema_dir.map(|d| prisma_files(&d)).unwrap_or_default() {
         let Some(text) = crate::store::file::read_optional_text(&file) else {
             continue;
         };
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        match datasource_field(&text, "directUrl") {
-            Some(Value::Literal(url)) => {
-                crate::secret::remember(&url);
-                let from = format!("directUrl in {}", file.display());
-                return Ok(ShadowUrl { url, from });
-            }
-            Some(Value::Env(name)) => match env(&name).or_else(|| dotenv(&file, &name)) {
-                Some(url) => {
-                    crate::secret::remember(&url);
-                    let from = format!("directUrl = env(\"{name}\") in {}", file.display());
-                    return Ok(ShadowUrl { url, from });
-                }
-                None => {
-                    why = format!(
-                        "{} names directUrl = env(\"{name}\"), which is not set",
-                        file.display()
-                    );
-                }
-            },
-            Some(Value::NotUnderstood(what)) => {
-                why = format!(
-                    "{}: directUrl = {what} is neither a string nor env(\"NAME\")",
-                    file.display()
-                );
-            }
-            None => {}
+        found = datasource_field(&text, "directUrl")
+            .map(|v| resolve(v, &file, "directUrl", Written::Schema));
+        if found.as_ref().is_some_and(Result::is_ok) {
+            break;
+        }
+        if let Some(Err(note)) = found.take() {
+            why = note;
         }
     }
     // Prisma 7 keeps no directUrl: its config's datasource URL is the one its CLI migrates through.
-    if let Some(config) = prisma_config(migrations_dir) {
+    if found.is_none()
+        && let Some(config) = prisma_config(migrations_dir)
+    {
         let text = crate::store::file::read_optional_text(&config).unwrap_or_default();
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        match config_datasource_url(&text) {
-            Some(Value::Literal(url)) => {
-                crate::secret::remember(&url);
-                let from = format!("datasource.url in {}", config.display());
-                return Ok(ShadowUrl { url, from });
-            }
-            Some(Value::Env(name)) => {
-                if let Some(url) = env(&name).or_else(|| dotenv(&config, &name)) {
-                    crate::secret::remember(&url);
-                    let from = format!("datasource.url (env {name}) in {}", config.display());
-                    return Ok(ShadowUrl { url, from });
-                }
-                why = format!(
-                    "{} takes datasource.url from {name}, which is not set",
-                    config.display()
-                );
-            }
-            Some(Value::NotUnderstood(what)) => {
-                why = format!(
-                    "{}: datasource.url is `{what}`, which migrate-safe does not evaluate",
-                    config.display()
-                );
-            }
-            None => {}
-        }
+        found = config_datasource_url(&text)
+            .map(|v| resolve(v, &config, "datasource.url", Written::Config));
     }
-    Err(why)
+    let direct = found.unwrap_or(Err(why))?;
+    crate::secret::remember(&direct.url);
+    Ok(direct)
+}
+
+/// Which kind of file a URL setting is written in: it decides how the setting is named to people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    /// A `.prisma` schema: `key = env("NAME")`.
+    Schema,
+    /// A `prisma.config.ts`: `key: env("NAME")` or `process.env.NAME`.
+    Config,
+}
+
+/// A URL setting found in `file` (`key` as people know it: `shadowDatabaseUrl`, `datasource.url`):
+/// the URL with where it came from (`env("NAME")` read from the environment, else from a `.env` file
+/// beside `file` or above it), or why it cannot be used.
+fn resolve(value: Value, file: &Path, key: &str, written: Written) -> Result<ShadowUrl, String> {
+    let place = file.display();
+    match value {
+        Value::Literal(url) => Ok(ShadowUrl {
+            url,
+            from: format!("{key} in {place}"),
+        }),
+        Value::Env(name) => {
+            let url = std::env::var(&name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .or_else(|| dotenv(file, &name));
+            match (url, written) {
+                (Some(url), Written::Schema) => Ok(ShadowUrl {
+                    url,
+                    from: format!("{key} = env(\"{name}\") in {place}"),
+                }),
+                (Some(url), Written::Config) => Ok(ShadowUrl {
+                    url,
+                    from: format!("{key} (env {name}) in {place}"),
+                }),
+                (None, Written::Schema) => Err(format!(
+                    "{place} names {key} = env(\"{name}\"), which is not set"
+                )),
+                (None, Written::Config) => {
+                    Err(format!("{place} takes {key} from {name}, which is not set"))
+                }
+            }
+        }
+        Value::NotUnderstood(what) => Err(match written {
+            Written::Schema => {
+                format!("{place}: {key} = {what} is neither a string nor env(\"NAME\"): not used")
+            }
+            Written::Config => format!(
+                "{place}: {key} is `{what}`, which migrate-safe does not evaluate (a string, env(\"NAME\") or process.env.NAME): not used"
+            ),
+        }),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
