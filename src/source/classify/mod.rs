@@ -303,7 +303,9 @@ fn read_procedure(
         }
     };
     let body_start = bytes.start + body.offset;
-    let (body_line, _) = crate::source::line_column(text, body_start);
+    // Line starts once per block: each statement's line is then found without rescanning the file.
+    let starts = crate::source::line_starts(text);
+    let body_line = starts.partition_point(|&start| start <= body_start);
     let statements = match embedded_statements(&body.body) {
         Ok(statements) => statements,
         Err(rejected) => {
@@ -328,7 +330,7 @@ fn read_procedure(
             };
             Embedded {
                 line,
-                column: column_on_line(text, line, &embedded.text),
+                column: column_on_line(line_text(text, &starts, line), &embedded.text),
                 text: embedded.text,
                 fact,
             }
@@ -363,12 +365,18 @@ fn standalone_fact(sql: &str) -> Fact {
     }
 }
 
-/// The column where `statement` starts on `line` of `text` (PL/pgSQL keeps only the line): where its
-/// first word is, else 1.
-fn column_on_line(text: &str, line: usize, statement: &str) -> usize {
-    let Some(line_text) = text.split('\n').nth(line.saturating_sub(1)) else {
-        return 1;
+/// Line `line` (1-based) of `text`, given its line starts, without the newline.
+fn line_text<'t>(text: &'t str, starts: &[usize], line: usize) -> &'t str {
+    let Some(&start) = starts.get(line.saturating_sub(1)) else {
+        return "";
     };
+    let end = starts.get(line).map_or(text.len(), |&next| next - 1);
+    &text[start..end]
+}
+
+/// The column where `statement` starts on `line_text` (PL/pgSQL keeps only the line): where its first
+/// word is, else 1.
+fn column_on_line(line_text: &str, statement: &str) -> usize {
     let first_word: String = statement
         .trim_start()
         .chars()
