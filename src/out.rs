@@ -1,4 +1,4 @@
-//! What every command's output shares: writing to stdout and counting nouns.
+//! What every command's output shares: writing to stdout, JSON documents, counting nouns.
 
 /// A report written to stdout: `| head` closing the pipe is not an error worth a message.
 pub fn stdout(result: std::io::Result<()>) -> crate::error::Result<()> {
@@ -6,6 +6,12 @@ pub fn stdout(result: std::io::Result<()>) -> crate::error::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(|e| crate::error::Error::io("<stdout>", e)),
     }
+}
+
+/// `value` as one pretty-printed JSON document and a newline: every `--format json` report.
+pub fn json(out: &mut dyn std::io::Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
 }
 
 /// `1 migration`, `2 migrations`.

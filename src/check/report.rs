@@ -21,8 +21,7 @@ pub fn write_json(reports: &[CheckReport], out: &mut dyn Write) -> io::Result<()
         proven: reports.iter().all(|r| r.proven),
         reports,
     };
-    serde_json::to_writer_pretty(&mut *out, &document)?;
-    writeln!(out)
+    crate::out::json(out, &document)
 }
 
 pub fn write_text(reports: &[CheckReport], out: &mut dyn Write) -> io::Result<()> {

@@ -23,9 +23,7 @@ pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> Result<Outcome> {
     };
     let report = baseline(&dir, &url, &options)?;
     let written = match args.format {
-        Format::Json => serde_json::to_writer_pretty(&mut *out, &report)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out)),
+        Format::Json => crate::out::json(out, &report),
         Format::Text => write_text(&report, out),
     };
     crate::out::stdout(written)?;

@@ -13,9 +13,7 @@ pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Outcome> {
     let url = crate::db::database_url(args.database_url.as_deref(), &dir.path)?;
     let report = status(&dir, &url, args.prisma.prisma_version.as_deref())?;
     let written = match args.format {
-        Format::Json => serde_json::to_writer_pretty(&mut *out, &report)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out)),
+        Format::Json => crate::out::json(out, &report),
         Format::Text => write_text(&report, out),
     };
     crate::out::stdout(written)?;

@@ -85,22 +85,21 @@ pub struct Options {
 
 /// Apply the pending migrations of `options.dir` to the database, reporting to `out` as it goes.
 pub fn deploy(options: &Options, out: &mut dyn Write) -> Result<Outcome> {
-    let args = options;
     let run_started = Instant::now();
-    let dir = discover(&args.dir)?;
-    let url = crate::db::database_url(args.database_url.as_deref(), &dir.path)?;
+    let dir = discover(&options.dir)?;
+    let url = crate::db::database_url(options.database_url.as_deref(), &dir.path)?;
     let url = direct_unless_pooled(url, &dir.path)?;
     crate::db::provision::check_url(&url).map_err(|e| Error::Database(e.to_string()))?;
-    let config = crate::config::Loaded::find(args.config.as_deref(), &dir.path)?;
-    let settings = Settings::resolve(&args.flags, &config)?;
-    let json = args.json;
+    let config = crate::config::Loaded::find(options.config.as_deref(), &dir.path)?;
+    let settings = Settings::resolve(&options.flags, &config)?;
+    let json = options.json;
     let mut sink = report::Sink { out, json };
     let database = redact(&url);
     sink.line(format!(
         "migrate-safe deploy: {}{} -> {database}{}",
         dir.path.display(),
         dir.origin().map_or(String::new(), |o| format!(" ({o})")),
-        if args.dry_run {
+        if options.dry_run {
             " (dry run: nothing is applied)"
         } else {
             ""
@@ -117,7 +116,7 @@ pub fn deploy(options: &Options, out: &mut dyn Write) -> Result<Outcome> {
         directory: dir.path.display().to_string(),
         found: dir.origin(),
         database,
-        dry_run: args.dry_run,
+        dry_run: options.dry_run,
         settings: settings.clone(),
         deadlock_timeout_ms: deadlock_timeout.as_millis() as u64,
         recovered: Vec::new(),
@@ -131,7 +130,7 @@ pub fn deploy(options: &Options, out: &mut dyn Write) -> Result<Outcome> {
         started: run_started,
     };
 
-    if !args.dry_run {
+    if !options.dry_run {
         if let Some(holder) =
             advisory_lock(&mut client, settings.advisory_lock_wait).map_err(database_error)?
         {
@@ -150,7 +149,7 @@ pub fn deploy(options: &Options, out: &mut dyn Write) -> Result<Outcome> {
 
     // Failed migrations: recover those deploy can prove harmless, stop at any other.
     let history = read_history(&mut client, &dir).map_err(|e| Error::Database(e.to_string()))?;
-    match recover::failed(&mut client, &dir, &history, args.dry_run, &mut |line| {
+    match recover::failed(&mut client, &dir, &history, options.dry_run, &mut |line| {
         sink.line(line)
     }) {
         Ok(recovered) => report.recovered = recovered,
@@ -197,7 +196,7 @@ pub fn deploy(options: &Options, out: &mut dyn Write) -> Result<Outcome> {
     sink.line(report::plan_text(
         &report.pending,
         &refusals,
-        args.skip_preflight,
+        options.skip_preflight,
     ));
     if let Some(first) = refusals.first() {
         report.stopped = Some(format!(
@@ -209,10 +208,10 @@ pub fn deploy(options: &Options, out: &mut dyn Write) -> Result<Outcome> {
         return finish(report, &mut sink);
     }
 
-    if !args.skip_preflight && preflight_stops(&mut client, &mut report, &settings, &mut sink)? {
+    if !options.skip_preflight && preflight_stops(&mut client, &mut report, &settings, &mut sink)? {
         return finish(report, &mut sink);
     }
-    if args.dry_run {
+    if options.dry_run {
         report.outcome = "dry_run";
         return finish(report, &mut sink);
     }

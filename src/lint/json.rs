@@ -64,6 +64,5 @@ pub fn write(report: &LintReport, out: &mut dyn Write) -> io::Result<()> {
         by_rule: report.by_rule(),
         diagnostics: &report.diagnostics,
     };
-    serde_json::to_writer_pretty(&mut *out, &document)?;
-    writeln!(out)
+    crate::out::json(out, &document)
 }

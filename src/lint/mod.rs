@@ -134,10 +134,9 @@ pub struct Options {
     pub config: Option<PathBuf>,
 }
 
-/// Lint what `options` names: every finding, with its fix, in one report.
-pub fn lint(options: &Options) -> Result<LintReport> {
-    let args = options;
-    for id in args.select.iter().chain(&args.ignore) {
+/// Lint what `asked` names: every finding, with its fix, in one report.
+pub fn lint(asked: &Options) -> Result<LintReport> {
+    for id in asked.select.iter().chain(&asked.ignore) {
         if rules::rule(id).is_none() {
             return Err(Error::Usage(format!(
                 "unknown rule \"{id}\" (known: {}; `migrate-safe rules` lists them)",
@@ -145,10 +144,10 @@ pub fn lint(options: &Options) -> Result<LintReport> {
             )));
         }
     }
-    let paths = if args.paths.is_empty() {
+    let paths = if asked.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
-        args.paths.clone()
+        asked.paths.clone()
     };
     let mut report = LintReport {
         directories: Vec::new(),
@@ -160,26 +159,26 @@ pub fn lint(options: &Options) -> Result<LintReport> {
         found: Vec::new(),
     };
     for input in group_inputs(&paths)? {
-        let config = Loaded::find(args.config.as_deref(), input.config_start())?;
+        let config = Loaded::find(asked.config.as_deref(), input.config_start())?;
         let mut options = config.rule_options();
-        options.unsafe_fixes |= args.unsafe_fixes;
-        let prisma_flag = args.prisma_version.as_deref();
+        options.unsafe_fixes |= asked.unsafe_fixes;
+        let prisma_flag = asked.prisma_version.as_deref();
         let selection = Selection {
-            select: if args.select.is_empty() {
+            select: if asked.select.is_empty() {
                 config.config.select.clone()
             } else {
-                Some(args.select.clone())
+                Some(asked.select.clone())
             },
             ignore: config
                 .config
                 .ignore
                 .iter()
-                .chain(&args.ignore)
+                .chain(&asked.ignore)
                 .cloned()
                 .collect(),
             severity: config.config.severity.clone(),
         };
-        report.fail_on = args
+        report.fail_on = asked
             .fail_on
             .or(config.config.fail_on)
             .unwrap_or(Severity::Warning);
@@ -187,13 +186,13 @@ pub fn lint(options: &Options) -> Result<LintReport> {
         let (dir, targets) = match input {
             Input::Dir { dir, names } => {
                 let targets = if names.is_empty() {
-                    Targets::from_flags(args.all, &args.migrations)
+                    Targets::from_flags(asked.all, &asked.migrations)
                 } else {
                     Targets::Named(names)
                 };
                 let mut target_names = lint_targets(&dir, &targets)?;
                 // A database picks the pending migrations when no folder is named.
-                if let (Some(url), Targets::Newest) = (&args.database_url, &targets) {
+                if let (Some(url), Targets::Newest) = (&asked.database_url, &targets) {
                     target_names =
                         crate::analyse::pending_targets(&dir, url, &targets, target_names)?;
                 }

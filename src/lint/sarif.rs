@@ -11,8 +11,7 @@ use crate::rules::{RULES, Severity, documentation};
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub fn write(report: &LintReport, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &document(report))?;
-    writeln!(out)
+    crate::out::json(out, &document(report))
 }
 
 pub fn document(report: &LintReport) -> Value {
