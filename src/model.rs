@@ -22,6 +22,8 @@ struct Table {
     /// The tables its foreign keys reference (packed), in the order they were added, with the
     /// migration that added each: a writer's foreign-key checks lock them in that order.
     parents: Vec<(Box<str>, Rc<str>)>,
+    /// The primary key's columns, when known (a batched backfill walks it).
+    primary_key: Vec<Box<str>>,
 }
 
 impl Table {
@@ -46,6 +48,14 @@ pub struct SchemaModel {
 impl SchemaModel {
     pub fn created_by(&self, table: &QualifiedName) -> Option<&str> {
         self.tables.get(table).map(|t| &*t.created_by)
+    }
+
+    /// The table's primary key when it is one known column.
+    pub fn single_column_key(&self, table: &QualifiedName) -> Option<&str> {
+        match self.tables.get(table)?.primary_key.as_slice() {
+            [column] => Some(column),
+            _ => None,
+        }
     }
 
     pub fn column_type(&self, table: &QualifiedName, column: &str) -> Option<&str> {
@@ -86,7 +96,11 @@ impl SchemaModel {
     /// Apply one statement's effect; `migration` names where it comes from.
     pub fn apply(&mut self, fact: &Fact, migration: &str) {
         match fact {
-            Fact::CreateTable { table, columns } => {
+            Fact::CreateTable {
+                table,
+                columns,
+                primary_key,
+            } => {
                 let columns = columns
                     .iter()
                     .map(|(name, data_type)| (name.as_str().into(), self.intern(data_type)))
@@ -98,6 +112,7 @@ impl SchemaModel {
                         created_by,
                         columns,
                         parents: Vec::new(),
+                        primary_key: primary_key.iter().map(|c| c.as_str().into()).collect(),
                     },
                 );
             }
@@ -224,13 +239,37 @@ impl SchemaModel {
             TableChange::DropColumn { column } => {
                 if let Some(table) = self.tables.get_mut(current) {
                     table.columns.retain(|(c, _)| **c != **column);
+                    if table.primary_key.iter().any(|c| **c == **column) {
+                        table.primary_key.clear();
+                    }
                 }
             }
             TableChange::RenameColumn { from, to } => {
-                if let Some(table) = self.tables.get_mut(current)
-                    && let Some(entry) = table.column_mut(from)
-                {
-                    entry.0 = to.as_str().into();
+                if let Some(table) = self.tables.get_mut(current) {
+                    if let Some(entry) = table.column_mut(from) {
+                        entry.0 = to.as_str().into();
+                    }
+                    for key in &mut table.primary_key {
+                        if **key == **from {
+                            *key = to.as_str().into();
+                        }
+                    }
+                }
+            }
+            TableChange::AddKey {
+                primary: true,
+                columns: Some(columns),
+                ..
+            } => {
+                if let Some(table) = self.tables.get_mut(current) {
+                    table.primary_key = columns.iter().map(|c| c.as_str().into()).collect();
+                }
+            }
+            // Prisma names a primary key `<table>_pkey`; any other dropped constraint whose name says
+            // it may be one forgets the key too (a key not known is walked by ctid: the safe side).
+            TableChange::DropConstraint { name } if name.ends_with("pkey") => {
+                if let Some(table) = self.tables.get_mut(current) {
+                    table.primary_key.clear();
                 }
             }
             TableChange::AlterColumnType {

@@ -254,6 +254,8 @@ pub struct FileContext<'a> {
     pub rewritten_before: Option<RewrittenBefore>,
     /// The file's tokens when the fast path read it: the 7.4+ split is then made from them.
     pub fast_tokens: Option<&'a [Tok]>,
+    /// Each data change on an existing table: run in batches, or why not ([`super::backfill`]).
+    pub backfills: Vec<(usize, Result<super::backfill::Backfill, String>)>,
     per_statement: OnceCell<FileRun>,
     /// Indices of the statements that can undo what an earlier one made (see `undone_later`).
     undoers: OnceCell<Vec<usize>>,
@@ -282,6 +284,7 @@ impl<'a> FileContext<'a> {
             models,
             rewritten_before: None,
             fast_tokens: None,
+            backfills: Vec::new(),
             per_statement: OnceCell::new(),
             undoers: OnceCell::new(),
             destructive: OnceCell::new(),
@@ -360,14 +363,30 @@ impl<'a> FileContext<'a> {
     }
 
     /// Every statement of the file that destroys or renames something ([`destroys`]), in file order.
+    /// A backfill that runs in batches is not one: it is meant to commit batch by batch, after the
+    /// migration and before any validation (a rerun finishes it).
     fn destructive(&self) -> &[(usize, usize, &'static str)] {
         self.destructive.get_or_init(|| {
             self.statements
                 .iter()
                 .enumerate()
+                .filter(|(i, _)| self.batched(*i).is_none())
                 .filter_map(|(i, s)| Some((i, s.line, destroys(s, self.sql)?)))
                 .collect()
         })
+    }
+
+    /// The batched backfill statement `index` becomes, if it is one.
+    pub fn batched(&self, index: usize) -> Option<&super::backfill::Backfill> {
+        self.backfill(index)?.as_ref().ok()
+    }
+
+    /// What was decided for the data change `index`: batched, or why not.
+    pub fn backfill(&self, index: usize) -> Option<&Result<super::backfill::Backfill, String>> {
+        self.backfills
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, decision)| decision)
     }
 
     /// How `model` runs the file; the Prisma 7.4+ split is parsed once, and only when asked. A file

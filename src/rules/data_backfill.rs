@@ -10,12 +10,21 @@
 //! is still held while the backfill runs: every reader and writer of the table waits for all of it.
 //! `check --rows N` measures it.
 //!
-//! **Safe alternative** (no automatic fix): backfill in batches outside the migration (a script or job
-//! updating a few thousand rows per transaction, e.g. `WHERE id IN (SELECT id ... LIMIT 1000)`
-//! repeated until nothing is left), or in a migration of its own after the DDL, so the DDL's
-//! transaction stays short.
+//! **Fix** (safe, for the shapes it can prove): the `UPDATE` / `DELETE` runs in batches of 1,000 rows
+//! in a migration of its own after the migration (and its index builds) and before any validation: a
+//! lone `DO` block that commits after each batch, walks the primary key (pages, `ctid`, for an UPDATE
+//! of a table without a known one), skips rows already changed (a rerun after a failure finishes the
+//! rest) and gives way to application transactions holding its rows. In the UPDATE's place, a row
+//! trigger applies the same change to every row the application writes until the batches (and a NOT
+//! NULL check's validation) are done; then it is dropped. Left alone, with the reason: a value that
+//! differs between batches (`now()`, `gen_random_uuid()`, an unknown function), a statement that reads
+//! other rows of its own table or the column it sets, `RETURNING`, a later statement of the migration
+//! that uses the table or what the backfill reads, a DELETE of a table without a known primary key,
+//! `INSERT .. SELECT`, a statement inside `BEGIN ... COMMIT` or a `DO` block. Otherwise: backfill in
+//! batches outside the migration, or in a migration of its own after the DDL.
 
-use super::{Action, Finding, Rule, Severity, StatementContext};
+use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
+use super::backfill::BatchKey;
 use crate::prisma::ApplyModel;
 use crate::source::classify::{DataChangeKind, Fact};
 
@@ -23,7 +32,7 @@ pub const RULE: Rule = Rule {
     id: "data-backfill",
     severity: Severity::Warning,
     summary: "UPDATE / DELETE / INSERT .. SELECT over an existing table inside a migration",
-    fix: None,
+    fix: Some(Applicability::Safe),
 };
 
 pub fn check(context: &StatementContext) -> Option<Finding> {
@@ -69,11 +78,36 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
             alter.line
         ));
     }
-    Some(
-        context
-            .finding(&RULE, message, Action::LeaveAlone)
-            .with_help("backfill in batches outside the migration (a few thousand rows per transaction, repeated), or in a migration of its own after the DDL; keep the DDL's transaction short"),
-    )
+    let decision = (!context.inside_do_block)
+        .then(|| context.file.backfill(context.index))
+        .flatten();
+    let action = match decision {
+        Some(Ok(backfill)) => {
+            message.push_str(if backfill.shape.delete {
+                ": run in batches after the migration"
+            } else {
+                ": run in batches after the migration, with a trigger keeping the application's writes in line meanwhile"
+            });
+            Action::BatchBackfill {
+                table: table.clone(),
+                key: match &backfill.key {
+                    BatchKey::Column(column) => column.clone(),
+                    BatchKey::Ctid => "ctid".to_string(),
+                },
+                backfill: Box::new(backfill.clone()),
+            }
+        }
+        Some(Err(why)) => {
+            message.push_str(&format!(": left alone: {why}"));
+            Action::LeaveAlone
+        }
+        None => Action::LeaveAlone,
+    };
+    let finding = context.finding(&RULE, message, action);
+    Some(match finding.action {
+        Action::BatchBackfill { .. } => finding.with_help("`migrate-safe rewrite` runs it in batches of 1,000 rows in a migration of its own (a DO block committing after each batch) and puts a trigger in its place until they are done"),
+        _ => finding.with_help("backfill in batches outside the migration (a few thousand rows per transaction, repeated), or in a migration of its own after the DDL; keep the DDL's transaction short"),
+    })
 }
 
 #[cfg(test)]

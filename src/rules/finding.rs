@@ -97,6 +97,15 @@ pub enum Action {
         /// Lines of the statements moved (filled in by the plan).
         moved_lines: Vec<usize>,
     },
+    /// Run the UPDATE / DELETE in batches in a migration of its own (a lone `DO` block committing
+    /// after each), with a trigger in its place keeping the application's writes in line until then.
+    BatchBackfill {
+        table: QualifiedName,
+        /// What the batches walk: the primary key's column, or `ctid`.
+        key: String,
+        #[serde(skip)]
+        backfill: Box<super::backfill::Backfill>,
+    },
     /// Reported only: nothing to do, or nothing this tool can do safely.
     LeaveAlone,
 }

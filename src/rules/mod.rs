@@ -53,6 +53,7 @@ rules! {
     statement invalid_sql,
 }
 
+pub mod backfill;
 mod context;
 mod finding;
 mod registry;
@@ -143,6 +144,7 @@ pub fn check_migration(
     let mut file = FileContext::new(sql, statements, &options.apply_models);
     file.rewritten_before = rewritten_before;
     file.fast_tokens = fast_tokens;
+    file.backfills = backfill::decide(sql, statements, model);
     let mut steps = Vec::with_capacity(statements.len());
     let mut roles = Vec::with_capacity(statements.len());
     for (index, statement) in statements.iter().enumerate() {

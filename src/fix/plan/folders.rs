@@ -70,6 +70,7 @@ pub(super) fn folder_purposes(
     statements: &[Statement],
     placement: &Placement,
     attaches: bool,
+    backfills: &[crate::rules::backfill::Backfill],
     validates_foreign_keys_only: Option<bool>,
     sets_not_null: bool,
 ) -> Vec<String> {
@@ -107,6 +108,19 @@ pub(super) fn folder_purposes(
         );
     } else if !placement.dependents.is_empty() {
         purposes.push("statements that need the indexes built before".to_string());
+    }
+    for backfill in backfills {
+        let what = if backfill.shape.delete {
+            "DELETE"
+        } else {
+            "UPDATE"
+        };
+        purposes.push(format!(
+            "runs the {what} of line {} on {} in batches of {} rows, committing after each (must stay alone in this file; rerun after a failure, it finishes the rest)",
+            backfill.line,
+            backfill.shape.table,
+            crate::rules::backfill::BATCH_ROWS
+        ));
     }
     match validates_foreign_keys_only {
         Some(true) => purposes.push(

@@ -115,6 +115,7 @@ pub fn plan_migration(
     let mut findings = findings;
     let placement = place(text, split, statements, &mut findings);
     split_moved_foreign_keys(statements, &placement, &mut findings);
+    let backfills = batched_backfills(statements, &placement, &mut findings);
 
     let ConstraintEdits {
         statement_edits,
@@ -123,6 +124,22 @@ pub fn plan_migration(
         set_not_null,
         lock_timeout,
     } = constraint_edits(&findings, eol);
+    let mut statement_edits = statement_edits;
+    for backfill in &backfills {
+        if let Some(mut install) = backfill.trigger_install(eol) {
+            let bytes = statements[backfill.statement].bytes.clone();
+            if text[bytes.clone()].ends_with(';') {
+                install.push(';');
+            }
+            statement_edits
+                .entry(backfill.statement)
+                .or_default()
+                .push(Edit::replace(
+                    statements[backfill.statement].bytes.clone(),
+                    install,
+                ));
+        }
+    }
 
     // New folders, in order.
     let width = 2.max((placement.builds.len() + 2).to_string().len());
@@ -179,6 +196,22 @@ pub fn plan_migration(
         ));
         folders.len() - 1
     });
+    // Backfills in batches, each alone in its folder (its DO block commits), before any validation;
+    // their triggers go with the last folder (a NOT NULL check is validated and set with them on).
+    let trigger_dropped_later = !validations.is_empty() || !set_not_null.is_empty();
+    let mut backfill_folder: BTreeMap<usize, usize> = BTreeMap::new();
+    for backfill in &backfills {
+        backfill_folder.insert(backfill.statement, folders.len());
+        folders.push((
+            format!("backfill_{}", slug_part(&backfill.shape.table.name)),
+            backfill.batches(!trigger_dropped_later, eol),
+        ));
+    }
+    let trigger_drops: String = backfills
+        .iter()
+        .filter(|_| trigger_dropped_later)
+        .filter_map(|b| b.trigger_drop(eol))
+        .collect();
     let validate_folder = (!validations.is_empty()).then(|| {
         let slug = if validates_foreign_keys_only {
             "validate_foreign_keys"
@@ -198,6 +231,12 @@ pub fn plan_migration(
         ));
         folders.len() - 1
     });
+    let trigger_drop_folder = not_null_folder
+        .or(validate_folder)
+        .filter(|_| !trigger_drops.is_empty());
+    if let Some(last) = trigger_drop_folder {
+        folders[last].1.push_str(&trigger_drops);
+    }
     let names = folder_names(
         &migration.name,
         folders.iter().map(|(s, _)| match naming {
@@ -218,6 +257,7 @@ pub fn plan_migration(
         statements,
         &placement,
         !attaches.is_empty(),
+        &backfills,
         validate_folder.map(|_| validates_foreign_keys_only),
         not_null_folder.is_some(),
     );
@@ -250,11 +290,18 @@ pub fn plan_migration(
             None => edits.extend(concurrently_edit(&statements[build].fact)),
         }
     }
+    // A batched DELETE leaves the file (an UPDATE leaves its trigger in its place).
     let cut: BTreeSet<usize> = placement
         .builds
         .iter()
         .chain(placement.dependents.keys())
         .copied()
+        .chain(
+            backfills
+                .iter()
+                .filter(|b| b.shape.delete)
+                .map(|b| b.statement),
+        )
         .collect();
     // Statements on existing tables after the creation of new objects, in this file.
     let kept: Vec<usize> = (0..statements.len()).filter(|s| !cut.contains(s)).collect();
@@ -356,6 +403,8 @@ pub fn plan_migration(
         after: after_folder,
         validate: validate_folder,
         not_null: not_null_folder,
+        backfill: backfill_folder,
+        trigger_dropped: trigger_drop_folder,
         lock_timeout_set,
         names: &names,
     };
@@ -382,4 +431,81 @@ pub fn plan_migration(
         unanalysed,
         suppressed: Vec::new(),
     })
+}
+
+/// The backfills the plan runs in batches. One steps aside (its finding says why) when a SET NOT NULL
+/// of its table stays as written (its own fix stepped aside): that would run before the batches.
+fn batched_backfills(
+    statements: &[Statement],
+    placement: &place::Placement,
+    findings: &mut [Finding],
+) -> Vec<crate::rules::backfill::Backfill> {
+    let fixed_not_null: BTreeSet<(usize, String)> = findings
+        .iter()
+        .filter_map(|f| match &f.action {
+            Action::NotNullViaCheck { column, .. } => Some((f.statement, column.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut batched = Vec::new();
+    for finding in findings.iter_mut() {
+        let Action::BatchBackfill { backfill, .. } = &finding.action else {
+            continue;
+        };
+        let kept_not_null = statements[backfill.statement + 1..]
+            .iter()
+            .enumerate()
+            .find_map(|(n, s)| match &s.fact {
+                Fact::AlterTable { table, changes } if *table == backfill.shape.table => {
+                    let at = backfill.statement + 1 + n;
+                    changes.iter().find_map(|c| match &c.kind {
+                        crate::source::classify::TableChange::SetNotNull { column }
+                            if !fixed_not_null.contains(&(at, column.clone())) =>
+                        {
+                            Some(s.line)
+                        }
+                        _ => None,
+                    })
+                }
+                _ => None,
+            });
+        let why = if let Some(line) = kept_not_null {
+            Some(format!(
+                "the SET NOT NULL at line {line} stays as written (its own fix stepped aside) and would run before the batches"
+            ))
+        } else if placement.dependents.contains_key(&backfill.statement)
+            || placement.builds.contains(&backfill.statement)
+        {
+            Some("it must follow an index build this migration moves".to_string())
+        } else {
+            None
+        };
+        match why {
+            Some(why) => {
+                finding.message = match finding.message.split_once(": run in batches") {
+                    Some((head, _)) => format!("{head}: left alone: {why}"),
+                    None => finding.message.clone(),
+                };
+                finding.action = Action::LeaveAlone;
+            }
+            None => batched.push((**backfill).clone()),
+        }
+    }
+    batched
+}
+
+/// A name made fit for a folder name: letters, digits and `_`, lower case, at most 30 characters.
+fn slug_part(name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(30)
+        .collect();
+    slug.trim_matches('_').to_string()
 }

@@ -16,6 +16,10 @@ pub(super) struct Folders<'a> {
     pub(super) after: Option<usize>,
     pub(super) validate: Option<usize>,
     pub(super) not_null: Option<usize>,
+    /// Backfill statement → its folder.
+    pub(super) backfill: BTreeMap<usize, usize>,
+    /// The folder that drops the backfills' triggers (`None`: each DO block drops its own).
+    pub(super) trigger_dropped: Option<usize>,
     pub(super) lock_timeout_set: bool,
     pub(super) names: &'a [String],
 }
@@ -86,6 +90,16 @@ pub(super) fn resolve(
                         lines.join(", ")
                     ))
                 }
+                Action::BatchBackfill { key, backfill, .. } => folders.backfill.get(&finding.statement).map(|&f| {
+                    let walk = if key == "ctid" { "pages (ctid)".to_string() } else { crate::source::names::quote(key) };
+                    let trigger = if backfill.shape.delete {
+                        String::new()
+                    } else {
+                        let dropped = folders.trigger_dropped.map_or_else(|| "once they are done".to_string(), |d| format!("in {}", names[d]));
+                        format!("; a trigger in its place applies it to the rows the application writes until then, dropped {dropped}")
+                    };
+                    format!("runs in batches in {} (by {walk}){trigger}", names[f])
+                }),
                 Action::SetLockTimeout { apply: false, .. } | Action::LeaveAlone => None,
             };
             Outcome { finding, resolution }

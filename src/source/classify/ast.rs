@@ -52,6 +52,7 @@ pub(super) fn from_ast(ast: &Ast, tokens: &[Lexeme<'_>]) -> Option<Fact> {
         Ast::CreateTable(create) => Fact::CreateTable {
             table: QualifiedName::from_object_name(&create.name)?,
             columns: Vec::new(),
+            primary_key: Vec::new(),
         },
         Ast::Drop {
             object_type: ObjectType::Table,

@@ -141,12 +141,17 @@ pub(super) fn create_table_from_tokens(tokens: &[Lexeme<'_>]) -> Option<Fact> {
     }
     let (rest, _) = skip_keywords(&rest[1..], &["IF", "NOT", "EXISTS"]);
     let (table, len) = name_at(rest)?;
-    // Column types, for `column-type-rewrite`; table constraints and LIKE clauses are skipped.
+    // Column types, for `column-type-rewrite`; table constraints and LIKE clauses are skipped, but
+    // the primary key is kept (a batched backfill walks it).
     let body = &rest[len..];
+    let mut primary_key = Vec::new();
     let columns = match tokens::group_len(body) {
         Some(group) => tokens::split_top_level(&body[1..group - 1])
             .into_iter()
             .filter(|element| {
+                if let Some(key) = primary_key_of(element) {
+                    primary_key = key;
+                }
                 !element.first().is_some_and(|t| {
                     [
                         "CONSTRAINT",
@@ -166,5 +171,22 @@ pub(super) fn create_table_from_tokens(tokens: &[Lexeme<'_>]) -> Option<Fact> {
             .collect(),
         None => Vec::new(),
     };
-    Some(Fact::CreateTable { table, columns })
+    Some(Fact::CreateTable {
+        table,
+        columns,
+        primary_key,
+    })
+}
+
+/// The columns of a `[CONSTRAINT c] PRIMARY KEY (..)` element of a CREATE TABLE, or the column of a
+/// column definition marked `PRIMARY KEY`.
+fn primary_key_of(element: &[Lexeme<'_>]) -> Option<Vec<String>> {
+    let at = element
+        .windows(2)
+        .position(|w| w[0].is_keyword("PRIMARY") && w[1].is_keyword("KEY"))?;
+    let first = element.first()?;
+    if first.is_keyword("CONSTRAINT") || at == 0 {
+        return tokens::column_list(&element[at + 2..]).map(|(columns, _)| columns);
+    }
+    Some(vec![first.ident()?])
 }

@@ -8,6 +8,7 @@
 
 mod alter_table;
 mod ast;
+pub mod backfill;
 mod create;
 mod tokens;
 
@@ -30,6 +31,9 @@ pub enum Fact {
         /// (column, normalised type), when the column list could be read from tokens.
         #[serde(skip)]
         columns: Vec<(String, String)>,
+        /// The primary key's columns, when the reader saw one.
+        #[serde(skip)]
+        primary_key: Vec<String>,
     },
     DropTables {
         tables: Vec<QualifiedName>,
