@@ -171,7 +171,10 @@ pub fn plan(migration: &Migration) -> Result<Planned, Refusal> {
 
     let outside: Vec<&Statement> = statements
         .iter()
-        .filter(|s| needs_no_transaction(&s.fact, &keywords(s)))
+        .filter(|s| {
+            needs_no_transaction(&s.fact, &keywords(s))
+                || commits_inside(&keywords(s), &sql[range_of(s)])
+        })
         .collect();
     let shape = match (outside.as_slice(), statements.len()) {
         ([], _) => {
@@ -296,6 +299,18 @@ fn needs_no_transaction(fact: &Fact, words: &[String]) -> bool {
             ) || (w.first() == Some(&"REINDEX") && words.iter().any(|x| x == "CONCURRENTLY"))
         }
     }
+}
+
+/// A `DO` block that commits inside (a batched backfill): it runs only outside a transaction block,
+/// sent alone.
+fn commits_inside(words: &[String], text: &str) -> bool {
+    words.first().is_some_and(|w| w == "DO")
+        && text.split(';').any(|part| {
+            part.trim_end()
+                .rsplit(char::is_whitespace)
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case("COMMIT"))
+        })
 }
 
 const ACCESS_EXCLUSIVE: &str = "ACCESS EXCLUSIVE";

@@ -19,8 +19,6 @@ pub const BATCH_ROWS: u64 = 1000;
 pub const BATCH_LOCK_WAIT: &str = "100ms";
 /// Attempts of one batch that found its rows locked, before the backfill stops (and can be rerun).
 pub const BATCH_ATTEMPTS: u32 = 50;
-/// The longest one batch may run.
-pub const BATCH_STATEMENT_TIMEOUT: &str = "1min";
 
 /// A data change that runs in batches.
 #[derive(Debug, Clone, PartialEq)]
@@ -404,7 +402,6 @@ impl Backfill {
              \x20   LOOP{eol}\
              \x20     BEGIN{eol}\
              \x20       PERFORM set_config('lock_timeout', '{BATCH_LOCK_WAIT}', true);{eol}\
-             \x20       PERFORM set_config('statement_timeout', '{BATCH_STATEMENT_TIMEOUT}', true);{eol}\
              \x20       PERFORM set_config('migrate_safe.backfill', 'on', true);{eol}\
              \x20       {change}{eol}\
              \x20       WHERE {filter};{eol}\

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod backfill;
 mod baseline;
 mod catalog;
 mod container;

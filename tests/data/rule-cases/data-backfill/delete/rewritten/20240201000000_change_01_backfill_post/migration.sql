@@ -14,7 +14,6 @@ BEGIN
     LOOP
       BEGIN
         PERFORM set_config('lock_timeout', '100ms', true);
-        PERFORM set_config('statement_timeout', '1min', true);
         PERFORM set_config('migrate_safe.backfill', 'on', true);
         DELETE FROM "Post"
         WHERE "Post"."id" >= batch_start AND "Post"."id" <= batch_end AND ("title" = '');

@@ -14,7 +14,6 @@ BEGIN
     LOOP
       BEGIN
         PERFORM set_config('lock_timeout', '100ms', true);
-        PERFORM set_config('statement_timeout', '1min', true);
         PERFORM set_config('migrate_safe.backfill', 'on', true);
         UPDATE "Post" AS p SET "authorEmail" = u."email" FROM "User" u
         WHERE p."id" >= batch_start AND p."id" <= batch_end AND (u."id" = p."authorId") AND p."authorEmail" IS DISTINCT FROM (u."email");

@@ -14,7 +14,6 @@ BEGIN
     LOOP
       BEGIN
         PERFORM set_config('lock_timeout', '100ms', true);
-        PERFORM set_config('statement_timeout', '1min', true);
         PERFORM set_config('migrate_safe.backfill', 'on', true);
         UPDATE "public"."Post" SET "title" = 'x'
         WHERE "public"."Post"."id" >= batch_start AND "public"."Post"."id" <= batch_end AND "public"."Post"."title" IS DISTINCT FROM ('x');

@@ -14,7 +14,6 @@ BEGIN
     LOOP
       BEGIN
         PERFORM set_config('lock_timeout', '100ms', true);
-        PERFORM set_config('statement_timeout', '1min', true);
         PERFORM set_config('migrate_safe.backfill', 'on', true);
         UPDATE "User" SET "displayName" = coalesce("name", split_part("email", '@', 1))
         WHERE "User"."id" >= batch_start AND "User"."id" <= batch_end AND ("displayName" IS NULL) AND "User"."displayName" IS DISTINCT FROM (coalesce("name", split_part("email", '@', 1)));

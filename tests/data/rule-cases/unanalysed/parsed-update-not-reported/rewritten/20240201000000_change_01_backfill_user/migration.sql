@@ -14,7 +14,6 @@ BEGIN
     LOOP
       BEGIN
         PERFORM set_config('lock_timeout', '100ms', true);
-        PERFORM set_config('statement_timeout', '1min', true);
         PERFORM set_config('migrate_safe.backfill', 'on', true);
         UPDATE "User" SET "name" = 'x'
         WHERE "User"."id" >= batch_start AND "User"."id" <= batch_end AND ("name" IS NULL) AND "User"."name" IS DISTINCT FROM ('x');
