@@ -462,3 +462,9 @@ fn prisma_finds_every_fixture_history_deployed_by_migrate_safe_up_to_date() {
             .expect(0, &["No pending migrations to apply."]);
     }
 }
+
+/// A batched backfill runs under the real Prisma 6.19.3 `migrate deploy` (see the harness).
+#[test]
+fn prisma_runs_a_batched_backfill() {
+    prisma_kit::prisma_runs_a_batched_backfill(Prisma::V6);
+}

@@ -667,3 +667,11 @@ fn prisma7_lock_timeout_fix_holds_in_the_file_and_ends_with_it() {
 fn prisma7_sees_a_migrate_safe_deploy_as_its_own() {
     prisma_kit::prisma_sees_a_migrate_safe_deploy_as_its_own(Prisma::V7Split);
 }
+
+/// A batched backfill runs under the real Prisma 7.10.1 `migrate deploy`, under both of the kit's apply
+/// modes (statement by statement, and one query per file).
+#[test]
+fn prisma7_runs_a_batched_backfill() {
+    prisma_kit::prisma_runs_a_batched_backfill(Prisma::V7Split);
+    prisma_kit::prisma_runs_a_batched_backfill(Prisma::V7Whole);
+}

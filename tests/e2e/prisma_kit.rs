@@ -766,3 +766,62 @@ pub fn prisma_sees_a_migrate_safe_deploy_as_its_own(prisma: Prisma) {
         .expect(0, &["No pending migrations to apply."]);
     project.assert_status_clean(&database.url);
 }
+
+/// A backfill `rewrite` batched, deployed by the real `prisma migrate deploy` on a table with rows: the
+/// lone DO block commits its batches (the file runs outside a transaction block under Prisma's apply
+/// model), every row is filled, the trigger is gone and Prisma finds its books up to date.
+pub fn prisma_runs_a_batched_backfill(prisma: Prisma) {
+    let Some(server) = server_url() else { return };
+    let Some(script) = prisma.script() else {
+        return;
+    };
+    let project = Project::with_lock(prisma, &script);
+    project.write_migration(
+        "20240101000000_init",
+        "-- CreateTable\nCREATE TABLE \"Post\" (\n    \"id\" SERIAL NOT NULL,\n    \"title\" TEXT NOT NULL,\n\n    CONSTRAINT \"Post_pkey\" PRIMARY KEY (\"id\")\n);\n",
+    );
+    let database = ScratchDatabase::create(&server, None).unwrap();
+    project
+        .deploy(&database.url)
+        .expect(0, &["All migrations have been successfully applied."]);
+    connect(&database.url)
+        .unwrap()
+        .batch_execute(
+            r#"INSERT INTO "Post" ("title") SELECT 'Title ' || g FROM generate_series(1, 3500) g"#,
+        )
+        .unwrap();
+    project.write_migration(
+        "20240102000000_slug",
+        "-- AlterTable\nALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n\nUPDATE \"Post\" SET \"slug\" = lower(\"title\") || '-' || \"id\" WHERE \"slug\" IS NULL;\n\n-- AlterTable\nALTER TABLE \"Post\" ALTER COLUMN \"slug\" SET NOT NULL;\n",
+    );
+    project
+        .migrate_safe(&["rewrite", project.dir(), "--no-verify"])
+        .expect(
+            0,
+            &["runs in batches in 20240102000000_slug_01_backfill_post"],
+        );
+    project.deploy(&database.url).expect(
+        0,
+        &[
+            "20240102000000_slug_01_backfill_post",
+            "All migrations have been successfully applied.",
+        ],
+    );
+    assert_eq!(
+        count(
+            &database.url,
+            r#"SELECT count(*) FROM "Post" WHERE "slug" IS DISTINCT FROM lower("title") || '-' || "id""#
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &database.url,
+            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal"
+        ),
+        0
+    );
+    project
+        .migrate_status(&database.url)
+        .expect(0, &["Database schema is up to date!"]);
+}
