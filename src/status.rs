@@ -103,6 +103,8 @@ pub fn status(
                 Some(Diagnosis::InvalidIndex { index }) => format!("its concurrent build left {index} INVALID (not used by queries, but it slows every write): drop it and nothing of it is applied"),
                 Some(Diagnosis::BuiltIndex { index }) => format!("its concurrent build finished: {index} is built and valid, only Prisma's row was never finished (the run was stopped after the build)"),
                 Some(Diagnosis::StillBuilding { index, pid }) => format!("its concurrent build of {index} is still running in session {pid} (the session of a run that was stopped)"),
+                Some(Diagnosis::Backfill) => "a batched backfill: the batches it ran are committed, the rest is not; run again, it skips the rows already done and finishes".to_string(),
+                Some(Diagnosis::StillBackfilling { pid }) => format!("its batched backfill is still running in session {pid} (the session of a run that was stopped; it ends at its next batch)"),
                 _ => failure_left(sql, &prisma.models),
             };
             Some((m.migration.clone(), left))

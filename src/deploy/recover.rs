@@ -56,7 +56,7 @@ pub fn failed(
         let diagnosis = diagnose(client, migration, logs.as_deref())?;
         let action = diagnosis.deploy_action();
         let pending_again = match &diagnosis {
-            Diagnosis::RolledBackByDeploy | Diagnosis::NoIndex { .. } => true,
+            Diagnosis::RolledBackByDeploy | Diagnosis::NoIndex { .. } | Diagnosis::Backfill => true,
             Diagnosis::InvalidIndex { index } => {
                 if !dry_run {
                     client.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))?;
@@ -64,7 +64,7 @@ pub fn failed(
                 true
             }
             Diagnosis::BuiltIndex { .. } => false,
-            Diagnosis::StillBuilding { .. } => {
+            Diagnosis::StillBuilding { .. } | Diagnosis::StillBackfilling { .. } => {
                 return Err(Stop::Unresolved {
                     migration: name.clone(),
                     steps: action.into_iter().collect(),

@@ -38,6 +38,11 @@ pub enum Diagnosis {
     BuiltIndex { index: String },
     /// A lone concurrent build still running in the session of a killed deploy.
     StillBuilding { index: String, pid: i32 },
+    /// A batched backfill migrate-safe wrote (a lone DO block committing after each batch): what its
+    /// batches changed is committed and the rest is not, and a rerun skips the rows already done.
+    Backfill,
+    /// A batched backfill still running in the session of a run that was stopped.
+    StillBackfilling { pid: i32 },
     /// Nothing deploy can prove: a person decides.
     Unknown,
 }
@@ -67,6 +72,10 @@ impl Diagnosis {
             Diagnosis::StillBuilding { index, pid } => format!(
                 "session {pid} is still building {index} (the session of a deploy that was killed goes on until the build ends): wait for it (pg_stat_progress_create_index), then deploy again"
             ),
+            Diagnosis::Backfill => "a batched backfill: its batches committed as they went and a rerun skips the rows already done: marked rolled back, to run again and finish the rest".into(),
+            Diagnosis::StillBackfilling { pid } => format!(
+                "session {pid} is still running its batches (the session of a stopped run ends at its next batch): wait for it, then deploy again"
+            ),
             Diagnosis::Unknown => return None,
         })
     }
@@ -77,7 +86,12 @@ impl Diagnosis {
         let rolled_back =
             format!("prisma migrate resolve --rolled-back {name} && prisma migrate deploy");
         match self {
-            Diagnosis::RolledBackByDeploy | Diagnosis::NoIndex { .. } => vec![rolled_back],
+            Diagnosis::RolledBackByDeploy | Diagnosis::NoIndex { .. } | Diagnosis::Backfill => {
+                vec![rolled_back]
+            }
+            Diagnosis::StillBackfilling { .. } => vec![
+                "wait for the batches to stop (pg_stat_activity), then look again with `migrate-safe status`".into(),
+            ],
             Diagnosis::InvalidIndex { index } => vec![
                 format!("DROP INDEX CONCURRENTLY IF EXISTS {index};"),
                 rolled_back,
@@ -107,6 +121,12 @@ pub fn diagnose(
     if logs.is_some_and(|l| l.contains(NOTHING_APPLIED)) {
         return Ok(Diagnosis::RolledBackByDeploy);
     }
+    if is_batched_backfill(migration) {
+        return Ok(match backfilling(client, &migration.sql)? {
+            Some(pid) => Diagnosis::StillBackfilling { pid },
+            None => Diagnosis::Backfill,
+        });
+    }
     let Some(index) = lone_concurrent_build(migration) else {
         return Ok(Diagnosis::Unknown);
     };
@@ -132,6 +152,36 @@ pub fn lone_concurrent_build(migration: &Migration) -> Option<QualifiedName> {
         },
         _ => None,
     }
+}
+
+/// A folder migrate-safe wrote that runs a backfill in batches: its marker, one `DO` statement, and the
+/// mark its batches set.
+pub fn is_batched_backfill(migration: &Migration) -> bool {
+    migration
+        .sql
+        .starts_with(crate::source::discover::GENERATED_MARKER)
+        && migration.sql.contains(BACKFILL_MARK)
+        && crate::source::read_statements(migration)
+            .is_ok_and(|(_, statements)| statements.len() == 1)
+}
+
+/// What every batch of a batched backfill sets (see `rules::backfill`).
+pub const BACKFILL_MARK: &str = "set_config('migrate_safe.backfill', 'on', true)";
+
+/// Another session running this backfill's DO block, if one is (a killed client's backend runs on
+/// until it next writes to the client).
+fn backfilling(client: &mut Client, sql: &str) -> Result<Option<i32>, postgres::Error> {
+    // The query is the file (Prisma) or its DO statement (deploy): either holds the statement's start.
+    let Some(start) = sql.find("DO ") else {
+        return Ok(None);
+    };
+    let head: String = sql[start..].chars().take(200).collect();
+    Ok(client
+        .query_opt(
+            "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active' AND datname = current_database() AND position($1 in query) > 0 LIMIT 1",
+            &[&head],
+        )?
+        .map(|row| row.get(0)))
 }
 
 /// Whether index `name` exists and is INVALID (`None`: it does not exist).

@@ -6,6 +6,7 @@
 //! batched backfill is meant to commit batch by batch, so it does not hold back a later VALIDATE).
 
 use crate::model::SchemaModel;
+use crate::prisma::failed::BACKFILL_MARK;
 use crate::source::classify::backfill::{BackfillShape, read_backfill};
 use crate::source::classify::{DataChangeKind, Fact, Statement, TableChange};
 use crate::source::names::{QualifiedName, quote};
@@ -402,7 +403,7 @@ impl Backfill {
              \x20   LOOP{eol}\
              \x20     BEGIN{eol}\
              \x20       PERFORM set_config('lock_timeout', '{BATCH_LOCK_WAIT}', true);{eol}\
-             \x20       PERFORM set_config('migrate_safe.backfill', 'on', true);{eol}\
+             \x20       PERFORM {BACKFILL_MARK};{eol}\
              \x20       {change}{eol}\
              \x20       WHERE {filter};{eol}\
              \x20       GET DIAGNOSTICS changed = ROW_COUNT;{eol}\

@@ -1364,3 +1364,100 @@ fn a_pooled_url_is_deployed_through_the_projects_direct_url_or_refused() {
         stdout(&output)
     );
 }
+
+/// SIGKILL of deploy in the middle of a batched backfill, then deploy again: the batches committed so
+/// far stay, `status` reads the folder as a backfill to run again, the rerun finishes the rest (every
+/// row filled once), the NOT NULL is set and no trigger is left.
+#[test]
+fn a_backfill_killed_mid_batches_is_finished_by_the_rerun() {
+    let Some(server) = server_url() else { return };
+    let (_temp, database, dir) = seeded(&server, &[]);
+    connect(&database.url)
+        .unwrap()
+        .batch_execute(r#"INSERT INTO "Post" ("authorId", "title") SELECT g % 500 + 1, 't' || g FROM generate_series(1, 300000) g"#)
+        .unwrap();
+    migrations_dir(
+        dir.parent().unwrap(),
+        &[(
+            "2_slug",
+            "ALTER TABLE \"Post\" ADD COLUMN \"slug\" TEXT;\n\nUPDATE \"Post\" SET \"slug\" = 'post-' || \"id\" WHERE \"slug\" IS NULL;\n\nALTER TABLE \"Post\" ALTER COLUMN \"slug\" SET NOT NULL;\n",
+        )],
+    );
+    let rewrite = run(&["rewrite", dir.to_str().unwrap(), "--no-verify"]);
+    assert_eq!(rewrite.status.code(), Some(0), "{}", stderr(&rewrite));
+    let backfill = "2_slug_01_backfill_post";
+    assert!(dir.join(backfill).is_dir(), "{}", stdout(&rewrite));
+
+    // 0 until the column exists.
+    let filled = || -> i64 {
+        connect(&database.url)
+            .unwrap()
+            .query_one(
+                r#"SELECT count(*) FROM "Post" WHERE "slug" IS NOT NULL"#,
+                &[],
+            )
+            .map_or(0, |row| row.get(0))
+    };
+    let mut child = spawn_deploy(&dir, &database.url, &[]);
+    wait_until("a few batches", Duration::from_secs(60), || {
+        filled() >= 5000
+    });
+    child.kill().unwrap();
+    let _ = child.wait();
+    wait_until("the killed session to end", Duration::from_secs(20), || {
+        one(&database.url, "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'migrate-safe deploy' AND datname = current_database()").as_deref() == Some("0")
+    });
+    let done = filled();
+    assert!(
+        done < 302_000,
+        "killed after every batch ({done} rows): the test needs a longer backfill"
+    );
+    let status = binary()
+        .args([
+            "status",
+            dir.to_str().unwrap(),
+            "--database-url",
+            &database.url,
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let status: Value = serde_json::from_str(&stdout(&status)).unwrap();
+    assert_eq!(
+        status["failed"][backfill]["diagnosis"]["left"], "backfill",
+        "{status}"
+    );
+
+    let rerun = deploy(&dir, &database.url, &[]);
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    assert_eq!(
+        one(
+            &database.url,
+            r#"SELECT count(*)::text FROM "Post" WHERE "slug" IS DISTINCT FROM 'post-' || "id""#
+        )
+        .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        one(
+            &database.url,
+            "SELECT count(*)::text FROM pg_trigger WHERE NOT tgisinternal"
+        )
+        .as_deref(),
+        Some("0")
+    );
+    let recorded: Vec<(String, bool, bool)> = rows(&database.url)
+        .into_iter()
+        .filter(|r| r.0 == backfill)
+        .map(|r| (r.0, r.1, r.2))
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            (backfill.to_string(), false, true),
+            (backfill.to_string(), true, false)
+        ],
+        "the killed run rolled back, the rerun applied"
+    );
+}
