@@ -51,7 +51,8 @@ pub fn decide(
     {
         return Vec::new();
     }
-    let mut decided = Vec::new();
+    // Which data changes are candidates (and which sit in a BEGIN block), in file order.
+    let mut candidates = Vec::new();
     let mut new_tables: Vec<&QualifiedName> = Vec::new();
     let mut in_block = false;
     for (index, statement) in statements.iter().enumerate() {
@@ -60,16 +61,22 @@ pub fn decide(
             Fact::Begin => in_block = true,
             Fact::Commit => in_block = false,
             Fact::DataChange { table, change } if !new_tables.contains(&table) => {
-                let decision = if in_block {
-                    Err("it sits inside an explicit BEGIN ... COMMIT block".to_string())
-                } else {
-                    one(sql, statements, index, *change, table, model)
-                };
-                decided.push((index, decision));
+                candidates.push((index, *change, table, in_block));
             }
             _ => {}
         }
     }
+    // Decided from the end: a later backfill that is batched too keeps its order after this one.
+    let mut decided: Vec<(usize, Result<Backfill, String>)> = Vec::new();
+    for &(index, change, table, in_block) in candidates.iter().rev() {
+        let decision = if in_block {
+            Err("it sits inside an explicit BEGIN ... COMMIT block".to_string())
+        } else {
+            one(sql, statements, index, change, table, model, &decided)
+        };
+        decided.push((index, decision));
+    }
+    decided.reverse();
     decided
 }
 
@@ -80,6 +87,7 @@ fn one(
     change: DataChangeKind,
     table: &QualifiedName,
     model: &SchemaModel,
+    later_decided: &[(usize, Result<Backfill, String>)],
 ) -> Result<Backfill, String> {
     let statement = &statements[index];
     if change == DataChangeKind::InsertSelect {
@@ -95,7 +103,13 @@ fn one(
         }
         None => BatchKey::Ctid,
     };
-    if let Some(why) = later_conflict(sql, &statements[index + 1..], &shape) {
+    let batched_later = |at: usize| {
+        later_decided
+            .iter()
+            .find(|(i, _)| *i == at)
+            .and_then(|(_, d)| d.as_ref().ok())
+    };
+    if let Some(why) = later_conflict(sql, statements, index, &shape, batched_later) {
         return Err(why);
     }
     Ok(Backfill {
@@ -108,9 +122,22 @@ fn one(
 
 /// A later statement of the file whose result depends on running before or after the backfill: the
 /// batches run after the migration (and its index builds), so it would run first.
-fn later_conflict(sql: &str, later: &[Statement], shape: &BackfillShape) -> Option<String> {
+fn later_conflict<'b>(
+    sql: &str,
+    statements: &[Statement],
+    index: usize,
+    shape: &BackfillShape,
+    batched_later: impl Fn(usize) -> Option<&'b Backfill>,
+) -> Option<String> {
     let table = &shape.table;
-    for statement in later {
+    for (at, statement) in statements.iter().enumerate().skip(index + 1) {
+        // A later backfill batched too runs after this one, in order; of the same table, only when
+        // neither reads or sets what the other sets (their triggers both act on rows written meanwhile).
+        if let Some(later) = batched_later(at)
+            && (later.shape.table != *table || independent(shape, &later.shape))
+        {
+            continue;
+        }
         let tables: Vec<&QualifiedName> = match &statement.fact {
             Fact::AlterTable { table: t, changes } if t == table => {
                 // What gives the same result before or after the batches (a NOT NULL check is the
@@ -132,10 +159,27 @@ fn later_conflict(sql: &str, later: &[Statement], shape: &BackfillShape) -> Opti
                 }
                 vec![t]
             }
-            // A UNIQUE index on the table would be built before the batches change its rows.
-            Fact::CreateIndex(index) if &index.table == table && index.unique => vec![table],
+            // A UNIQUE index on the table is built after the batches when its build moves to a folder
+            // of its own (checked by the planner).
             Fact::CreateIndex(_) | Fact::CreateTable { .. } | Fact::CreateEnum { .. } => continue,
             Fact::SetLockTimeout { .. } | Fact::RenameIndex { .. } => continue,
+            // Another table's new constraint, column or key changes none of the rows the backfill
+            // reads.
+            Fact::AlterTable { changes, .. }
+                if changes.iter().all(|c| {
+                    matches!(
+                        c.kind,
+                        TableChange::AddForeignKey(_)
+                            | TableChange::AddCheck { .. }
+                            | TableChange::AddColumn(_)
+                            | TableChange::SetNotNull { .. }
+                            | TableChange::AddKey { .. }
+                            | TableChange::ValidateConstraint { .. }
+                    )
+                }) =>
+            {
+                continue;
+            }
             Fact::AlterTable { table, .. } => vec![table],
             Fact::DropTables { tables } | Fact::Truncate { tables } => tables.iter().collect(),
             Fact::DataChange { table, .. } => vec![table],
@@ -163,6 +207,18 @@ fn later_conflict(sql: &str, later: &[Statement], shape: &BackfillShape) -> Opti
     None
 }
 
+/// Two UPDATEs of one table that neither read nor set a column the other sets.
+fn independent(first: &BackfillShape, second: &BackfillShape) -> bool {
+    if first.delete || second.delete {
+        return false;
+    }
+    let sets = |shape: &BackfillShape| -> Vec<String> {
+        shape.assignments.iter().map(|a| a.column.clone()).collect()
+    };
+    !sets(first).iter().any(|c| second.names.contains(c))
+        && !sets(second).iter().any(|c| first.names.contains(c))
+}
+
 /// `word` in `text` with no identifier character on either side.
 fn contains_word(text: &str, word: &str) -> bool {
     let is_ident = |c: char| c.is_alphanumeric() || c == '_';
@@ -178,7 +234,8 @@ impl Backfill {
     pub fn trigger_name(&self) -> String {
         let mut table: String = self.shape.table.name.chars().take(30).collect();
         table.retain(|c| c != '"');
-        format!("migrate_safe_backfill_{table}_{}", self.line)
+        // Zero-padded: PostgreSQL fires a table's triggers in name order, which is then file order.
+        format!("migrate_safe_backfill_{table}_{:06}", self.line)
     }
 
     /// The function's name, in the table's schema when the statement names it.

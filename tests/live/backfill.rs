@@ -47,7 +47,7 @@ const OTHER_SHAPES: &[&str] = &[
     r#"DELETE FROM "Item" WHERE "kind" = 'b'"#,
     r#"DELETE FROM "Item" i USING "Owner" o WHERE o."id" = i."ownerId" AND o."id" % 2 = 0"#,
     r#"DELETE FROM "Item" WHERE NOT EXISTS (SELECT 1 FROM "Owner" o WHERE o."id" = "Item"."ownerId")"#,
-    r#"UPDATE "Log" SET "line" = upper("line") WHERE "n" % 2 = 0"#,
+    r#"UPDATE "Log" SET "line" = 'even ' || "n" WHERE "n" % 2 = 0"#,
     r#"UPDATE "Item" SET "extra" = "kind" || "id" WHERE "kind" IS NOT NULL"#,
 ];
 

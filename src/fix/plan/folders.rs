@@ -74,7 +74,24 @@ pub(super) fn folder_purposes(
     validates_foreign_keys_only: Option<bool>,
     sets_not_null: bool,
 ) -> Vec<String> {
-    let mut purposes: Vec<String> = placement
+    // The backfills first, then the builds (in the order the planner pushes their folders).
+    let mut purposes: Vec<String> = backfills
+        .iter()
+        .map(|backfill| {
+            let what = if backfill.shape.delete {
+                "DELETE"
+            } else {
+                "UPDATE"
+            };
+            format!(
+                "runs the {what} of line {} on {} in batches of {} rows, committing after each (must stay alone in this file; rerun after a failure, it finishes the rest)",
+                backfill.line,
+                backfill.shape.table,
+                crate::rules::backfill::BATCH_ROWS
+            )
+        })
+        .collect();
+    purposes.extend(placement
         .builds
         .iter()
         .map(|&b| match &statements[b].fact {
@@ -100,7 +117,7 @@ pub(super) fn folder_purposes(
                     .to_string()
             }
         })
-        .collect();
+        );
     if attaches {
         purposes.push(
             "attaches constraints to the indexes built before (metadata only), and what needs them"
@@ -108,19 +125,6 @@ pub(super) fn folder_purposes(
         );
     } else if !placement.dependents.is_empty() {
         purposes.push("statements that need the indexes built before".to_string());
-    }
-    for backfill in backfills {
-        let what = if backfill.shape.delete {
-            "DELETE"
-        } else {
-            "UPDATE"
-        };
-        purposes.push(format!(
-            "runs the {what} of line {} on {} in batches of {} rows, committing after each (must stay alone in this file; rerun after a failure, it finishes the rest)",
-            backfill.line,
-            backfill.shape.table,
-            crate::rules::backfill::BATCH_ROWS
-        ));
     }
     match validates_foreign_keys_only {
         Some(true) => purposes.push(

@@ -142,7 +142,11 @@ pub fn plan_migration(
     }
 
     // New folders, in order.
-    let width = 2.max((placement.builds.len() + 2).to_string().len());
+    let width = 2.max(
+        (placement.builds.len() + backfills.len() + 2)
+            .to_string()
+            .len(),
+    );
     let mut folders: Vec<(String, String)> = Vec::new(); // (slug, body)
     let mut build_folder: BTreeMap<usize, usize> = BTreeMap::new();
     // Constraints attached to their concurrently built index, first thing after the builds.
@@ -150,6 +154,23 @@ pub fn plan_migration(
     let unique_via_index: BTreeMap<usize, UniqueViaIndexSql> = findings
         .iter()
         .filter_map(|f| Some((f.statement, unique_via_index_sql(&f.action)?)))
+        .collect();
+    // Backfills in batches first, each alone in its folder (its DO block commits): a UNIQUE index the
+    // migration builds after the backfill is built on what it wrote; their triggers go with the last
+    // folder (a NOT NULL check is validated and set with them on).
+    let trigger_dropped_later = !validations.is_empty() || !set_not_null.is_empty();
+    let mut backfill_folder: BTreeMap<usize, usize> = BTreeMap::new();
+    for backfill in &backfills {
+        backfill_folder.insert(backfill.statement, folders.len());
+        folders.push((
+            format!("backfill_{}", slug_part(&backfill.shape.table.name)),
+            backfill.batches(!trigger_dropped_later, eol),
+        ));
+    }
+    let trigger_drops: String = backfills
+        .iter()
+        .filter(|_| trigger_dropped_later)
+        .filter_map(|b| b.trigger_drop(eol))
         .collect();
     for &build in &placement.builds {
         let folder = match unique_via_index.get(&build) {
@@ -196,22 +217,6 @@ pub fn plan_migration(
         ));
         folders.len() - 1
     });
-    // Backfills in batches, each alone in its folder (its DO block commits), before any validation;
-    // their triggers go with the last folder (a NOT NULL check is validated and set with them on).
-    let trigger_dropped_later = !validations.is_empty() || !set_not_null.is_empty();
-    let mut backfill_folder: BTreeMap<usize, usize> = BTreeMap::new();
-    for backfill in &backfills {
-        backfill_folder.insert(backfill.statement, folders.len());
-        folders.push((
-            format!("backfill_{}", slug_part(&backfill.shape.table.name)),
-            backfill.batches(!trigger_dropped_later, eol),
-        ));
-    }
-    let trigger_drops: String = backfills
-        .iter()
-        .filter(|_| trigger_dropped_later)
-        .filter_map(|b| b.trigger_drop(eol))
-        .collect();
     let validate_folder = (!validations.is_empty()).then(|| {
         let slug = if validates_foreign_keys_only {
             "validate_foreign_keys"
@@ -447,40 +452,79 @@ fn batched_backfills(
             _ => None,
         })
         .collect();
+    // Why each batched backfill must step aside, when it must.
+    let mut why: BTreeMap<usize, String> = BTreeMap::new();
+    for finding in findings.iter() {
+        let Action::BatchBackfill { backfill, .. } = &finding.action else {
+            continue;
+        };
+        let table = &backfill.shape.table;
+        let later = statements.iter().enumerate().skip(backfill.statement + 1);
+        let reason = later.clone().find_map(|(at, s)| match &s.fact {
+            Fact::AlterTable { table: t, changes } if t == table => {
+                changes.iter().find_map(|c| match &c.kind {
+                    crate::source::classify::TableChange::SetNotNull { column }
+                        if !fixed_not_null.contains(&(at, column.clone())) =>
+                    {
+                        Some(format!(
+                            "the SET NOT NULL at line {} stays as written (its own fix stepped aside) and would run before the batches",
+                            s.line
+                        ))
+                    }
+                    _ => None,
+                })
+            }
+            Fact::CreateIndex(index)
+                if index.table == *table && index.unique && !placement.builds.contains(&at) =>
+            {
+                Some(format!(
+                    "the UNIQUE index at line {} stays in this migration and would be built before the batches",
+                    s.line
+                ))
+            }
+            _ => None,
+        });
+        let reason = reason.or_else(|| {
+            (placement.dependents.contains_key(&backfill.statement)
+                || placement.builds.contains(&backfill.statement))
+            .then(|| "it must follow an index build this migration moves".to_string())
+        });
+        if let Some(reason) = reason {
+            why.insert(finding.statement, reason);
+        }
+    }
+    // A backfill that relied on a later one being batched too (to keep their order) steps aside with it.
+    let batched_at: BTreeSet<usize> = findings
+        .iter()
+        .filter(|f| matches!(f.action, Action::BatchBackfill { .. }))
+        .map(|f| f.statement)
+        .collect();
+    loop {
+        let stepping: Vec<(usize, String)> = batched_at
+            .iter()
+            .filter(|s| !why.contains_key(s))
+            .filter_map(|&s| {
+                let later = why.keys().find(|&&w| w > s)?;
+                Some((
+                    s,
+                    format!(
+                        "the backfill at line {} after it stays in this migration, and it must run first",
+                        statements[*later].line
+                    ),
+                ))
+            })
+            .collect();
+        if stepping.is_empty() {
+            break;
+        }
+        why.extend(stepping);
+    }
     let mut batched = Vec::new();
     for finding in findings.iter_mut() {
         let Action::BatchBackfill { backfill, .. } = &finding.action else {
             continue;
         };
-        let kept_not_null = statements[backfill.statement + 1..]
-            .iter()
-            .enumerate()
-            .find_map(|(n, s)| match &s.fact {
-                Fact::AlterTable { table, changes } if *table == backfill.shape.table => {
-                    let at = backfill.statement + 1 + n;
-                    changes.iter().find_map(|c| match &c.kind {
-                        crate::source::classify::TableChange::SetNotNull { column }
-                            if !fixed_not_null.contains(&(at, column.clone())) =>
-                        {
-                            Some(s.line)
-                        }
-                        _ => None,
-                    })
-                }
-                _ => None,
-            });
-        let why = if let Some(line) = kept_not_null {
-            Some(format!(
-                "the SET NOT NULL at line {line} stays as written (its own fix stepped aside) and would run before the batches"
-            ))
-        } else if placement.dependents.contains_key(&backfill.statement)
-            || placement.builds.contains(&backfill.statement)
-        {
-            Some("it must follow an index build this migration moves".to_string())
-        } else {
-            None
-        };
-        match why {
+        match why.get(&finding.statement) {
             Some(why) => {
                 finding.message = match finding.message.split_once(": run in batches") {
                     Some((head, _)) => format!("{head}: left alone: {why}"),

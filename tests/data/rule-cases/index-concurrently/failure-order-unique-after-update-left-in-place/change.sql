@@ -1,2 +1,2 @@
-UPDATE "User" SET "name" = NULL;
+UPDATE "User" SET "name" = "name" || '!';
 CREATE UNIQUE INDEX "User_name_key" ON "User"("name");

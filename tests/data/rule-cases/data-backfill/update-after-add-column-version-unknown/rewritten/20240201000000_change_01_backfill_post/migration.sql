@@ -34,7 +34,7 @@ BEGIN
     SELECT min("id") INTO batch_start FROM "Post" WHERE "id" > batch_end;
   END LOOP;
   -- Done: the trigger's work is over.
-  DROP TRIGGER IF EXISTS "migrate_safe_backfill_Post_4" ON "Post";
-  DROP FUNCTION IF EXISTS "migrate_safe_backfill_Post_4"();
+  DROP TRIGGER IF EXISTS "migrate_safe_backfill_Post_000004" ON "Post";
+  DROP FUNCTION IF EXISTS "migrate_safe_backfill_Post_000004"();
 END
 $migrate_safe$;

@@ -1,6 +1,6 @@
 -- migrate-safe: until the batched backfill of line 1 is done, a row the application writes gets the
 -- same change, so none escapes it (the batches skip this trigger).
-CREATE OR REPLACE FUNCTION "public"."migrate_safe_backfill_Post_1"() RETURNS trigger LANGUAGE plpgsql AS $migrate_safe$
+CREATE OR REPLACE FUNCTION "public"."migrate_safe_backfill_Post_000001"() RETURNS trigger LANGUAGE plpgsql AS $migrate_safe$
 DECLARE
   value_1 "public"."Post"."title"%TYPE;
 BEGIN
@@ -14,6 +14,6 @@ BEGIN
   RETURN NEW;
 END
 $migrate_safe$;
-DROP TRIGGER IF EXISTS "migrate_safe_backfill_Post_1" ON "public"."Post";
-CREATE TRIGGER "migrate_safe_backfill_Post_1" BEFORE INSERT OR UPDATE ON "public"."Post"
-    FOR EACH ROW EXECUTE FUNCTION "public"."migrate_safe_backfill_Post_1"();
+DROP TRIGGER IF EXISTS "migrate_safe_backfill_Post_000001" ON "public"."Post";
+CREATE TRIGGER "migrate_safe_backfill_Post_000001" BEFORE INSERT OR UPDATE ON "public"."Post"
+    FOR EACH ROW EXECUTE FUNCTION "public"."migrate_safe_backfill_Post_000001"();

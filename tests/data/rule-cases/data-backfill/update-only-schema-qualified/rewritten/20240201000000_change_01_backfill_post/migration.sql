@@ -34,7 +34,7 @@ BEGIN
     SELECT min("id") INTO batch_start FROM "public"."Post" WHERE "id" > batch_end;
   END LOOP;
   -- Done: the trigger's work is over.
-  DROP TRIGGER IF EXISTS "migrate_safe_backfill_Post_1" ON "public"."Post";
-  DROP FUNCTION IF EXISTS "public"."migrate_safe_backfill_Post_1"();
+  DROP TRIGGER IF EXISTS "migrate_safe_backfill_Post_000001" ON "public"."Post";
+  DROP FUNCTION IF EXISTS "public"."migrate_safe_backfill_Post_000001"();
 END
 $migrate_safe$;

@@ -1,6 +1,6 @@
 -- migrate-safe: until the batched backfill of line 1 is done, a row the application writes gets the
 -- same change, so none escapes it (the batches skip this trigger).
-CREATE OR REPLACE FUNCTION "migrate_safe_backfill_User_1"() RETURNS trigger LANGUAGE plpgsql AS $migrate_safe$
+CREATE OR REPLACE FUNCTION "migrate_safe_backfill_User_000001"() RETURNS trigger LANGUAGE plpgsql AS $migrate_safe$
 DECLARE
   value_1 "User"."name"%TYPE;
 BEGIN
@@ -14,6 +14,6 @@ BEGIN
   RETURN NEW;
 END
 $migrate_safe$;
-DROP TRIGGER IF EXISTS "migrate_safe_backfill_User_1" ON "User";
-CREATE TRIGGER "migrate_safe_backfill_User_1" BEFORE INSERT OR UPDATE ON "User"
-    FOR EACH ROW EXECUTE FUNCTION "migrate_safe_backfill_User_1"();
+DROP TRIGGER IF EXISTS "migrate_safe_backfill_User_000001" ON "User";
+CREATE TRIGGER "migrate_safe_backfill_User_000001" BEFORE INSERT OR UPDATE ON "User"
+    FOR EACH ROW EXECUTE FUNCTION "migrate_safe_backfill_User_000001"();

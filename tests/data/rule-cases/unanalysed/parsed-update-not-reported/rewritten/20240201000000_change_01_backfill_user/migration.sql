@@ -34,7 +34,7 @@ BEGIN
     SELECT min("id") INTO batch_start FROM "User" WHERE "id" > batch_end;
   END LOOP;
   -- Done: the trigger's work is over.
-  DROP TRIGGER IF EXISTS "migrate_safe_backfill_User_1" ON "User";
-  DROP FUNCTION IF EXISTS "migrate_safe_backfill_User_1"();
+  DROP TRIGGER IF EXISTS "migrate_safe_backfill_User_000001" ON "User";
+  DROP FUNCTION IF EXISTS "migrate_safe_backfill_User_000001"();
 END
 $migrate_safe$;

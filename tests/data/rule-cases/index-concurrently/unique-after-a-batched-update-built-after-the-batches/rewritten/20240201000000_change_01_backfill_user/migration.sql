@@ -1,0 +1,40 @@
+-- migrate-safe: from migration "20240201000000_change": runs the UPDATE of line 1 on "User" in batches of 1000 rows, committing after each (must stay alone in this file; rerun after a failure, it finishes the rest)
+DO $migrate_safe$
+DECLARE
+  batch_start "User"."id"%TYPE;
+  batch_end "User"."id"%TYPE;
+  changed bigint;
+  done bigint := 0;
+  attempt int;
+BEGIN
+  SELECT min("id") INTO batch_start FROM "User";
+  WHILE batch_start IS NOT NULL LOOP
+    SELECT max(batch_key) INTO batch_end FROM (SELECT "id" AS batch_key FROM "User" WHERE "id" >= batch_start ORDER BY "id" LIMIT 1000) AS batch;
+    attempt := 1;
+    LOOP
+      BEGIN
+        PERFORM set_config('lock_timeout', '100ms', true);
+        PERFORM set_config('migrate_safe.backfill', 'on', true);
+        UPDATE "User" SET "name" = NULL
+        WHERE "User"."id" >= batch_start AND "User"."id" <= batch_end AND "User"."name" IS DISTINCT FROM (NULL);
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        EXIT;
+      EXCEPTION WHEN lock_not_available THEN
+        -- An application transaction holds some of these rows: let it finish, try again.
+        IF attempt >= 50 THEN
+          RAISE;
+        END IF;
+        attempt := attempt + 1;
+        PERFORM pg_sleep(least(0.01 * attempt, 0.5));
+      END;
+    END LOOP;
+    COMMIT;
+    done := done + changed;
+    RAISE NOTICE 'migrate-safe backfill of line 1: % rows changed', done;
+    SELECT min("id") INTO batch_start FROM "User" WHERE "id" > batch_end;
+  END LOOP;
+  -- Done: the trigger's work is over.
+  DROP TRIGGER IF EXISTS "migrate_safe_backfill_User_000001" ON "User";
+  DROP FUNCTION IF EXISTS "migrate_safe_backfill_User_000001"();
+END
+$migrate_safe$;
