@@ -111,6 +111,21 @@ pub fn connect(url: &str) -> Result<Client, DbError> {
     tls::connect(&mut config, &settings).map_err(fail)
 }
 
+/// [`connect`], with each notice the server sends (its message) given to `notice`.
+pub fn connect_with_notices(
+    url: &str,
+    notice: impl Fn(&str) + Send + Sync + 'static,
+) -> Result<Client, DbError> {
+    let fail = |message: String| DbError::Connect {
+        url: redact(url),
+        message,
+    };
+    let (rest, settings) = tls::split_url(&libpq_url(url)).map_err(fail)?;
+    let mut config: postgres::Config = rest.parse().map_err(|e| fail(describe(&e)))?;
+    config.notice_callback(move |n| notice(n.message()));
+    tls::connect(&mut config, &settings).map_err(fail)
+}
+
 /// Prisma's URL parameters that libpq does not know: `schema=NAME` becomes the search_path (as Prisma
 /// uses it); pool settings are dropped.
 pub fn libpq_url(url: &str) -> String {

@@ -98,6 +98,9 @@ pub struct MigrationRun {
     pub locks: Vec<TableLock>,
     /// The sessions that were in the way, each once.
     pub in_the_way: Vec<Blocker>,
+    /// A batched backfill's last progress figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backfill: Option<super::backfill::BackfillFigures>,
 }
 
 impl MigrationRun {
@@ -111,6 +114,7 @@ impl MigrationRun {
             write_locks_held_ms: 0.0,
             locks: Vec::new(),
             in_the_way: Vec::new(),
+            backfill: None,
         }
     }
 }
@@ -403,6 +407,7 @@ pub fn alone(
     planned: &Planned,
     statement: &Range<usize>,
     builds_index: Option<&QualifiedName>,
+    backfill: Option<&super::backfill::Tracker>,
     settings: &Settings,
     watch: &Watch,
     events: Events<'_>,
@@ -415,9 +420,10 @@ pub fn alone(
         left,
     };
     let started = Instant::now();
-    // A concurrent build waits for every older transaction of this database: see them first.
+    // A concurrent build waits for every older transaction of this database: see them first (a
+    // backfill's batches do not).
     let mut waited = false;
-    loop {
+    while backfill.is_none() {
         let old = old_transactions(client, pid, OLD_TRANSACTION_AGE)
             .map_err(|e| broken(&e, "nothing of it was applied"))?;
         if old.is_empty() {
@@ -461,13 +467,21 @@ pub fn alone(
     const BUILD_ATTEMPTS: u32 = 2;
     for attempt in 1..=BUILD_ATTEMPTS {
         watch.reset();
-        if std::io::stderr().is_terminal() {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_prefix(name.clone());
-            watch.show_progress(bar);
+        match backfill {
+            Some(tracker) => tracker.start(name),
+            None if std::io::stderr().is_terminal() => {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_prefix(name.clone());
+                watch.show_progress(bar);
+            }
+            None => {}
         }
         let outcome = client.batch_execute(&sql[statement.clone()]);
         watch.reset();
+        let figures = backfill.and_then(super::backfill::Tracker::finish);
+        if let Some(figures) = &figures {
+            events(format!("  backfill: {}", super::backfill::line(figures)));
+        }
         let error = match outcome {
             Ok(()) => {
                 let _ = client.batch_execute("RESET lock_timeout; RESET statement_timeout");
@@ -483,6 +497,7 @@ pub fn alone(
                 );
                 run.attempts = attempt;
                 run.waited_for_clear_ms = waited_for_clear_ms;
+                run.backfill = figures;
                 return Ok(run);
             }
             Err(error) if connection_lost(&error) || client.is_closed() => {

@@ -7,6 +7,7 @@
 //! land. Output as it goes ([`report`]).
 
 pub mod apply;
+pub mod backfill;
 pub mod clear;
 pub mod hold;
 pub mod locks;
@@ -109,6 +110,7 @@ pub fn deploy(options: &Options, out: &mut dyn Write) -> Result<Outcome> {
         mut client,
         pid,
         deadlock_timeout,
+        backfill,
     } = Session::open(&url)?;
     let database_error = |e: postgres::Error| Error::Database(crate::db::describe(&e));
 
@@ -221,6 +223,7 @@ pub fn deploy(options: &Options, out: &mut dyn Write) -> Result<Outcome> {
         &mut client,
         pid,
         deadlock_timeout,
+        &backfill,
         &settings,
         &mut report,
         &mut sink,
@@ -267,16 +270,21 @@ fn direct_unless_pooled(url: String, migrations_dir: &std::path::Path) -> Result
     )))
 }
 
-/// deploy's own session: named, with its pid and the server's deadlock_timeout.
+/// deploy's own session: named, with its pid, the server's deadlock_timeout, and the progress of a
+/// backfill it runs (read from the session's notices).
 struct Session {
     client: Client,
     pid: i32,
     deadlock_timeout: Duration,
+    backfill: backfill::Tracker,
 }
 
 impl Session {
     fn open(url: &str) -> Result<Self> {
-        let mut client = connect(url).map_err(|e| Error::Database(e.to_string()))?;
+        let backfill = backfill::Tracker::default();
+        let notices = backfill.clone();
+        let mut client = crate::db::connect_with_notices(url, move |n| notices.notice(n))
+            .map_err(|e| Error::Database(e.to_string()))?;
         let database_error = |e: postgres::Error| Error::Database(crate::db::describe(&e));
         // Named, so that a release engineer sees deploy's sessions in pg_stat_activity.
         client
@@ -299,6 +307,7 @@ impl Session {
             client,
             pid,
             deadlock_timeout,
+            backfill,
         })
     }
 }
@@ -376,11 +385,13 @@ fn preflight_stops(
 
 /// Apply the planned migrations in order until one stops; `Some(error)` when the connection broke
 /// (the report says where, and the caller reports it before failing).
+#[allow(clippy::too_many_arguments)]
 fn apply_pending(
     url: &str,
     client: &mut Client,
     pid: i32,
     deadlock_timeout: Duration,
+    backfill: &backfill::Tracker,
     settings: &Settings,
     report: &mut DeployReport,
     sink: &mut report::Sink<'_>,
@@ -416,12 +427,14 @@ fn apply_pending(
             Shape::Alone {
                 statement,
                 builds_index,
+                backfill: is_backfill,
             } => apply::alone(
                 client,
                 pid,
                 planned,
                 statement,
                 builds_index.as_ref(),
+                is_backfill.then_some(backfill),
                 settings,
                 &watch,
                 &mut |line| sink.line(line),

@@ -30,6 +30,9 @@ pub enum Shape {
         statement: Range<usize>,
         /// The index a `CREATE INDEX CONCURRENTLY` builds: what a failed build leaves INVALID.
         builds_index: Option<QualifiedName>,
+        /// A `DO` block committing inside: a batched backfill (its progress is shown; it waits for no
+        /// older transaction).
+        backfill: bool,
     },
 }
 
@@ -227,6 +230,7 @@ pub fn plan(migration: &Migration) -> Result<Planned, Refusal> {
                 Fact::CreateIndex(index) => index.name.clone(),
                 _ => None,
             },
+            backfill: commits_inside(&keywords(alone), &sql[range_of(alone)]),
         },
         ([first, ..], _) => {
             return Err(refuse(

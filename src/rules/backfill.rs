@@ -354,16 +354,21 @@ impl Backfill {
             None => relation.clone(),
         };
         let mut filter: Vec<String> = Vec::new();
-        let (declare, first, next, range) = match &self.key {
+        let literal = relation.replace('\'', "''");
+        let (declare, first, next, range, unit) = match &self.key {
             BatchKey::Column(column) => {
                 let column = quote(column);
                 (
                     format!(
-                        "  batch_start {relation}.{column}%TYPE;{eol}  batch_end {relation}.{column}%TYPE;{eol}"
+                        "  batch_start {relation}.{column}%TYPE;{eol}  batch_end {relation}.{column}%TYPE;{eol}  batch_rows bigint;{eol}"
                     ),
-                    format!("  SELECT min({column}) INTO batch_start FROM {relation};{eol}"),
                     format!(
-                        "    SELECT max(batch_key) INTO batch_end FROM (SELECT {column} AS batch_key FROM {relation} WHERE {column} >= batch_start ORDER BY {column} LIMIT {BATCH_ROWS}) AS batch;{eol}"
+                        "  SELECT greatest(reltuples, 0)::bigint INTO estimate FROM pg_class WHERE oid = '{literal}'::regclass;{eol}\
+                         \x20 SELECT min({column}) INTO batch_start FROM {relation};{eol}"
+                    ),
+                    format!(
+                        "    SELECT max(batch_key), count(*) INTO batch_end, batch_rows FROM (SELECT {column} AS batch_key FROM {relation} WHERE {column} >= batch_start ORDER BY {column} LIMIT {BATCH_ROWS}) AS batch;{eol}\
+                         \x20   walked := walked + batch_rows;{eol}"
                     ),
                     (
                         format!("{q}.{column} >= batch_start AND {q}.{column} <= batch_end"),
@@ -371,32 +376,36 @@ impl Backfill {
                             "    SELECT min({column}) INTO batch_start FROM {relation} WHERE {column} > batch_end;{eol}"
                         ),
                     ),
+                    "rows",
                 )
             }
-            BatchKey::Ctid => {
-                let literal = relation.replace('\'', "''");
-                (
-                    format!(
-                        "  pages bigint;{eol}  batch_pages bigint;{eol}  batch_start bigint := 0;{eol}  batch_end bigint;{eol}"
-                    ),
-                    format!(
-                        "  pages := pg_relation_size('{literal}'::regclass) / current_setting('block_size')::bigint;{eol}\
+            BatchKey::Ctid => (
+                format!(
+                    "  pages bigint;{eol}  batch_pages bigint;{eol}  batch_start bigint := 0;{eol}  batch_end bigint;{eol}"
+                ),
+                format!(
+                    "  pages := pg_relation_size('{literal}'::regclass) / current_setting('block_size')::bigint;{eol}\
                          \x20 SELECT greatest(1, {BATCH_ROWS} / CASE WHEN relpages > 0 AND reltuples > 0 THEN ceil(reltuples / relpages) ELSE 100 END)::bigint{eol}\
                          \x20   INTO batch_pages FROM pg_class WHERE oid = '{literal}'::regclass;{eol}\
+                         \x20 estimate := pages;{eol}\
                          \x20 IF batch_start >= pages THEN{eol}    batch_start := NULL;{eol}  END IF;{eol}"
+                ),
+                format!(
+                    "    batch_end := batch_start + batch_pages;{eol}    walked := least(batch_end, pages);{eol}"
+                ),
+                (
+                    format!(
+                        "{q}.ctid >= format('(%s,0)', batch_start)::tid AND {q}.ctid < format('(%s,0)', batch_end)::tid"
                     ),
-                    format!("    batch_end := batch_start + batch_pages;{eol}"),
-                    (
-                        format!(
-                            "{q}.ctid >= format('(%s,0)', batch_start)::tid AND {q}.ctid < format('(%s,0)', batch_end)::tid"
-                        ),
-                        format!(
-                            "    batch_start := CASE WHEN batch_end < pages THEN batch_end END;{eol}"
-                        ),
+                    format!(
+                        "    batch_start := CASE WHEN batch_end < pages THEN batch_end END;{eol}"
                     ),
-                )
-            }
+                ),
+                "pages",
+            ),
         };
+        // Read by deploy for its progress (`deploy::backfill`): keep the wording.
+        let table = s.table.to_string().replace('\'', "''").replace('%', "%%");
         let (range_condition, advance) = range;
         filter.push(range_condition);
         if let Some(condition) = &s.condition {
@@ -451,6 +460,8 @@ impl Backfill {
              DECLARE{eol}{declare}\
              \x20 changed bigint;{eol}\
              \x20 done bigint := 0;{eol}\
+             \x20 walked bigint := 0;{eol}\
+             \x20 estimate bigint;{eol}\
              \x20 attempt int;{eol}\
              BEGIN{eol}\
              {first}\
@@ -476,7 +487,7 @@ impl Backfill {
              \x20   END LOOP;{eol}\
              \x20   COMMIT;{eol}\
              \x20   done := done + changed;{eol}\
-             \x20   RAISE NOTICE 'migrate-safe backfill of line {line}: % rows changed', done;{eol}\
+             \x20   RAISE NOTICE 'migrate-safe backfill of line {line} on {table}: % of ~% {unit} walked, % changed', walked, estimate, done;{eol}\
              {advance}\
              \x20 END LOOP;{eol}\
              {drop}\

@@ -3,13 +3,18 @@ DO $migrate_safe$
 DECLARE
   batch_start "public"."Post"."id"%TYPE;
   batch_end "public"."Post"."id"%TYPE;
+  batch_rows bigint;
   changed bigint;
   done bigint := 0;
+  walked bigint := 0;
+  estimate bigint;
   attempt int;
 BEGIN
+  SELECT greatest(reltuples, 0)::bigint INTO estimate FROM pg_class WHERE oid = '"public"."Post"'::regclass;
   SELECT min("id") INTO batch_start FROM "public"."Post";
   WHILE batch_start IS NOT NULL LOOP
-    SELECT max(batch_key) INTO batch_end FROM (SELECT "id" AS batch_key FROM "public"."Post" WHERE "id" >= batch_start ORDER BY "id" LIMIT 1000) AS batch;
+    SELECT max(batch_key), count(*) INTO batch_end, batch_rows FROM (SELECT "id" AS batch_key FROM "public"."Post" WHERE "id" >= batch_start ORDER BY "id" LIMIT 1000) AS batch;
+    walked := walked + batch_rows;
     attempt := 1;
     LOOP
       BEGIN
@@ -30,7 +35,7 @@ BEGIN
     END LOOP;
     COMMIT;
     done := done + changed;
-    RAISE NOTICE 'migrate-safe backfill of line 1: % rows changed', done;
+    RAISE NOTICE 'migrate-safe backfill of line 1 on "Post": % of ~% rows walked, % changed', walked, estimate, done;
     SELECT min("id") INTO batch_start FROM "public"."Post" WHERE "id" > batch_end;
   END LOOP;
   -- Done: the trigger's work is over.
