@@ -312,6 +312,16 @@ pub struct DeployArgs {
     #[arg(long, value_name = "DURATION")]
     pub preflight_timeout: Option<String>,
 
+    /// Rows per batch of a batched backfill (a folder `rewrite` wrote) [default: 1000: each batch
+    /// holds its rows' locks for milliseconds].
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<u64>,
+
+    /// Pause between the batches of a backfill, to let a replica or autovacuum keep up [default: 0:
+    /// the batches already commit every few milliseconds and give way to writers].
+    #[arg(long, value_name = "DURATION")]
+    pub batch_pause: Option<String>,
+
     /// Output format: text lines as it goes, or one JSON document at the end.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

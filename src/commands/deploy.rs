@@ -22,6 +22,8 @@ pub fn run(args: &DeployArgs, out: &mut dyn Write) -> Result<Outcome> {
             max_lock_hold: args.max_lock_hold.clone(),
             allow_long_locks: args.allow_long_locks,
             statement_timeout: args.statement_timeout.clone(),
+            batch_size: args.batch_size,
+            batch_pause: args.batch_pause.clone(),
             max_attempts: args.max_attempts,
             deadline: args.deadline.clone(),
             old_transaction_wait: args.old_transaction_wait.clone(),

@@ -452,7 +452,17 @@ pub fn alone(
     let waited_for_clear_ms = started.elapsed().as_secs_f64() * 1000.0;
     // The build's lock (SHARE UPDATE EXCLUSIVE) blocks no reads or writes, even while it queues; the
     // waits inside a concurrent build obey lock_timeout and would leave an INVALID index: no timeout.
+    // (A backfill's batches set their own lock_timeout.)
     let mut setup = "SET lock_timeout = 0".to_string();
+    if backfill.is_some() {
+        setup.push_str(&format!(
+            "; SET {} = '{}'; SET {} = '{}'",
+            crate::rules::backfill::BATCH_ROWS_SETTING,
+            settings.batch_size,
+            crate::rules::backfill::BATCH_PAUSE_SETTING,
+            settings.batch_pause.as_secs_f64()
+        ));
+    }
     if let Some(timeout) = settings.statement_timeout {
         setup.push_str(&format!(
             "; SET statement_timeout = '{}'",

@@ -49,6 +49,10 @@ pub struct Settings {
     #[serde(serialize_with = "millis")]
     pub max_lock_hold: Duration,
     pub allow_long_locks: bool,
+    /// Rows per batch of a batched backfill.
+    pub batch_size: u64,
+    #[serde(serialize_with = "millis")]
+    pub batch_pause: Duration,
 }
 
 /// The settings as given on the command line (durations as text, as the user wrote them), before the
@@ -64,6 +68,8 @@ pub struct Flags {
     pub old_transaction_wait: Option<String>,
     pub advisory_lock_wait: Option<String>,
     pub preflight_timeout: Option<String>,
+    pub batch_size: Option<u64>,
+    pub batch_pause: Option<String>,
 }
 
 impl Settings {
@@ -120,6 +126,17 @@ impl Settings {
             max_lock_hold: duration(&args.max_lock_hold, "max-lock-hold", &file.max_lock_hold)?
                 .unwrap_or(DEFAULT_MAX_LOCK_HOLD),
             allow_long_locks: args.allow_long_locks,
+            batch_size: match args.batch_size {
+                Some(0) => {
+                    return Err(Error::Usage(
+                        "--batch-size: 0 rows would never finish; give 1 or more".into(),
+                    ));
+                }
+                Some(n) => n,
+                None => crate::rules::backfill::BATCH_ROWS,
+            },
+            batch_pause: duration(&args.batch_pause, "batch-pause", &none)?
+                .unwrap_or(Duration::ZERO),
         })
     }
 }

@@ -12,8 +12,13 @@ use crate::source::classify::{DataChangeKind, Fact, Statement, TableChange};
 use crate::source::names::{QualifiedName, quote};
 
 /// Rows per batch: a batch's row locks last a few milliseconds at this size on a narrow table, and
-/// the per-batch cost (a commit, an index probe) stays a small share of the work.
+/// the per-batch cost (a commit, an index probe) stays a small share of the work. A session setting
+/// (`migrate_safe.batch_rows`, which `deploy --batch-size` sets) overrides it.
 pub const BATCH_ROWS: u64 = 1000;
+/// Session settings the DO block reads: rows per batch, and seconds of pause after each batch
+/// (`deploy --batch-size`, `--batch-pause`; `ALTER ROLE .. SET` for `prisma migrate deploy`).
+pub const BATCH_ROWS_SETTING: &str = "migrate_safe.batch_rows";
+pub const BATCH_PAUSE_SETTING: &str = "migrate_safe.batch_pause";
 /// How long a batch may wait for a row lock an application transaction holds before it lets go and
 /// tries again: well below `deadlock_timeout` (1 s by default), so in a cycle the batch gives way,
 /// never the application's transaction.
@@ -367,7 +372,7 @@ impl Backfill {
                          \x20 SELECT min({column}) INTO batch_start FROM {relation};{eol}"
                     ),
                     format!(
-                        "    SELECT max(batch_key), count(*) INTO batch_end, batch_rows FROM (SELECT {column} AS batch_key FROM {relation} WHERE {column} >= batch_start ORDER BY {column} LIMIT {BATCH_ROWS}) AS batch;{eol}\
+                        "    SELECT max(batch_key), count(*) INTO batch_end, batch_rows FROM (SELECT {column} AS batch_key FROM {relation} WHERE {column} >= batch_start ORDER BY {column} LIMIT batch_size) AS batch;{eol}\
                          \x20   walked := walked + batch_rows;{eol}"
                     ),
                     (
@@ -385,7 +390,7 @@ impl Backfill {
                 ),
                 format!(
                     "  pages := pg_relation_size('{literal}'::regclass) / current_setting('block_size')::bigint;{eol}\
-                         \x20 SELECT greatest(1, {BATCH_ROWS} / CASE WHEN relpages > 0 AND reltuples > 0 THEN ceil(reltuples / relpages) ELSE 100 END)::bigint{eol}\
+                         \x20 SELECT greatest(1, batch_size / CASE WHEN relpages > 0 AND reltuples > 0 THEN ceil(reltuples / relpages) ELSE 100 END)::bigint{eol}\
                          \x20   INTO batch_pages FROM pg_class WHERE oid = '{literal}'::regclass;{eol}\
                          \x20 estimate := pages;{eol}\
                          \x20 IF batch_start >= pages THEN{eol}    batch_start := NULL;{eol}  END IF;{eol}"
@@ -462,6 +467,8 @@ impl Backfill {
              \x20 done bigint := 0;{eol}\
              \x20 walked bigint := 0;{eol}\
              \x20 estimate bigint;{eol}\
+             \x20 batch_size bigint := coalesce(nullif(current_setting('{BATCH_ROWS_SETTING}', true), '')::bigint, {BATCH_ROWS});{eol}\
+             \x20 batch_pause float8 := coalesce(nullif(current_setting('{BATCH_PAUSE_SETTING}', true), '')::float8, 0);{eol}\
              \x20 attempt int;{eol}\
              BEGIN{eol}\
              {first}\
@@ -487,6 +494,9 @@ impl Backfill {
              \x20   END LOOP;{eol}\
              \x20   COMMIT;{eol}\
              \x20   done := done + changed;{eol}\
+             \x20   IF batch_pause > 0 THEN{eol}\
+             \x20     PERFORM pg_sleep(batch_pause);{eol}\
+             \x20   END IF;{eol}\
              \x20   RAISE NOTICE 'migrate-safe backfill of line {line} on {table}: % of ~% {unit} walked, % changed', walked, estimate, done;{eol}\
              {advance}\
              \x20 END LOOP;{eol}\

@@ -297,3 +297,52 @@ ALTER TABLE "Item" ALTER COLUMN "label" SET NOT NULL;
         .get(0);
     assert!(not_null);
 }
+
+/// The batches take their size from the session (`deploy --batch-size` sets it): 2,500 rows at 700 a
+/// batch are four batches, each reported by its notice.
+#[test]
+fn the_batch_size_comes_from_the_session() {
+    let Some(server) = live::server_url() else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("migrations");
+    write_dir(&dir, "UPDATE \"Item\" SET \"qty\" = \"id\" % 5;\n");
+    let output = run(&["rewrite", dir.to_str().unwrap(), "--no-verify"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let discovered = migrate_safe::source::discover::discover(&dir).unwrap();
+    let database = migrate_safe::db::ScratchDatabase::create(&server, None).unwrap();
+    let mut client = database.connect().unwrap();
+    for m in &discovered.migrations[..2] {
+        migrate_safe::prisma::apply::apply_migration(
+            &mut client,
+            &m.name,
+            &m.sql,
+            ApplyModel::OneQuery,
+        )
+        .unwrap();
+    }
+    let notices = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = notices.clone();
+    let mut session = migrate_safe::db::connect_with_notices(&database.url, move |n| {
+        seen.lock().unwrap().push(n.to_string());
+    })
+    .unwrap();
+    session
+        .batch_execute("SET migrate_safe.batch_rows = 700")
+        .unwrap();
+    let backfill = &discovered.migrations[2];
+    assert!(
+        backfill.name.ends_with("_backfill_item"),
+        "{}",
+        backfill.name
+    );
+    session.batch_execute(&backfill.sql).unwrap();
+    let walked: Vec<u64> = notices
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|n| migrate_safe::deploy::backfill::parse(n).map(|(walked, ..)| walked))
+        .collect();
+    assert_eq!(walked, [700, 1400, 2100, 2500]);
+}

@@ -8,12 +8,14 @@ DECLARE
   done bigint := 0;
   walked bigint := 0;
   estimate bigint;
+  batch_size bigint := coalesce(nullif(current_setting('migrate_safe.batch_rows', true), '')::bigint, 1000);
+  batch_pause float8 := coalesce(nullif(current_setting('migrate_safe.batch_pause', true), '')::float8, 0);
   attempt int;
 BEGIN
   SELECT greatest(reltuples, 0)::bigint INTO estimate FROM pg_class WHERE oid = '"Post"'::regclass;
   SELECT min("id") INTO batch_start FROM "Post";
   WHILE batch_start IS NOT NULL LOOP
-    SELECT max(batch_key), count(*) INTO batch_end, batch_rows FROM (SELECT "id" AS batch_key FROM "Post" WHERE "id" >= batch_start ORDER BY "id" LIMIT 1000) AS batch;
+    SELECT max(batch_key), count(*) INTO batch_end, batch_rows FROM (SELECT "id" AS batch_key FROM "Post" WHERE "id" >= batch_start ORDER BY "id" LIMIT batch_size) AS batch;
     walked := walked + batch_rows;
     attempt := 1;
     LOOP
@@ -35,6 +37,9 @@ BEGIN
     END LOOP;
     COMMIT;
     done := done + changed;
+    IF batch_pause > 0 THEN
+      PERFORM pg_sleep(batch_pause);
+    END IF;
     RAISE NOTICE 'migrate-safe backfill of line 1 on "Post": % of ~% rows walked, % changed', walked, estimate, done;
     SELECT min("id") INTO batch_start FROM "Post" WHERE "id" > batch_end;
   END LOOP;
