@@ -33,6 +33,12 @@ pub struct Backfill {
     pub line: usize,
     pub shape: BackfillShape,
     pub key: BatchKey,
+    /// A trigger applies the change to rows the application writes until the batches are done
+    /// (not for a DELETE: a row written meanwhile is one written after the original DELETE).
+    pub trigger: bool,
+    /// The trigger takes the statement's place in the migration (an UPDATE); else the fix that made
+    /// this backfill places it.
+    pub replaces_statement: bool,
 }
 
 /// What the batches walk.
@@ -120,6 +126,8 @@ fn one(
     Ok(Backfill {
         statement: index,
         line: statement.line,
+        trigger: !shape.delete,
+        replaces_statement: true,
         shape,
         key,
     })
@@ -235,6 +243,40 @@ fn contains_word(text: &str, word: &str) -> bool {
 }
 
 impl Backfill {
+    /// The fill of a column just added without its volatile default: `SET c = <default> WHERE c IS
+    /// NULL` in batches, a trigger giving rows the application writes meanwhile the same.
+    pub fn fill_new_column(
+        statement: usize,
+        line: usize,
+        table: &QualifiedName,
+        column: &str,
+        default: &str,
+        key: BatchKey,
+    ) -> Backfill {
+        let target = quote(column);
+        Backfill {
+            statement,
+            line,
+            shape: BackfillShape {
+                table: table.clone(),
+                delete: false,
+                relation: table.to_string(),
+                alias: None,
+                assignments: vec![crate::source::classify::backfill::Assignment {
+                    column: column.to_string(),
+                    target: target.clone(),
+                    value: default.to_string(),
+                }],
+                from: None,
+                condition: Some(format!("{target} IS NULL")),
+                names: vec![table.name.clone(), column.to_string()],
+            },
+            key,
+            trigger: true,
+            replaces_statement: false,
+        }
+    }
+
     /// The trigger's and its function's name (the line keeps two backfills of one file apart).
     pub fn trigger_name(&self) -> String {
         let mut table: String = self.shape.table.name.chars().take(30).collect();
@@ -274,7 +316,7 @@ impl Backfill {
     /// original's stays). `None` for a DELETE: a row the application writes during the batches is one
     /// written after the original's DELETE.
     pub fn trigger_install(&self, eol: &str) -> Option<String> {
-        if self.shape.delete {
+        if !self.trigger {
             return None;
         }
         let s = &self.shape;
@@ -335,7 +377,7 @@ impl Backfill {
 
     /// Statements removing the trigger (each with its `;`), when there is one.
     pub fn trigger_drop(&self, eol: &str) -> Option<String> {
-        (!self.shape.delete).then(|| {
+        self.trigger.then(|| {
             format!(
                 "DROP TRIGGER IF EXISTS {} ON {};{eol}DROP FUNCTION IF EXISTS {}();{eol}",
                 quote(&self.trigger_name()),
@@ -520,6 +562,8 @@ mod tests {
             line: 4,
             shape: read_backfill(sql).unwrap(),
             key,
+            trigger: true,
+            replaces_statement: true,
         }
     }
 

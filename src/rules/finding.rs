@@ -106,6 +106,26 @@ pub enum Action {
         #[serde(skip)]
         backfill: Box<super::backfill::Backfill>,
     },
+    /// Add the column without its volatile default, then `SET DEFAULT` for new rows, a trigger for
+    /// rows written meanwhile, existing rows filled in batches ([`Action::BatchBackfill`]'s folder),
+    /// and a NOT NULL through a validated check.
+    FillVolatileDefault {
+        table: QualifiedName,
+        column: String,
+        /// The NOT NULL check's name, when the column is NOT NULL.
+        constraint: Option<String>,
+        /// The bytes of the column's constraints (`NOT NULL DEFAULT ..`), taken out.
+        #[serde(skip)]
+        cut: std::ops::Range<usize>,
+        /// Where the statement ends (after its `;`): what the fix adds goes there.
+        #[serde(skip)]
+        after: usize,
+        /// The default's expression, as written.
+        #[serde(skip)]
+        default: String,
+        #[serde(skip)]
+        backfill: Box<super::backfill::Backfill>,
+    },
     /// Reported only: nothing to do, or nothing this tool can do safely.
     LeaveAlone,
 }

@@ -83,7 +83,7 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
 }
 
 /// `<table>_<column>_not_null`, within PostgreSQL's 63-byte identifier limit.
-fn constraint_name(table: &str, column: &str) -> String {
+pub(super) fn constraint_name(table: &str, column: &str) -> String {
     let mut name = format!("{table}_{column}_not_null");
     if name.len() > 63 {
         let mut cut = 63 - "_not_null".len();

@@ -7,18 +7,26 @@
 //! **Why**: a constant default is stored once in the catalog (PostgreSQL 11+); a volatile one is
 //! evaluated for every existing row, so the whole table is rewritten under ACCESS EXCLUSIVE.
 //!
-//! **Safe alternative**: add the column without the default (or with a constant one), set the default
-//! for new rows with `ALTER COLUMN .. SET DEFAULT`, backfill existing rows in batches, then add NOT NULL
-//! (see `not-null-via-check`).
+//! **Fix** (safe, for a volatile default with at most NOT NULL beside it): the column is added
+//! without its default and NOT NULL (metadata only); `ALTER COLUMN .. SET DEFAULT` gives new rows the
+//! default; a trigger gives it to rows the application writes while existing rows are filled; a
+//! migration of its own fills the existing rows in batches (`data-backfill`'s); a NOT NULL column
+//! gets a NOT VALID check there, validated after the fill, then `SET NOT NULL` without a scan. Each
+//! existing row gets its own value, as the original gives it.
+//!
+//! **Safe alternative** otherwise (a serial, identity or generated column, other constraints): add
+//! the column without the default (or with a constant one), set the default for new rows with
+//! `ALTER COLUMN .. SET DEFAULT`, backfill existing rows in batches, then add NOT NULL.
 
-use super::{Action, Finding, Rule, Severity, StatementContext};
+use super::backfill::{Backfill, BatchKey};
+use super::{Action, Applicability, Finding, Rule, Severity, StatementContext};
 use crate::source::classify::TableChange;
 
 pub const RULE: Rule = Rule {
     id: "volatile-default",
     severity: Severity::Warning,
     summary: "ADD COLUMN with a volatile default (or serial/identity/stored generated) rewrites the table",
-    fix: None,
+    fix: Some(Applicability::Safe),
 };
 
 pub fn check(context: &StatementContext) -> Vec<Finding> {
@@ -27,21 +35,107 @@ pub fn check(context: &StatementContext) -> Vec<Finding> {
             return None;
         };
         let why = column.rewrites.as_ref()?;
+        let mut message = format!(
+            "ADD COLUMN {} rewrites {} under ACCESS EXCLUSIVE: {why}",
+            crate::source::names::quote(&column.column),
+            context.describe_existing(table)
+        );
+        let action = match fill(context, table, change, column) {
+            Ok(action) => {
+                message.push_str(": added without it, the default set for new rows, existing rows filled in batches after the migration");
+                action
+            }
+            Err(reason) => {
+                message.push_str(&format!(": left alone: {reason}"));
+                Action::LeaveAlone
+            }
+        };
         Some(
             context
-                .finding(
-                    &RULE,
-                    format!(
-                        "ADD COLUMN {} rewrites {} under ACCESS EXCLUSIVE: {why}",
-                        crate::source::names::quote(&column.column),
-                        context.describe_existing(table)
-                    ),
-                    Action::LeaveAlone,
-                )
+                .finding(&RULE, message, action)
                 .at(change)
                 .with_help("add the column without it, ALTER COLUMN .. SET DEFAULT for new rows, backfill existing rows in batches, then add NOT NULL"),
         )
 })
+}
+
+/// The fix, when the column is one it can fill: a volatile default, at most NOT NULL beside it.
+fn fill(
+    context: &StatementContext,
+    table: &crate::source::names::QualifiedName,
+    change: &crate::source::classify::Change,
+    column: &crate::source::classify::AddColumn,
+) -> Result<Action, String> {
+    let Some(default) = column.default_bytes.clone() else {
+        return Err("a serial, identity or generated column gets its values from PostgreSQL, not from a default this fix can move".into());
+    };
+    if column.other_constraints || column.data_type.ends_with("SERIAL") {
+        return Err("the column has more than a default and NOT NULL".into());
+    }
+    // One fill per statement (its trigger and folder are the statement's).
+    if let crate::source::classify::Fact::AlterTable { changes, .. } = &context.statement.fact
+        && changes
+            .iter()
+            .take_while(|c| c.bytes != change.bytes)
+            .any(|c| matches!(&c.kind, TableChange::AddColumn(a) if a.rewrites.is_some()))
+    {
+        return Err("another column of this ALTER TABLE rewrites the table first; give each its own ALTER TABLE".into());
+    }
+    if context.inside_do_block || context.in_transaction_block {
+        return Err("it sits inside an explicit transaction or a DO block".into());
+    }
+    let constraint = column
+        .not_null
+        .then(|| super::not_null_via_check::constraint_name(&table.name, &column.column));
+    if let Some(later) = context.undone_later(
+        table,
+        Some(std::slice::from_ref(&column.column)),
+        constraint.as_deref(),
+    ) {
+        return Err(format!(
+            "line {} changes the column or table later in this migration",
+            later.line
+        ));
+    }
+    if constraint.is_some()
+        && let Some(why) = context.failure_order_conflict("the later VALIDATE of its NOT NULL check")
+    {
+        return Err(why.trim_start_matches("left alone: ").to_string());
+    }
+    let key = match context.model.single_column_key(table) {
+        Some(key) => BatchKey::Column(key.to_string()),
+        None => BatchKey::Ctid,
+    };
+    let text = context.text;
+    let statement = &context.statement.bytes;
+    let after = if text[..statement.end].ends_with(';') {
+        statement.end
+    } else if text[statement.end..].starts_with(';') {
+        statement.end + 1
+    } else {
+        statement.end
+    };
+    // The operation's bytes may end with the statement's `;`, which stays.
+    let mut cut_end = change.bytes.end.min(after);
+    if text[..cut_end].ends_with(';') {
+        cut_end -= 1;
+    }
+    Ok(Action::FillVolatileDefault {
+        table: table.clone(),
+        column: column.column.clone(),
+        constraint,
+        cut: column.type_end..cut_end.max(column.type_end),
+        after,
+        default: text[default.clone()].to_string(),
+        backfill: Box::new(Backfill::fill_new_column(
+            context.index,
+            context.statement.line,
+            table,
+            &column.column,
+            &text[default],
+            key,
+        )),
+    })
 }
 
 #[cfg(test)]

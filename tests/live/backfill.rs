@@ -346,3 +346,109 @@ fn the_batch_size_comes_from_the_session() {
         .collect();
     assert_eq!(walked, [700, 1400, 2100, 2500]);
 }
+
+/// `ADD COLUMN .. NOT NULL DEFAULT gen_random_uuid()` on a table with rows, rewritten: added without
+/// its default, then filled in batches while the old application inserts and updates rows; afterwards
+/// every row has its own value, the column is NOT NULL with its default, and no write failed.
+#[test]
+fn a_volatile_default_is_filled_in_batches_with_a_value_per_row() {
+    let Some(server) = live::server_url() else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("migrations");
+    write_dir(
+        &dir,
+        "-- AlterTable\nALTER TABLE \"Item\" ADD COLUMN \"uid\" UUID NOT NULL DEFAULT gen_random_uuid();\n",
+    );
+    let output = run(&["rewrite", dir.to_str().unwrap(), "--no-verify"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let discovered = migrate_safe::source::discover::discover(&dir).unwrap();
+    let names: Vec<&str> = discovered
+        .migrations
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "1_init",
+            "2_change",
+            "2_change_01_backfill_item",
+            "2_change_02_validate_constraints",
+            "2_change_03_set_not_null"
+        ]
+    );
+    assert!(!discovered.migrations[1].sql.contains("NOT NULL DEFAULT"));
+    let database = migrate_safe::db::ScratchDatabase::create(&server, None).unwrap();
+    let mut client = database.connect().unwrap();
+    let apply = |client: &mut postgres::Client, m: &migrate_safe::source::discover::Migration| {
+        migrate_safe::prisma::apply::apply_migration(
+            client,
+            &m.name,
+            &m.sql,
+            ApplyModel::PerStatement,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", m.name))
+    };
+    apply(&mut client, &discovered.migrations[0]);
+    client
+        .batch_execute(
+            r#"INSERT INTO "Item" ("name") SELECT 'more ' || g FROM generate_series(1, 30000) g"#,
+        )
+        .unwrap();
+    apply(&mut client, &discovered.migrations[1]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let url = database.url.clone();
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut app = migrate_safe::db::connect(&url).unwrap();
+            let mut failed = Vec::new();
+            let mut writes = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) || writes < 20 {
+                let result = if writes.is_multiple_of(2) {
+                    app.execute(r#"INSERT INTO "Item" ("name") VALUES ('app')"#, &[])
+                } else {
+                    app.execute(
+                        r#"UPDATE "Item" SET "qty" = "qty" + 1 WHERE "id" = $1"#,
+                        &[&(1 + (writes as i32 * 7919) % 32_000)],
+                    )
+                };
+                if let Err(e) = result {
+                    failed.push(migrate_safe::db::describe(&e));
+                }
+                writes += 1;
+            }
+            failed
+        })
+    };
+    for m in &discovered.migrations[2..] {
+        apply(&mut client, m);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let failed = writer.join().unwrap();
+    assert!(failed.is_empty(), "application writes failed: {failed:?}");
+    let row = client
+        .query_one(
+            r#"SELECT count(*), count("uid"), count(DISTINCT "uid") FROM "Item""#,
+            &[],
+        )
+        .unwrap();
+    let (rows, filled, distinct): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!((filled, distinct), (rows, rows));
+    let row = client
+        .query_one(
+            r#"SELECT attnotnull, pg_get_expr(adbin, adrelid) FROM pg_attribute LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum WHERE attrelid = '"Item"'::regclass AND attname = 'uid'"#,
+            &[],
+        )
+        .unwrap();
+    let (not_null, default): (bool, Option<String>) = (row.get(0), row.get(1));
+    assert!(not_null);
+    assert_eq!(default.as_deref(), Some("gen_random_uuid()"));
+    assert_eq!(
+        contents(&mut client).1,
+        0,
+        "the trigger or its function is left"
+    );
+}

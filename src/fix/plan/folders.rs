@@ -83,10 +83,21 @@ pub(super) fn folder_purposes(
             } else {
                 "UPDATE"
             };
+            let change = if backfill.replaces_statement {
+                format!("runs the {what} of line {} on {}", backfill.line, backfill.shape.table)
+            } else {
+                let column = backfill
+                    .shape
+                    .assignments
+                    .first()
+                    .map_or("", |a| a.target.as_str());
+                format!(
+                    "fills {column} of the existing rows of {} (the column line {} added)",
+                    backfill.shape.table, backfill.line
+                )
+            };
             format!(
-                "runs the {what} of line {} on {} in batches of {} rows, committing after each (must stay alone in this file; rerun after a failure, it finishes the rest)",
-                backfill.line,
-                backfill.shape.table,
+                "{change} in batches of {} rows, committing after each (must stay alone in this file; rerun after a failure, it finishes the rest)",
                 crate::rules::backfill::BATCH_ROWS
             )
         })

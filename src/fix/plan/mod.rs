@@ -125,7 +125,7 @@ pub fn plan_migration(
         lock_timeout,
     } = constraint_edits(&findings, eol);
     let mut statement_edits = statement_edits;
-    for backfill in &backfills {
+    for backfill in backfills.iter().filter(|b| b.replaces_statement) {
         if let Some(mut install) = backfill.trigger_install(eol) {
             let bytes = statements[backfill.statement].bytes.clone();
             if text[bytes.clone()].ends_with(';') {
@@ -521,6 +521,10 @@ fn batched_backfills(
     }
     let mut batched = Vec::new();
     for finding in findings.iter_mut() {
+        if let Action::FillVolatileDefault { backfill, .. } = &finding.action {
+            batched.push((**backfill).clone());
+            continue;
+        }
         let Action::BatchBackfill { backfill, .. } = &finding.action else {
             continue;
         };
@@ -535,6 +539,7 @@ fn batched_backfills(
             None => batched.push((**backfill).clone()),
         }
     }
+    batched.sort_by_key(|b| b.statement);
     batched
 }
 

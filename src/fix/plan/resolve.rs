@@ -100,6 +100,13 @@ pub(super) fn resolve(
                     };
                     format!("runs in batches in {} (by {walk}){trigger}", names[f])
                 }),
+                Action::FillVolatileDefault { constraint, .. } => folders.backfill.get(&finding.statement).map(|&f| {
+                    let not_null = match (constraint, folders.not_null) {
+                        (Some(_), Some(n)) => format!("; NOT NULL through a check{validated}, set in {}", names[n]),
+                        _ => String::new(),
+                    };
+                    format!("added without its default, then SET DEFAULT for new rows and a trigger for rows written meanwhile; existing rows filled in batches in {}{not_null}", names[f])
+                }),
                 Action::SetLockTimeout { apply: false, .. } | Action::LeaveAlone => None,
             };
             Outcome { finding, resolution }

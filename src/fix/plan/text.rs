@@ -266,6 +266,43 @@ pub(super) fn constraint_edits(findings: &[Finding], eol: &str) -> ConstraintEdi
                     quote(constraint)
                 ));
             }
+            Action::FillVolatileDefault {
+                table,
+                column,
+                constraint,
+                cut,
+                after,
+                default,
+                backfill,
+            } => {
+                let edits = statement_edits.entry(finding.statement).or_default();
+                edits.push(Edit::delete(cut.clone()));
+                let mut added = format!(
+                    "{eol}{eol}-- migrate-safe: new rows get the default; existing ones are filled in batches after this migration.{eol}ALTER TABLE {table} ALTER COLUMN {} SET DEFAULT {default};",
+                    quote(column)
+                );
+                if let Some(install) = backfill.trigger_install(eol) {
+                    added.push_str(&format!("{eol}{install};"));
+                }
+                if let Some(constraint) = constraint {
+                    added.push_str(&format!(
+                        "{eol}ALTER TABLE {table} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID;",
+                        quote(constraint),
+                        quote(column)
+                    ));
+                    validations.push(format!(
+                        "ALTER TABLE {table} VALIDATE CONSTRAINT {};",
+                        quote(constraint)
+                    ));
+                    validates_foreign_keys_only = false;
+                    set_not_null.push(format!(
+                        "ALTER TABLE {table} ALTER COLUMN {} SET NOT NULL;{eol}ALTER TABLE {table} DROP CONSTRAINT {};",
+                        quote(column),
+                        quote(constraint)
+                    ));
+                }
+                edits.push(Edit::insert(*after, added));
+            }
             Action::SetLockTimeout {
                 value,
                 locking,

@@ -261,8 +261,23 @@ pub fn column_definition(tokens: &[Lexeme<'_>]) -> Option<AddColumn> {
             &expression[..end]
         });
     let rewrites = rewrite_reason(&data_type, default, constraints);
+    let default_bytes = default.and_then(|d| Some(d.first()?.bytes.start..d.last()?.bytes.end));
+    // What is left once the default's expression is taken out: NOT NULL / NULL only, or more.
+    let other_constraints = constraints.iter().enumerate().any(|(i, t)| {
+        let in_default = default_bytes
+            .as_ref()
+            .is_some_and(|d| t.bytes.start >= d.start && t.bytes.end <= d.end);
+        !(in_default
+            || t.is_keyword("DEFAULT")
+            || t.is_keyword("NULL")
+            || (t.is_keyword("NOT")
+                && constraints.get(i + 1).is_some_and(|n| n.is_keyword("NULL"))))
+    });
     Some(AddColumn {
         column,
+        type_end: rest[type_end - 1].bytes.end,
+        default_bytes,
+        other_constraints,
         data_type,
         default: default.map(normal_text),
         not_null: constraints

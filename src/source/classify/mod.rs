@@ -195,6 +195,15 @@ pub struct AddColumn {
     pub not_null: bool,
     /// Why adding it rewrites the table (a volatile default, a serial or identity column, ...).
     pub rewrites: Option<String>,
+    /// Where the type ends and the constraints start (byte offset in the file).
+    #[serde(skip)]
+    pub type_end: usize,
+    /// The default expression's bytes, as written.
+    #[serde(skip)]
+    pub default_bytes: Option<std::ops::Range<usize>>,
+    /// Constraints other than `DEFAULT ..`, `NOT NULL` and `NULL` (a key, a check, a reference, ..).
+    #[serde(skip)]
+    pub other_constraints: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
