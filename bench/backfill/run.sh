@@ -14,10 +14,11 @@
 #   original  the change folder sent as one query (Prisma <= 7.3's model)
 #   rewrite   every folder `migrate-safe rewrite --no-verify` made of it, in name order, each one query
 #   no-op     SELECT pg_sleep(<the rewrite's seconds>), sent the same way
-# Prints one line per run (failed, deadlocks, gap_ms, quiet_gap_ms, command_ms, command_rc, and whether
-# every row got its slug), the rewrite's folders, then a summary against the target: 0 failed writes,
-# rewrite's longest gap <= 1.5 x the no-op's. Exit status: 0 when every migration command succeeded
-# and the load covered it (whatever PASS/FAIL says), 1 otherwise, 2 for bad arguments / missing tools.
+# Prints one line per run (failed, deadlocks, gap_ms, quiet_gap_ms, command_ms, command_rc; the machine's
+# CPU busy / iowait share while the command ran; whether every row got its slug), the rewrite's folders,
+# then a summary against the target: 0 failed writes, rewrite's longest gap <= 1.5 x the no-op's.
+# Exit status: 0 when every migration command succeeded and the load covered it (whatever PASS/FAIL
+# says), 1 otherwise, 2 for bad arguments / missing tools.
 #
 # Environment: PGHOST (127.0.0.1 only), PGPORT (5432), PGUSER (postgres); MIGRATE_SAFE_BIN (default
 # target/release/migrate-safe, built if missing). Logs in bench/.work/backfill/ (overwritten).
@@ -142,8 +143,14 @@ run() {  # run NAME LOAD_SECONDS DIR...
       "$HERE/apply.sh" "$db" "$OUT/$name.files" "$OUT/$name.psql.log" "$@" 2>"$OUT/$name.err" | tail -n 1)
   case "$line" in failed=*) ;; *) cat "$OUT/$name.err" >&2; fail "run $name: no figures from load-gap.sh";; esac
   echo "$name $line" >>"$OUT/results"
-  local extra=""
-  [ "$name" != no-op ] && extra="  $(check_db "$db")"
+  # The whole machine's CPU while the command ran (this benchmark's own share included): a busy machine
+  # (other work, e.g. builds, on the same 2 cores) lengthens gaps that are not the migration's doing.
+  local extra
+  extra="  $(python3 -c 'import sys
+a, b = ([int(v) for v in l.split()[1:9]] for l in open(sys.argv[1]).read().splitlines()[:2])
+d = [y - x for x, y in zip(a, b)]; t = sum(d) or 1
+print(f"cpu_busy={100 * (t - d[3] - d[4]) / t:.0f}% iowait={100 * d[4] / t:.0f}%")' "$OUT/$name.files.cpu" 2>/dev/null)"
+  [ "$name" != no-op ] && extra="$extra  $(check_db "$db")"
   printf '%-9s %s%s\n' "$name" "$line" "$extra"
   local rc ms
   rc=$(sed 's/.*command_rc=\([0-9]*\).*/\1/' <<<"$line"); ms=$(sed 's/.*command_ms=\([0-9]*\).*/\1/' <<<"$line")
