@@ -770,6 +770,46 @@ fn a_backfill_under_an_add_columns_lock_or_holding_row_locks_is_a_finding_measur
         only_report(&output)["lock_threshold_ms"],
         serde_json::Value::Null
     );
+
+    // The other way: rewritten, the UPDATE runs in batches; check times each by its notice, and no
+    // batch holds its rows anywhere near as long.
+    let rewrite = run(&["rewrite", dir.to_str().unwrap(), "--no-verify"]);
+    assert_eq!(rewrite.status.code(), Some(0), "{}", stderr(&rewrite));
+    for version in ["6.19.3", "7.10.1"] {
+        let output = check(
+            &dir,
+            &server,
+            &[
+                "--rows",
+                "50000",
+                "--format",
+                "json",
+                "--prisma-version",
+                version,
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+        let report = only_report(&output);
+        let batched = report["locks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["migration"] == "2_slug_01_backfill_post")
+            .unwrap_or_else(|| panic!("{report:#}"));
+        let statement = &batched["statements"][0];
+        assert_eq!(statement["batches"]["count"], 50, "{statement:#}");
+        assert!(
+            statement["batches"]["longest_ms"].as_f64().unwrap() < 50.0,
+            "{statement:#}"
+        );
+        assert_eq!(statement["verdict"], "safe", "{statement:#}");
+        assert_eq!(
+            statement["locks"][0]["mode"], "ROW_EXCLUSIVE",
+            "{statement:#}"
+        );
+    }
+    let text = stdout(&check(&dir, &server, &["--rows", "50000"]));
+    assert!(text.contains("50 batches, each committed, in "), "{text}");
     assert_eq!(scratch_databases(&server), Vec::<String>::new());
 }
 

@@ -125,6 +125,32 @@ pub fn check(
                     }
                 }
             }
+            // A batched backfill commits batch by batch: applied on a session that hears its
+            // batches, each timed.
+            if crate::prisma::failed::is_batched_backfill(migration) {
+                let line = migration
+                    .sql
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("DO "))
+                    .map_or(1, |i| i + 1);
+                // On a failure it is applied below the usual way, which reports it.
+                if let Ok(traced) = trace::apply_backfill(
+                    &database.url,
+                    &migration.name,
+                    &migration.sql,
+                    line,
+                    model,
+                ) {
+                    locks.push(MigrationLocks {
+                        migration: migration.name.clone(),
+                        holds: Vec::new(),
+                        per_statement: true,
+                        statements: vec![traced],
+                    });
+                    applied += 1;
+                    continue;
+                }
+            }
             // Prisma 7.4+ commits each statement: the apply itself is traced, one transaction each.
             if let FileRun::Statements(pieces) = model.run(&migration.sql) {
                 let (split, statements) = crate::source::read_statements(migration)?;

@@ -152,9 +152,13 @@ fn write_one(report: &CheckReport, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  (no statement ran)")?;
         }
         for statement in &migration.statements {
-            let duration = match statement.duration_ms {
-                Some(ms) => format!("{ms:.1} ms"),
-                None => "not measured".to_string(),
+            let duration = match (&statement.batches, statement.duration_ms) {
+                (Some(b), _) => format!(
+                    "{} batches, each committed, in {:.1} ms; the longest held its rows {:.1} ms",
+                    b.count, b.total_ms, b.longest_ms
+                ),
+                (None, Some(ms)) => format!("{ms:.1} ms"),
+                (None, None) => "not measured".to_string(),
             };
             writeln!(
                 out,

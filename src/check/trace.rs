@@ -73,6 +73,18 @@ pub struct StatementLocks {
     /// An UPDATE or DELETE: it row-locks every row it changes until its transaction ends.
     #[serde(skip)]
     pub changes_rows: bool,
+    /// A batched backfill: its batches, timed by their notices (`duration_ms` is the longest batch,
+    /// the longest any row stayed locked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batches: Option<BatchTimes>,
+}
+
+/// The batches of a batched backfill, as `check` timed them.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchTimes {
+    pub count: usize,
+    pub total_ms: f64,
+    pub longest_ms: f64,
 }
 
 struct Table {
@@ -277,6 +289,7 @@ pub fn trace(
                 known: true,
                 long_hold: None,
                 changes_rows: false,
+                batches: None,
             }],
             None,
         ));
@@ -326,6 +339,7 @@ pub fn trace(
             known: false,
             long_hold: None,
             changes_rows: changes_rows(&statement.fact),
+            batches: None,
         });
     }
     client.batch_execute("ROLLBACK")?;
@@ -538,6 +552,7 @@ pub fn apply_per_statement(
             known,
             long_hold: None,
             changes_rows: fact.is_some_and(changes_rows),
+            batches: None,
         });
     }
     let finished = record_finish(client, &id);
@@ -709,4 +724,69 @@ pub fn table_holds(statements: &[StatementLocks], per_statement: bool) -> Vec<Ta
         }
     }
     holds.into_values().collect()
+}
+
+/// A batched backfill folder applied the way Prisma does, on a session of its own that hears the
+/// batches' notices: each batch is timed from the notice before it (or the start) to its own — the
+/// longest is how long any row stayed locked, judged like an UPDATE's duration.
+pub fn apply_backfill(
+    url: &str,
+    name: &str,
+    sql: &str,
+    line: usize,
+    model: crate::prisma::ApplyModel,
+) -> Result<StatementLocks, String> {
+    let heard: std::sync::Arc<std::sync::Mutex<Vec<(Instant, String)>>> = Default::default();
+    let sink = heard.clone();
+    let mut client = crate::db::connect_with_notices(url, move |n| {
+        sink.lock()
+            .expect("notices")
+            .push((Instant::now(), n.to_string()));
+    })
+    .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    crate::prisma::apply::apply_migration(&mut client, name, sql, model)
+        .map_err(|e| e.to_string())?;
+    let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let heard = heard.lock().expect("notices");
+    let mut last = started;
+    let mut longest_ms: f64 = 0.0;
+    let mut count = 0;
+    let mut table = None;
+    for (at, notice) in heard.iter() {
+        let Some((on, _)) = crate::rules::backfill::notice_parts(notice) else {
+            continue;
+        };
+        longest_ms = longest_ms.max(at.duration_since(last).as_secs_f64() * 1000.0);
+        last = *at;
+        count += 1;
+        table = Some(on.to_string());
+    }
+    let statement = sql
+        .lines()
+        .find(|l| l.trim_start().starts_with("DO "))
+        .map_or_else(|| "DO".to_string(), crate::prisma::apply::excerpt);
+    Ok(StatementLocks {
+        line,
+        statement,
+        locks: table
+            .into_iter()
+            .map(|table| TableLock {
+                table,
+                mode: LockMode::RowExclusive,
+                rewritten: false,
+            })
+            .collect(),
+        held: Vec::new(),
+        verdict: Verdict::Safe,
+        duration_ms: Some(longest_ms),
+        known: false,
+        long_hold: None,
+        changes_rows: true,
+        batches: Some(BatchTimes {
+            count,
+            total_ms,
+            longest_ms,
+        }),
+    })
 }

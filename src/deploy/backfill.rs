@@ -25,21 +25,7 @@ pub struct BackfillFigures {
     pub rate: f64,
 }
 
-/// One notice, read: `(walked, estimate, unit, changed)`.
-pub fn parse(notice: &str) -> Option<(u64, u64, String, u64)> {
-    let rest = notice.strip_prefix("migrate-safe backfill of line ")?;
-    let (_, figures) = rest.rsplit_once(": ")?;
-    let words: Vec<&str> = figures.split_whitespace().collect();
-    match words.as_slice() {
-        [walked, "of", estimate, unit, "walked,", changed, "changed"] => Some((
-            walked.parse().ok()?,
-            estimate.trim_start_matches('~').parse().ok()?,
-            unit.to_string(),
-            changed.parse().ok()?,
-        )),
-        _ => None,
-    }
-}
+pub use crate::rules::backfill::parse_notice as parse;
 
 /// The progress of the backfill deploy is running, fed by the connection's notices.
 #[derive(Clone, Default)]
@@ -145,26 +131,4 @@ pub fn line(f: &BackfillFigures) -> String {
         "{} of ~{} {} walked{share}, {} changed, {:.0} {}/s{left}",
         f.walked, f.estimate, f.unit, f.changed, f.rate, f.unit
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse;
-
-    #[test]
-    fn reads_the_notice_the_batches_raise() {
-        assert_eq!(
-            parse(
-                "migrate-safe backfill of line 4 on \"Post\": 3000 of ~350000 rows walked, 2995 changed"
-            ),
-            Some((3000, 350_000, "rows".to_string(), 2995))
-        );
-        assert_eq!(
-            parse(
-                "migrate-safe backfill of line 12 on public.\"a: b\": 40 of ~400 pages walked, 0 changed"
-            ),
-            Some((40, 400, "pages".to_string(), 0))
-        );
-        assert_eq!(parse("trigger \"x\" does not exist, skipping"), None);
-    }
 }
