@@ -1,6 +1,6 @@
 //! Batched backfills keep the data: generated UPDATE / DELETE backfills on seeded tables (several
 //! batches each), the original and the rewrite applied the way Prisma applies them under both of its
-//! apply models, must leave every table with the same rows (a checksum per table) and no trigger or
+//! apply models, and the rewrite deployed by `migrate-safe deploy`, must leave every table with the same rows (a checksum per table) and no trigger or
 //! function behind. And with the old application writing during the batches, no write fails and no
 //! row escapes the backfill.
 
@@ -120,7 +120,7 @@ fn contents(client: &mut postgres::Client) -> (Vec<String>, i64) {
 const CASES: u32 = 12;
 
 #[test]
-fn a_batched_backfill_leaves_the_rows_the_original_leaves_under_both_apply_models() {
+fn a_batched_backfill_leaves_the_rows_the_original_leaves_under_both_deployers_and_apply_models() {
     let Some(server) = live::server_url() else {
         return;
     };
@@ -149,6 +149,7 @@ fn a_batched_backfill_leaves_the_rows_the_original_leaves_under_both_apply_model
                 "no batched backfill for:\n{change}\n{}",
                 stdout(&output)
             );
+            let mut expected_rows = None;
             for model in ApplyModel::ALL {
                 let Ok(before) = live::apply_dir(&server, &original, model) else {
                     continue; // the original fails (a SET NOT NULL over NULLs): nothing to compare
@@ -174,6 +175,40 @@ fn a_batched_backfill_leaves_the_rows_the_original_leaves_under_both_apply_model
                     change
                 );
                 batched.set(batched.get() + 1);
+                expected_rows = Some(expected.0);
+            }
+            // The other deployer: `migrate-safe deploy` runs the rewrite, the batches alone.
+            if let Some(expected) = expected_rows {
+                let database = migrate_safe::db::ScratchDatabase::create(&server, None).unwrap();
+                let deployed = binary()
+                    .args([
+                        "deploy",
+                        rewritten.to_str().unwrap(),
+                        "--database-url",
+                        &database.url,
+                    ])
+                    .output()
+                    .unwrap();
+                prop_assert_eq!(
+                    deployed.status.code(),
+                    Some(0),
+                    "{}\n{}",
+                    stderr(&deployed),
+                    change
+                );
+                let actual = contents(&mut database.connect().unwrap());
+                prop_assert_eq!(
+                    &actual.0,
+                    &expected,
+                    "rows differ deployed by migrate-safe:\n{}",
+                    change
+                );
+                prop_assert_eq!(
+                    actual.1,
+                    0,
+                    "a trigger or function left behind:\n{}",
+                    change
+                );
             }
             Ok(())
         })
