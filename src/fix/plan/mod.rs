@@ -1,13 +1,17 @@
 //! The plan for one migration: byte edits on its file and the new migration folders that follow it.
 //!
-//! Order of the result: the original (edited) → one folder per statement that must run alone (index
-//! builds and drops) → one folder for statements that needed those indexes → one folder validating the
-//! constraints added NOT VALID → one folder setting NOT NULL from validated checks.
+//! Order of the result: the original (edited) → one folder per batched backfill → one folder per
+//! statement that must run alone (index builds and drops) → one folder for statements that needed those
+//! indexes → one folder validating the constraints added NOT VALID → one folder setting NOT NULL from
+//! validated checks.
 //!
-//! Data flow: `place` decides where statements go, `text` cuts and writes SQL, `folders` names the new
-//! folders, `resolve` says what became of each finding.
+//! Data flow: `place` decides where statements go, `text` cuts and writes SQL, `bodies` fills the new
+//! folders, `folders` names them, `original` edits the migration's own file, `resolve` says what became
+//! of each finding.
 
+mod bodies;
 mod folders;
+mod original;
 mod place;
 mod resolve;
 mod text;
@@ -17,22 +21,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::fix::edit::{Edit, apply};
+use crate::fix::edit::Edit;
 use crate::prisma::order::FolderOrder;
-use crate::rules::{Action, FileToReorder, Finding};
+use crate::rules::{Action, Finding};
 use crate::source::classify::{Fact, Statement};
 use crate::source::discover::{GENERATED_MARKER, Migration};
 use crate::source::names::quote;
 use crate::source::split::SplitFile;
 
+use bodies::{NewFolders, Planned, new_folders};
 pub use folders::MAX_FOLDER_NAME;
-use folders::{alone_slug, folder_names, folder_purposes};
+use folders::{folder_names, folder_purposes};
+use original::edit_original;
 use place::{place, split_moved_foreign_keys};
 use resolve::{Folders, resolve};
-use text::{
-    ConstraintEdits, UniqueViaIndexSql, concurrently_edit, constraint_edits, cut_range, line_end,
-    lock_timeout_edits, merge, moved_text, unique_via_index_sql,
-};
+use text::{ConstraintEdits, UniqueViaIndexSql, constraint_edits, unique_via_index_sql};
 
 /// How the folders the plan adds are named (`folder-naming` in migrate-safe.toml).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, Serialize)]
@@ -117,21 +120,15 @@ pub fn plan_migration(
     split_moved_foreign_keys(statements, &placement, &mut findings);
     let backfills = batched_backfills(statements, &placement, &mut findings);
 
-    let ConstraintEdits {
-        statement_edits,
-        validations,
-        validates_foreign_keys_only,
-        set_not_null,
-        lock_timeout,
-    } = constraint_edits(&findings, eol);
-    let mut statement_edits = statement_edits;
+    let mut edits = constraint_edits(&findings, eol);
     for backfill in backfills.iter().filter(|b| b.replaces_statement) {
         if let Some(mut install) = backfill.trigger_install(eol) {
             let bytes = statements[backfill.statement].bytes.clone();
             if text[bytes.clone()].ends_with(';') {
                 install.push(';');
             }
-            statement_edits
+            edits
+                .statement_edits
                 .entry(backfill.statement)
                 .or_default()
                 .push(Edit::replace(
@@ -147,101 +144,32 @@ pub fn plan_migration(
             .to_string()
             .len(),
     );
-    let mut folders: Vec<(String, String)> = Vec::new(); // (slug, body)
-    let mut build_folder: BTreeMap<usize, usize> = BTreeMap::new();
-    // Constraints attached to their concurrently built index, first thing after the builds.
-    let mut attaches = Vec::new();
     let unique_via_index: BTreeMap<usize, UniqueViaIndexSql> = findings
         .iter()
         .filter_map(|f| Some((f.statement, unique_via_index_sql(&f.action)?)))
         .collect();
-    // Backfills in batches first, each alone in its folder (its DO block commits): a UNIQUE index the
-    // migration builds after the backfill is built on what it wrote; their triggers go with the last
-    // folder (a NOT NULL check is validated and set with them on).
-    let trigger_dropped_later = !validations.is_empty() || !set_not_null.is_empty();
-    let mut backfill_folder: BTreeMap<usize, usize> = BTreeMap::new();
-    for backfill in &backfills {
-        backfill_folder.insert(backfill.statement, folders.len());
-        folders.push((
-            format!("backfill_{}", slug_part(&backfill.shape.table.name)),
-            backfill.batches(!trigger_dropped_later, eol),
-        ));
-    }
-    let trigger_drops: String = backfills
-        .iter()
-        .filter(|_| trigger_dropped_later)
-        .filter_map(|b| b.trigger_drop(eol))
-        .collect();
-    for &build in &placement.builds {
-        let folder = match unique_via_index.get(&build) {
-            Some(sql) => {
-                attaches.push(format!("{}{eol}", sql.attach));
-                let header = split.pieces[statements[build].piece]
-                    .header
-                    .clone()
-                    .map_or("", |h| &text[h]);
-                (sql.slug.clone(), format!("{header}{}{eol}", sql.create))
-            }
-            None => (
-                alone_slug(&statements[build].fact),
-                moved_text(
-                    text,
-                    split,
-                    statements,
-                    build,
-                    &concurrently_edit(&statements[build].fact),
-                    eol,
-                ),
-            ),
-        };
-        build_folder.insert(build, folders.len());
-        folders.push(folder);
-    }
-    if let Some(build) = placement.build_in_place
-        && let Some(sql) = unique_via_index.get(&build)
-    {
-        attaches.insert(0, format!("{}{eol}", sql.attach));
-    }
-    let after_folder = (!placement.dependents.is_empty() || !attaches.is_empty()).then(|| {
-        let body: Vec<String> = placement
-            .dependents
-            .keys()
-            .map(|&d| {
-                let edits = statement_edits.get(&d).cloned().unwrap_or_default();
-                moved_text(text, split, statements, d, &edits, eol)
-            })
-            .collect();
-        folders.push((
-            "after_indexes".to_string(),
-            format!("{}{}", attaches.concat(), body.join(eol)),
-        ));
-        folders.len() - 1
-    });
-    let validate_folder = (!validations.is_empty()).then(|| {
-        let slug = if validates_foreign_keys_only {
-            "validate_foreign_keys"
-        } else {
-            "validate_constraints"
-        };
-        folders.push((
-            slug.to_string(),
-            validations.iter().map(|v| format!("{v}{eol}")).collect(),
-        ));
-        folders.len() - 1
-    });
-    let not_null_folder = (!set_not_null.is_empty()).then(|| {
-        folders.push((
-            "set_not_null".to_string(),
-            set_not_null.iter().map(|v| format!("{v}{eol}")).collect(),
-        ));
-        folders.len() - 1
-    });
-    let trigger_drop_folder = not_null_folder
-        .or(validate_folder)
-        .filter(|_| !trigger_drops.is_empty());
-    if let Some(last) = trigger_drop_folder {
-        folders[last].1.push_str(&trigger_drops);
-    }
+    let planned = Planned {
+        text,
+        split,
+        statements,
+        eol,
+    };
+    let NewFolders {
+        folders,
+        build: build_folder,
+        backfill: backfill_folder,
+        after: after_folder,
+        validate: validate_folder,
+        not_null: not_null_folder,
+        trigger_dropped: trigger_drop_folder,
+        attaches,
+    } = new_folders(&planned, &placement, &backfills, &edits, &unique_via_index);
+    let ConstraintEdits {
+        statement_edits,
+        validates_foreign_keys_only,
+        lock_timeout,
+        ..
+    } = edits;
     let names = folder_names(
         &migration.name,
         folders.iter().map(|(s, _)| match naming {
@@ -261,7 +189,7 @@ pub fn plan_migration(
     let purposes = folder_purposes(
         statements,
         &placement,
-        !attaches.is_empty(),
+        attaches,
         &backfills,
         validate_folder.map(|_| validates_foreign_keys_only),
         not_null_folder.is_some(),
@@ -280,128 +208,15 @@ pub fn plan_migration(
         })
         .collect();
 
-    // Edits on the original file.
-    let mut edits: Vec<Edit> = Vec::new();
-    if let Some(build) = placement.build_in_place {
-        match unique_via_index.get(&build) {
-            // The only statement left: the build replaces it in place.
-            Some(sql) => edits.push(Edit::replace(
-                split.pieces[statements[build].piece]
-                    .statement
-                    .clone()
-                    .expect("statement piece"),
-                sql.create.clone(),
-            )),
-            None => edits.extend(concurrently_edit(&statements[build].fact)),
-        }
-    }
-    // A batched DELETE leaves the file (an UPDATE leaves its trigger in its place).
-    let cut: BTreeSet<usize> = placement
-        .builds
-        .iter()
-        .chain(placement.dependents.keys())
-        .copied()
-        .chain(
-            backfills
-                .iter()
-                .filter(|b| b.shape.delete)
-                .map(|b| b.statement),
-        )
-        .collect();
-    // Statements on existing tables after the creation of new objects, in this file.
-    let kept: Vec<usize> = (0..statements.len()).filter(|s| !cut.contains(s)).collect();
-    let file = FileToReorder {
-        text,
-        split,
-        statements,
-        kept: &kept,
-    };
-    let reorder = findings
-        .iter()
-        .filter(|_| placement.build_in_place.is_none())
-        .find_map(|f| f.action.reorder_file(&file))
-        .filter(|r| !r.order.moved.is_empty())
-        .map(|r| (r.order, r.message));
-    match &reorder {
-        None => findings.retain(|f| !matches!(f.action, Action::MoveExistingTablesLast { .. })),
-        Some((r, message)) => {
-            let first = *r.moved.keys().next().expect("something moves");
-            for finding in &mut findings {
-                if let Action::MoveExistingTablesLast { moved_lines, .. } = &mut finding.action {
-                    *moved_lines = r.moved.keys().map(|&s| statements[s].line).collect();
-                    finding.statement = first;
-                    finding.line = statements[first].line;
-                    finding.column = statements[first].column;
-                    finding.message = message.clone();
-                }
-            }
-        }
-    }
-    let moved: BTreeSet<usize> = reorder
-        .as_ref()
-        .map(|(r, _)| r.moved.keys().copied().collect())
-        .unwrap_or_default();
-    for (&statement, inserts) in &statement_edits {
-        if !placement.dependents.contains_key(&statement) && !moved.contains(&statement) {
-            edits.extend(inserts.iter().cloned());
-        }
-    }
-    let order: Vec<usize> = reorder
-        .as_ref()
-        .map_or_else(|| kept.clone(), |(r, _)| r.order.clone());
-    if let Some((r, _)) = &reorder {
-        for &s in &r.order {
-            if let Some(&anchor) = r.moved.get(&s) {
-                let own = statement_edits.get(&s).cloned().unwrap_or_default();
-                let body = moved_text(text, split, statements, s, &own, eol);
-                let body = body.strip_suffix(eol).unwrap_or(&body);
-                edits.push(Edit::insert(
-                    line_end(text, split, statements, anchor),
-                    format!("{eol}{eol}{body}"),
-                ));
-            }
-        }
-    }
-    // The lock-timeout hazard stays only if a statement locking an existing table stays here.
-    let locks_remain = lock_timeout.as_ref().is_some_and(|(_, locking, _)| {
-        placement.build_in_place.is_none() && locking.iter().any(|s| !cut.contains(s))
-    });
-    if !locks_remain {
-        findings.retain(|f| !matches!(f.action, Action::SetLockTimeout { .. }));
-    }
-    let lock_timeout_set = match &lock_timeout {
-        Some((value, _, true)) if locks_remain => {
-            let last = order.last().map(|l| {
-                reorder
-                    .as_ref()
-                    .and_then(|(r, _)| r.moved.get(l).copied())
-                    .unwrap_or(*l)
-            });
-            edits.extend(lock_timeout_edits(
-                text,
-                split,
-                statements,
-                order.first().copied(),
-                last,
-                value,
-                eol,
-            ));
-            true
-        }
-        _ => false,
-    };
-    let removed: BTreeSet<usize> = cut.union(&moved).copied().collect();
-    edits.extend(
-        merge(
-            removed
-                .iter()
-                .map(|&s| cut_range(text, split, statements, s, &removed, eol))
-                .collect(),
-        )
-        .into_iter()
-        .map(Edit::delete),
+    let (rewritten_sql, lock_timeout_set) = edit_original(
+        &planned,
+        &placement,
+        &backfills,
+        &mut findings,
+        &unique_via_index,
+        &statement_edits,
+        lock_timeout.as_ref(),
     );
-    let rewritten_sql = apply(text, &edits);
 
     let folders = Folders {
         build: build_folder,
@@ -541,20 +356,4 @@ fn batched_backfills(
     }
     batched.sort_by_key(|b| b.statement);
     batched
-}
-
-/// A name made fit for a folder name: letters, digits and `_`, lower case, at most 30 characters.
-fn slug_part(name: &str) -> String {
-    let slug: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .take(30)
-        .collect();
-    slug.trim_matches('_').to_string()
 }
