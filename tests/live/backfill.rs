@@ -90,6 +90,24 @@ fn write_dir(root: &Path, change: &str) {
     .unwrap();
 }
 
+/// `change` after INIT in a new migrations directory, rewritten: its migrations, checked by name.
+fn rewritten(
+    root: &Path,
+    change: &str,
+    expected: &[&str],
+) -> Vec<migrate_safe::source::discover::Migration> {
+    let dir = root.join("migrations");
+    write_dir(&dir, change);
+    let output = run(&["rewrite", dir.to_str().unwrap(), "--no-verify"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let migrations = migrate_safe::source::discover::discover(&dir)
+        .unwrap()
+        .migrations;
+    let names: Vec<&str> = migrations.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, expected);
+    migrations
+}
+
 /// Each table's rows, as one checksum per table; and the triggers and functions left.
 fn contents(client: &mut postgres::Client) -> (Vec<String>, i64) {
     let checksums = ["Owner", "Item", "Log"]
@@ -233,25 +251,16 @@ UPDATE "Item" SET "label" = coalesce("kind", 'none') || '#' || "id" WHERE "label
 ALTER TABLE "Item" ALTER COLUMN "label" SET NOT NULL;
 "#;
     let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("migrations");
-    write_dir(&dir, change);
-    let output = run(&["rewrite", dir.to_str().unwrap(), "--no-verify"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let discovered = migrate_safe::source::discover::discover(&dir).unwrap();
-    let names: Vec<&str> = discovered
-        .migrations
-        .iter()
-        .map(|m| m.name.as_str())
-        .collect();
-    assert_eq!(
-        names,
-        [
+    let migrations = rewritten(
+        root.path(),
+        change,
+        &[
             "1_init",
             "2_change",
             "2_change_01_backfill_item",
             "2_change_02_validate_constraints",
-            "2_change_03_set_not_null"
-        ]
+            "2_change_03_set_not_null",
+        ],
     );
     let database = migrate_safe::db::ScratchDatabase::create(&server, None).unwrap();
     let mut client = database.connect().unwrap();
@@ -261,13 +270,13 @@ ALTER TABLE "Item" ALTER COLUMN "label" SET NOT NULL;
             .unwrap_or_else(|e| panic!("{}: {e}", m.name))
     };
     // More rows, so the batches take long enough for the writers to meet them.
-    apply(&mut client, &discovered.migrations[0]);
+    apply(&mut client, &migrations[0]);
     client
         .batch_execute(
             r#"INSERT INTO "Item" ("name", "kind") SELECT 'more ' || g, (ARRAY['a', NULL])[1 + g % 2] FROM generate_series(1, 40000) g"#,
         )
         .unwrap();
-    apply(&mut client, &discovered.migrations[1]);
+    apply(&mut client, &migrations[1]);
     // The old application: it knows nothing of "label".
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writers: Vec<_> = (0..2)
@@ -301,7 +310,7 @@ ALTER TABLE "Item" ALTER COLUMN "label" SET NOT NULL;
         .collect();
     // The batches and the validation run while the old application writes; its inserts without the
     // column end with the NOT NULL (as after the original), so it stops before that folder.
-    for m in &discovered.migrations[2..4] {
+    for m in &migrations[2..4] {
         apply(&mut client, m);
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -311,7 +320,7 @@ ALTER TABLE "Item" ALTER COLUMN "label" SET NOT NULL;
         assert!(failed.is_empty(), "application writes failed: {failed:?}");
         total += writes;
     }
-    apply(&mut client, &discovered.migrations[4]);
+    apply(&mut client, &migrations[4]);
     assert!(total >= 40, "the writers wrote {total} times");
     let wrong: i64 = client
         .query_one(
@@ -341,14 +350,14 @@ fn the_batch_size_comes_from_the_session() {
         return;
     };
     let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("migrations");
-    write_dir(&dir, "UPDATE \"Item\" SET \"qty\" = \"id\" % 5;\n");
-    let output = run(&["rewrite", dir.to_str().unwrap(), "--no-verify"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let discovered = migrate_safe::source::discover::discover(&dir).unwrap();
+    let migrations = rewritten(
+        root.path(),
+        "UPDATE \"Item\" SET \"qty\" = \"id\" % 5;\n",
+        &["1_init", "2_change", "2_change_01_backfill_item"],
+    );
     let database = migrate_safe::db::ScratchDatabase::create(&server, None).unwrap();
     let mut client = database.connect().unwrap();
-    for m in &discovered.migrations[..2] {
+    for m in &migrations[..2] {
         migrate_safe::prisma::apply::apply_migration(
             &mut client,
             &m.name,
@@ -366,7 +375,7 @@ fn the_batch_size_comes_from_the_session() {
     session
         .batch_execute("SET migrate_safe.batch_rows = 700")
         .unwrap();
-    let backfill = &discovered.migrations[2];
+    let backfill = &migrations[2];
     assert!(
         backfill.name.ends_with("_backfill_item"),
         "{}",
@@ -391,30 +400,18 @@ fn a_volatile_default_is_filled_in_batches_with_a_value_per_row() {
         return;
     };
     let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("migrations");
-    write_dir(
-        &dir,
+    let migrations = rewritten(
+        root.path(),
         "-- AlterTable\nALTER TABLE \"Item\" ADD COLUMN \"uid\" UUID NOT NULL DEFAULT gen_random_uuid();\n",
-    );
-    let output = run(&["rewrite", dir.to_str().unwrap(), "--no-verify"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let discovered = migrate_safe::source::discover::discover(&dir).unwrap();
-    let names: Vec<&str> = discovered
-        .migrations
-        .iter()
-        .map(|m| m.name.as_str())
-        .collect();
-    assert_eq!(
-        names,
-        [
+        &[
             "1_init",
             "2_change",
             "2_change_01_backfill_item",
             "2_change_02_validate_constraints",
-            "2_change_03_set_not_null"
-        ]
+            "2_change_03_set_not_null",
+        ],
     );
-    assert!(!discovered.migrations[1].sql.contains("NOT NULL DEFAULT"));
+    assert!(!migrations[1].sql.contains("NOT NULL DEFAULT"));
     let database = migrate_safe::db::ScratchDatabase::create(&server, None).unwrap();
     let mut client = database.connect().unwrap();
     let apply = |client: &mut postgres::Client, m: &migrate_safe::source::discover::Migration| {
@@ -426,13 +423,13 @@ fn a_volatile_default_is_filled_in_batches_with_a_value_per_row() {
         )
         .unwrap_or_else(|e| panic!("{}: {e}", m.name))
     };
-    apply(&mut client, &discovered.migrations[0]);
+    apply(&mut client, &migrations[0]);
     client
         .batch_execute(
             r#"INSERT INTO "Item" ("name") SELECT 'more ' || g FROM generate_series(1, 30000) g"#,
         )
         .unwrap();
-    apply(&mut client, &discovered.migrations[1]);
+    apply(&mut client, &migrations[1]);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let url = database.url.clone();
@@ -458,7 +455,7 @@ fn a_volatile_default_is_filled_in_batches_with_a_value_per_row() {
             failed
         })
     };
-    for m in &discovered.migrations[2..] {
+    for m in &migrations[2..] {
         apply(&mut client, m);
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);

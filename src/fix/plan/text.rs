@@ -8,7 +8,7 @@ use std::ops::Range;
 use crate::fix::edit::{Edit, apply_within};
 use crate::rules::{Action, Finding};
 use crate::source::classify::{Fact, Statement};
-use crate::source::names::quote;
+use crate::source::names::{QualifiedName, quote};
 use crate::source::split::SplitFile;
 
 /// `UniqueViaIndex`: (the concurrent build, the statement attaching it).
@@ -208,6 +208,36 @@ pub(super) struct ConstraintEdits {
     pub(super) lock_timeout: Option<(String, Vec<usize>, bool)>,
 }
 
+/// `ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID`: NOT NULL without a scan, for now.
+fn not_null_check(column: &str, constraint: &str) -> String {
+    format!(
+        "ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
+        quote(constraint),
+        quote(column)
+    )
+}
+
+/// The later steps of a NOT NULL through a check: its VALIDATE, then SET NOT NULL (which trusts the
+/// validated check) and the check dropped.
+fn not_null_steps(
+    table: &QualifiedName,
+    column: &str,
+    constraint: &str,
+    eol: &str,
+) -> (String, String) {
+    (
+        format!(
+            "ALTER TABLE {table} VALIDATE CONSTRAINT {};",
+            quote(constraint)
+        ),
+        format!(
+            "ALTER TABLE {table} ALTER COLUMN {} SET NOT NULL;{eol}ALTER TABLE {table} DROP CONSTRAINT {};",
+            quote(column),
+            quote(constraint)
+        ),
+    )
+}
+
 pub(super) fn constraint_edits(findings: &[Finding], eol: &str) -> ConstraintEdits {
     let mut statement_edits: BTreeMap<usize, Vec<Edit>> = BTreeMap::new();
     let mut validations = Vec::new();
@@ -249,22 +279,12 @@ pub(super) fn constraint_edits(findings: &[Finding], eol: &str) -> ConstraintEdi
                     .or_default()
                     .push(Edit::replace(
                         operation.clone(),
-                        format!(
-                            "ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
-                            quote(constraint),
-                            quote(column)
-                        ),
+                        not_null_check(column, constraint),
                     ));
-                validations.push(format!(
-                    "ALTER TABLE {table} VALIDATE CONSTRAINT {};",
-                    quote(constraint)
-                ));
+                let (validate, set) = not_null_steps(table, column, constraint, eol);
+                validations.push(validate);
                 validates_foreign_keys_only = false;
-                set_not_null.push(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {} SET NOT NULL;{eol}ALTER TABLE {table} DROP CONSTRAINT {};",
-                    quote(column),
-                    quote(constraint)
-                ));
+                set_not_null.push(set);
             }
             Action::FillVolatileDefault {
                 table,
@@ -286,20 +306,13 @@ pub(super) fn constraint_edits(findings: &[Finding], eol: &str) -> ConstraintEdi
                 }
                 if let Some(constraint) = constraint {
                     added.push_str(&format!(
-                        "{eol}ALTER TABLE {table} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID;",
-                        quote(constraint),
-                        quote(column)
+                        "{eol}ALTER TABLE {table} {};",
+                        not_null_check(column, constraint)
                     ));
-                    validations.push(format!(
-                        "ALTER TABLE {table} VALIDATE CONSTRAINT {};",
-                        quote(constraint)
-                    ));
+                    let (validate, set) = not_null_steps(table, column, constraint, eol);
+                    validations.push(validate);
                     validates_foreign_keys_only = false;
-                    set_not_null.push(format!(
-                        "ALTER TABLE {table} ALTER COLUMN {} SET NOT NULL;{eol}ALTER TABLE {table} DROP CONSTRAINT {};",
-                        quote(column),
-                        quote(constraint)
-                    ));
+                    set_not_null.push(set);
                 }
                 edits.push(Edit::insert(*after, added));
             }
