@@ -84,9 +84,9 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
     let action = match decision {
         Some(Ok(backfill)) => {
             message.push_str(if backfill.shape.delete {
-                ": run in batches after the migration"
+                BATCHED_DELETE
             } else {
-                ": run in batches after the migration, with a trigger keeping the application's writes in line meanwhile"
+                BATCHED
             });
             Action::BatchBackfill {
                 table: table.clone(),
@@ -105,9 +105,28 @@ pub fn check(context: &StatementContext) -> Option<Finding> {
     };
     let finding = context.finding(&RULE, message, action);
     Some(match finding.action {
-        Action::BatchBackfill { .. } => finding.with_help("`migrate-safe rewrite` runs it in batches of 1,000 rows in a migration of its own (a DO block committing after each batch) and puts a trigger in its place until they are done"),
-        _ => finding.with_help("backfill in batches outside the migration (a few thousand rows per transaction, repeated), or in a migration of its own after the DDL; keep the DDL's transaction short"),
+        Action::BatchBackfill { .. } => finding.with_help(HELP_BATCHED),
+        _ => finding.with_help(HELP_LEFT_ALONE),
     })
+}
+
+/// What the finding says of a backfill it batches (an UPDATE, a DELETE).
+const BATCHED: &str = ": run in batches after the migration, with a trigger keeping the application's writes in line meanwhile";
+const BATCHED_DELETE: &str = ": run in batches after the migration";
+const HELP_BATCHED: &str = "`migrate-safe rewrite` runs it in batches of 1,000 rows in a migration of its own (a DO block committing after each batch) and puts a trigger in its place until they are done";
+const HELP_LEFT_ALONE: &str = "backfill in batches outside the migration (a few thousand rows per transaction, repeated), or in a migration of its own after the DDL; keep the DDL's transaction short";
+
+/// The planner found a reason the batches cannot run where they would (`why`): the finding says it
+/// is left alone, and gives the advice of a backfill left alone.
+pub(super) fn left_alone(finding: &mut Finding, why: &str) {
+    let hazard = finding
+        .message
+        .strip_suffix(BATCHED)
+        .or_else(|| finding.message.strip_suffix(BATCHED_DELETE))
+        .unwrap_or(&finding.message);
+    finding.message = format!("{hazard}: left alone: {why}");
+    finding.help = Some(HELP_LEFT_ALONE.to_string());
+    finding.action = Action::LeaveAlone;
 }
 
 #[cfg(test)]

@@ -157,6 +157,12 @@ impl Finding {
     ) -> Finding {
         super::foreign_key_not_valid::after_moved_index(index, statement, table, fk, name)
     }
+
+    /// The planner's hook for a batched backfill that must stay in the migration after all (`why`):
+    /// the `data-backfill` rule's wording of a backfill left alone.
+    pub fn backfill_left_alone(&mut self, why: &str) {
+        super::data_backfill::left_alone(self, why);
+    }
 }
 
 impl Action {

@@ -123,6 +123,7 @@ pub fn plan_migration(
     let mut edits = constraint_edits(&findings, eol);
     for backfill in backfills.iter().filter(|b| b.replaces_statement) {
         if let Some(mut install) = backfill.trigger_install(eol) {
+            // The statement's bytes end with its `;` when it has one: the replacement keeps it.
             let bytes = statements[backfill.statement].bytes.clone();
             if text[bytes.clone()].ends_with(';') {
                 install.push(';');
@@ -131,10 +132,7 @@ pub fn plan_migration(
                 .statement_edits
                 .entry(backfill.statement)
                 .or_default()
-                .push(Edit::replace(
-                    statements[backfill.statement].bytes.clone(),
-                    install,
-                ));
+                .push(Edit::replace(bytes, install));
         }
     }
 
@@ -274,8 +272,11 @@ fn batched_backfills(
             continue;
         };
         let table = &backfill.shape.table;
-        let later = statements.iter().enumerate().skip(backfill.statement + 1);
-        let reason = later.clone().find_map(|(at, s)| match &s.fact {
+        let reason = statements
+            .iter()
+            .enumerate()
+            .skip(backfill.statement + 1)
+            .find_map(|(at, s)| match &s.fact {
             Fact::AlterTable { table: t, changes } if t == table => {
                 changes.iter().find_map(|c| match &c.kind {
                     crate::source::classify::TableChange::SetNotNull { column }
@@ -344,13 +345,7 @@ fn batched_backfills(
             continue;
         };
         match why.get(&finding.statement) {
-            Some(why) => {
-                finding.message = match finding.message.split_once(": run in batches") {
-                    Some((head, _)) => format!("{head}: left alone: {why}"),
-                    None => finding.message.clone(),
-                };
-                finding.action = Action::LeaveAlone;
-            }
+            Some(why) => finding.backfill_left_alone(why),
             None => batched.push((**backfill).clone()),
         }
     }
