@@ -108,13 +108,8 @@ fn fill(
     };
     let text = context.text;
     let statement = &context.statement.bytes;
-    let after = if text[..statement.end].ends_with(';') {
-        statement.end
-    } else if text[statement.end..].starts_with(';') {
-        statement.end + 1
-    } else {
-        statement.end
-    };
+    // The statement's bytes end with its `;` when it has one: what the fix adds goes after them.
+    let after = statement.end;
     // The operation's bytes may end with the statement's `;`, which stays.
     let mut cut_end = change.bytes.end.min(after);
     if text[..cut_end].ends_with(';') {

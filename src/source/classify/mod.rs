@@ -238,7 +238,7 @@ pub struct CreateIndex {
 pub struct Statement {
     /// Index into [`SplitFile::pieces`].
     pub piece: usize,
-    /// The statement's bytes in the file (without its `;`).
+    /// The statement's bytes in the file, its `;` included when it has one (the piece's statement).
     pub bytes: std::ops::Range<usize>,
     pub line: usize,
     /// Column (in characters) of the statement's first token.
