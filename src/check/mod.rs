@@ -127,20 +127,11 @@ pub fn check(
             }
             // A batched backfill commits batch by batch: applied on a session that hears its
             // batches, each timed.
-            if crate::prisma::failed::is_batched_backfill(migration) {
-                let line = migration
-                    .sql
-                    .lines()
-                    .position(|l| l.trim_start().starts_with("DO "))
-                    .map_or(1, |i| i + 1);
+            if let Some(statement) = crate::prisma::failed::batched_backfill(migration) {
                 // On a failure it is applied below the usual way, which reports it.
-                if let Ok(traced) = trace::apply_backfill(
-                    &database.url,
-                    &migration.name,
-                    &migration.sql,
-                    line,
-                    model,
-                ) {
+                if let Ok(traced) =
+                    trace::apply_backfill(&database.url, migration, &statement, model)
+                {
                     locks.push(MigrationLocks {
                         migration: migration.name.clone(),
                         holds: Vec::new(),

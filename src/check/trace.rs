@@ -731,9 +731,8 @@ pub fn table_holds(statements: &[StatementLocks], per_statement: bool) -> Vec<Ta
 /// longest is how long any row stayed locked, judged like an UPDATE's duration.
 pub fn apply_backfill(
     url: &str,
-    name: &str,
-    sql: &str,
-    line: usize,
+    migration: &crate::source::discover::Migration,
+    statement: &Statement,
     model: crate::prisma::ApplyModel,
 ) -> Result<StatementLocks, String> {
     let heard: std::sync::Arc<std::sync::Mutex<Vec<(Instant, String)>>> = Default::default();
@@ -745,7 +744,7 @@ pub fn apply_backfill(
     })
     .map_err(|e| e.to_string())?;
     let started = Instant::now();
-    crate::prisma::apply::apply_migration(&mut client, name, sql, model)
+    crate::prisma::apply::apply_migration(&mut client, &migration.name, &migration.sql, model)
         .map_err(|e| e.to_string())?;
     let total_ms = started.elapsed().as_secs_f64() * 1000.0;
     let heard = heard.lock().expect("notices");
@@ -762,13 +761,9 @@ pub fn apply_backfill(
         count += 1;
         table = Some(on.to_string());
     }
-    let statement = sql
-        .lines()
-        .find(|l| l.trim_start().starts_with("DO "))
-        .map_or_else(|| "DO".to_string(), crate::prisma::apply::excerpt);
     Ok(StatementLocks {
-        line,
-        statement,
+        line: statement.line,
+        statement: crate::prisma::apply::excerpt(&migration.sql[statement.bytes.clone()]),
         locks: table
             .into_iter()
             .map(|table| TableLock {

@@ -121,11 +121,13 @@ pub fn diagnose(
     if logs.is_some_and(|l| l.contains(NOTHING_APPLIED)) {
         return Ok(Diagnosis::RolledBackByDeploy);
     }
-    if is_batched_backfill(migration) {
-        return Ok(match backfilling(client, &migration.sql)? {
-            Some(pid) => Diagnosis::StillBackfilling { pid },
-            None => Diagnosis::Backfill,
-        });
+    if let Some(statement) = batched_backfill(migration) {
+        return Ok(
+            match backfilling(client, &migration.sql[statement.bytes])? {
+                Some(pid) => Diagnosis::StillBackfilling { pid },
+                None => Diagnosis::Backfill,
+            },
+        );
     }
     let Some(index) = lone_concurrent_build(migration) else {
         return Ok(Diagnosis::Unknown);
@@ -155,27 +157,36 @@ pub fn lone_concurrent_build(migration: &Migration) -> Option<QualifiedName> {
 }
 
 /// A folder migrate-safe wrote that runs a backfill in batches: its marker, one `DO` statement, and the
-/// mark its batches set.
+/// setting its batches turn on.
 pub fn is_batched_backfill(migration: &Migration) -> bool {
-    migration
-        .sql
-        .starts_with(crate::source::discover::GENERATED_MARKER)
-        && migration.sql.contains(BACKFILL_MARK)
-        && crate::source::read_statements(migration)
-            .is_ok_and(|(_, statements)| statements.len() == 1)
+    batched_backfill(migration).is_some()
 }
 
-/// What every batch of a batched backfill sets (see `rules::backfill`).
-pub const BACKFILL_MARK: &str = "set_config('migrate_safe.backfill', 'on', true)";
+/// The one `DO` statement of a batched backfill folder ([`is_batched_backfill`]).
+pub fn batched_backfill(migration: &Migration) -> Option<crate::source::classify::Statement> {
+    if !(migration
+        .sql
+        .starts_with(crate::source::discover::GENERATED_MARKER)
+        && migration.sql.contains(BACKFILL_SETTING))
+    {
+        return None;
+    }
+    let (_, statements) = crate::source::read_statements(migration).ok()?;
+    match <[_; 1]>::try_from(statements) {
+        Ok([only]) => Some(only),
+        Err(_) => None,
+    }
+}
 
-/// Another session running this backfill's DO block, if one is (a killed client's backend runs on
-/// until it next writes to the client).
-fn backfilling(client: &mut Client, sql: &str) -> Result<Option<i32>, postgres::Error> {
-    // The query is the file (Prisma) or its DO statement (deploy): either holds the statement's start.
-    let Some(start) = sql.find("DO ") else {
-        return Ok(None);
-    };
-    let head: String = sql[start..].chars().take(200).collect();
+/// The setting every batch of a batched backfill turns on in its transaction, and its trigger reads to
+/// leave the batches' rows alone (see `rules::backfill`): what marks the folder as one.
+pub const BACKFILL_SETTING: &str = "migrate_safe.backfill";
+
+/// Another session running this backfill's DO `statement`, if one is (a killed client's backend runs
+/// on until it next writes to the client).
+fn backfilling(client: &mut Client, statement: &str) -> Result<Option<i32>, postgres::Error> {
+    // The query is the file (Prisma) or the statement alone (deploy): either holds its start.
+    let head: String = statement.chars().take(200).collect();
     Ok(client
         .query_opt(
             "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state = 'active' AND datname = current_database() AND position($1 in query) > 0 LIMIT 1",

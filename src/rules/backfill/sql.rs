@@ -5,7 +5,7 @@ use super::{
     BATCH_ATTEMPTS, BATCH_LOCK_WAIT, BATCH_PAUSE_SETTING, BATCH_ROWS, BATCH_ROWS_SETTING, Backfill,
     BatchKey,
 };
-use crate::prisma::failed::BACKFILL_MARK;
+use crate::prisma::failed::BACKFILL_SETTING;
 use crate::source::classify::backfill::BackfillShape;
 use crate::source::names::{QualifiedName, quote};
 
@@ -122,7 +122,7 @@ impl Backfill {
              CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS {tag}{eol}\
              DECLARE{eol}{declare}\
              BEGIN{eol}\
-             \x20 IF current_setting('migrate_safe.backfill', true) = 'on' THEN{eol}\
+             \x20 IF current_setting('{BACKFILL_SETTING}', true) = 'on' THEN{eol}\
              \x20   RETURN NEW;{eol}\
              \x20 END IF;{eol}\
              \x20 SELECT {values} INTO {targets} FROM (SELECT (NEW).*) AS {derived}{from}{condition} LIMIT 1;{eol}\
@@ -287,7 +287,7 @@ impl Backfill {
              \x20   LOOP{eol}\
              \x20     BEGIN{eol}\
              \x20       PERFORM set_config('lock_timeout', '{BATCH_LOCK_WAIT}', true);{eol}\
-             \x20       PERFORM {BACKFILL_MARK};{eol}\
+             \x20       PERFORM set_config('{BACKFILL_SETTING}', 'on', true);{eol}\
              \x20       {change}{eol}\
              \x20       WHERE {filter};{eol}\
              \x20       GET DIAGNOSTICS changed = ROW_COUNT;{eol}\
