@@ -30,7 +30,7 @@ const COLUMN_CONSTRAINT_KEYWORDS: &[&str] = &[
 
 /// Functions whose value differs per row: a default calling one is evaluated for every existing row,
 /// so `ADD COLUMN` rewrites the table.
-const VOLATILE_FUNCTIONS: &[&str] = &[
+pub(super) const VOLATILE_FUNCTIONS: &[&str] = &[
     "gen_random_uuid",
     "uuid_generate_v1",
     "uuid_generate_v1mc",

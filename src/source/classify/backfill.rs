@@ -6,6 +6,7 @@
 //! a value that differs from one batch to the next, a statement that reads rows earlier batches wrote,
 //! a value that depends on the column it sets (a rerun would apply it twice), rows returned.
 
+use super::alter_table::VOLATILE_FUNCTIONS;
 use super::tokens::{name_at, skip_keywords};
 use crate::source::names::QualifiedName;
 use crate::source::split::{Lexeme, TokenKind, split};
@@ -45,33 +46,28 @@ impl BackfillShape {
     }
 }
 
-/// Functions whose value differs between batches (or between the batches and the trigger): the
-/// original's single statement saw one value.
-const VARYING: &[&str] = &[
-    "random",
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
+/// Functions whose value differs between batches (or between the batches and the trigger), beside
+/// the per-row volatile ones a default is judged by ([`VOLATILE_FUNCTIONS`]): the original's single
+/// statement saw one value.
+const ALSO_VARYING: &[&str] = &[
     "uuidv4",
     "uuidv7",
-    "gen_random_bytes",
     "now",
-    "clock_timestamp",
     "statement_timestamp",
     "transaction_timestamp",
-    "timeofday",
     "age",
-    "nextval",
     "setval",
     "currval",
     "lastval",
-    "txid_current",
     "pg_current_xact_id",
     "pg_backend_pid",
     "set_config",
     "pg_sleep",
 ];
+
+fn varies(function: &str) -> bool {
+    VOLATILE_FUNCTIONS.contains(&function) || ALSO_VARYING.contains(&function)
+}
 
 /// Keywords that read the clock without parentheses.
 const CLOCK_KEYWORDS: &[&str] = &[
@@ -459,7 +455,7 @@ fn steady(part: &[Lexeme<'_>]) -> Result<(), String> {
             continue;
         }
         let name = token.ident().unwrap_or_default();
-        if VARYING.contains(&name.as_str()) {
+        if varies(&name) {
             return Err(format!(
                 "it calls {name}(), whose value differs from one batch to the next where the original saw one"
             ));
