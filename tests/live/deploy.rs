@@ -33,6 +33,22 @@ fn deploy(dir: &Path, url: &str, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `status --format json` of `dir` against `url`.
+fn status_json(dir: &Path, url: &str) -> Value {
+    let output = binary()
+        .args([
+            "status",
+            dir.to_str().unwrap(),
+            "--database-url",
+            url,
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    serde_json::from_str(&stdout(&output)).unwrap()
+}
+
 fn report(output: &Output) -> Value {
     serde_json::from_str(&stdout(output)).unwrap_or_else(|e| {
         panic!(
@@ -792,21 +808,7 @@ fn killed_mid_migration_leaves_nothing_half_applied_and_the_rerun_recovers() {
     child.kill().unwrap();
     let _ = child.wait();
     // While the orphaned build waits for the writer, status says so and points at no command.
-    let status_json = |dir: &Path| -> Value {
-        let output = binary()
-            .args([
-                "status",
-                dir.to_str().unwrap(),
-                "--database-url",
-                &database.url,
-                "--format",
-                "json",
-            ])
-            .output()
-            .unwrap();
-        serde_json::from_str(&stdout(&output)).unwrap()
-    };
-    let building = status_json(&build);
+    let building = status_json(&build, &database.url);
     assert_eq!(
         building["failed"]["3_index"]["diagnosis"]["left"], "still_building",
         "{building}"
@@ -818,7 +820,7 @@ fn killed_mid_migration_leaves_nothing_half_applied_and_the_rerun_recovers() {
     // Status reads the killed build the way deploy does: built and valid, so `resolve --applied`
     // (a `--rolled-back` would build again and fail: the index exists), never "rolled back as one
     // transaction".
-    let status = status_json(&build);
+    let status = status_json(&build, &database.url);
     let failed = &status["failed"]["3_index"];
     assert_eq!(failed["diagnosis"]["left"], "built_index", "{status}");
     assert_eq!(
@@ -1419,18 +1421,7 @@ fn a_backfill_killed_mid_batches_is_finished_by_the_rerun() {
         done < 302_000,
         "killed after every batch ({done} rows): the test needs a longer backfill"
     );
-    let status = binary()
-        .args([
-            "status",
-            dir.to_str().unwrap(),
-            "--database-url",
-            &database.url,
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let status: Value = serde_json::from_str(&stdout(&status)).unwrap();
+    let status = status_json(&dir, &database.url);
     assert_eq!(
         status["failed"][backfill]["diagnosis"]["left"], "backfill",
         "{status}"
