@@ -29,7 +29,7 @@ use crate::source::discover::{GENERATED_MARKER, Migration};
 use crate::source::names::quote;
 use crate::source::split::SplitFile;
 
-use bodies::{NewFolders, Planned, new_folders};
+use bodies::{Planned, new_folders};
 pub use folders::MAX_FOLDER_NAME;
 use folders::{folder_names, folder_purposes};
 use original::edit_original;
@@ -152,16 +152,8 @@ pub fn plan_migration(
         statements,
         eol,
     };
-    let NewFolders {
-        folders,
-        build: build_folder,
-        backfill: backfill_folder,
-        after: after_folder,
-        validate: validate_folder,
-        not_null: not_null_folder,
-        trigger_dropped: trigger_drop_folder,
-        attaches,
-    } = new_folders(&planned, &placement, &backfills, &edits, &unique_via_index);
+    let mut placed = new_folders(&planned, &placement, &backfills, &edits, &unique_via_index);
+    let folders = std::mem::take(&mut placed.folders);
     let ConstraintEdits {
         statement_edits,
         validates_foreign_keys_only,
@@ -187,10 +179,10 @@ pub fn plan_migration(
     let purposes = folder_purposes(
         statements,
         &placement,
-        attaches,
+        placed.attaches,
         &backfills,
-        validate_folder.map(|_| validates_foreign_keys_only),
-        not_null_folder.is_some(),
+        placed.validate.map(|_| validates_foreign_keys_only),
+        placed.not_null.is_some(),
     );
     let new_migrations: Vec<NewMigration> = folders
         .into_iter()
@@ -217,12 +209,7 @@ pub fn plan_migration(
     );
 
     let folders = Folders {
-        build: build_folder,
-        after: after_folder,
-        validate: validate_folder,
-        not_null: not_null_folder,
-        backfill: backfill_folder,
-        trigger_dropped: trigger_drop_folder,
+        placed: &placed,
         lock_timeout_set,
         names: &names,
     };

@@ -1,25 +1,18 @@
 //! Outcomes: what the plan did about each finding, in words for the report.
 
-use std::collections::BTreeMap;
-
 use crate::rules::{Action, Finding};
 use crate::source::classify::Statement;
 use crate::source::split::SplitFile;
 
+use super::bodies::NewFolders;
 use super::place::{Placement, moves_alone};
 use super::text::excerpt;
 use super::{DEPENDENCY_RULE, Outcome};
 
-/// Where things went, for the outcomes.
+/// Where things went, for the outcomes: the new folders, their names, and whether lock_timeout is set
+/// in the migration's own file.
 pub(super) struct Folders<'a> {
-    pub(super) build: BTreeMap<usize, usize>,
-    pub(super) after: Option<usize>,
-    pub(super) validate: Option<usize>,
-    pub(super) not_null: Option<usize>,
-    /// Backfill statement → its folder.
-    pub(super) backfill: BTreeMap<usize, usize>,
-    /// The folder that drops the backfills' triggers (`None`: each DO block drops its own).
-    pub(super) trigger_dropped: Option<usize>,
+    pub(super) placed: &'a NewFolders,
     pub(super) lock_timeout_set: bool,
     pub(super) names: &'a [String],
 }
@@ -33,6 +26,8 @@ pub(super) fn resolve(
     folders: &Folders,
 ) -> Vec<Outcome> {
     let names = folders.names;
+    let lock_timeout_set = folders.lock_timeout_set;
+    let folders = folders.placed;
     let build_folder = &folders.build;
     let validated = folders
         .validate
@@ -77,8 +72,7 @@ pub(super) fn resolve(
                 }
                 Action::SetLockTimeout {
                     value, apply: true, ..
-                } => folders
-                    .lock_timeout_set
+                } => lock_timeout_set
                     .then(|| format!("SET lock_timeout = '{value}' at the top of the migration, RESET lock_timeout at its end")),
                 Action::MoveExistingTablesLast { moved_lines, .. } => {
                     let n = moved_lines.len();
